@@ -1,0 +1,30 @@
+/*
+ * backend/common/buf.h - a growable byte buffer.
+ * Used for rendered file contents, per-open write buffers and HTTP bodies.
+ * Functions return 0 or -ENOMEM; a buffer that failed to grow keeps its bytes.
+ */
+#ifndef NB_BUF_H
+#define NB_BUF_H
+
+#include <stddef.h>
+
+struct nb_buf {
+	char *data; /* always NUL-terminated when not NULL */
+	size_t len;
+	size_t cap;
+};
+
+int nb_buf_reserve(struct nb_buf *b, size_t extra);
+int nb_buf_append(struct nb_buf *b, const void *data, size_t len);
+int nb_buf_puts(struct nb_buf *b, const char *s);
+int nb_buf_printf(struct nb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drops the first n bytes. */
+void nb_buf_consume(struct nb_buf *b, size_t n);
+void nb_buf_reset(struct nb_buf *b);
+void nb_buf_free(struct nb_buf *b);
+/* Hands the bytes out (NUL-terminated, never NULL on success) and empties b. */
+char *nb_buf_steal(struct nb_buf *b);
+
+#define cleanup_buf __attribute__((cleanup(nb_buf_free)))
+
+#endif

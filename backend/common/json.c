@@ -1,0 +1,215 @@
+/*
+ * backend/common/json.c - typed, range-checked access to cJSON documents.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend/common/json.h"
+
+static void position_of(const char *buf, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
+{
+	const char *end = NULL;
+	cJSON *doc;
+	size_t off, line, col;
+
+	if (len == 0 || !buf) {
+		nb_err_set(err, -EINVAL, "invalid JSON: empty document");
+		return NULL;
+	}
+	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (!doc) {
+		off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+		position_of(buf, off, &line, &col);
+		nb_err_set(err, -EINVAL, "invalid JSON at line %zu, column %zu", line, col);
+		return NULL;
+	}
+	off = (size_t)(end - buf);
+	while (off < len && strchr(" \t\r\n", buf[off]) && buf[off])
+		off++;
+	if (off < len) {
+		position_of(buf, off, &line, &col);
+		cJSON_Delete(doc);
+		nb_err_set(err, -EINVAL,
+			   "invalid JSON at line %zu, column %zu: unexpected data after the document",
+			   line, col);
+		return NULL;
+	}
+	return doc;
+}
+
+bool json_is_complete(const char *buf, size_t len)
+{
+	size_t i = 0;
+	int depth = 0;
+	bool in_str = false, esc = false;
+
+	while (i < len && strchr(" \t\r\n", buf[i]))
+		i++;
+	if (i == len)
+		return false;
+	/* A bare scalar is as complete as the line that holds it. */
+	if (buf[i] != '{' && buf[i] != '[')
+		return buf[len - 1] == '\n';
+	for (; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int get_typed(const cJSON *obj, const char *field, bool required, const char *what,
+		     cJSON_bool (*is)(const cJSON *), const cJSON **out, struct nb_err *err)
+{
+	const cJSON *item;
+
+	*out = NULL;
+	if (!cJSON_IsObject(obj))
+		return nb_err_set(err, -EINVAL, "expected a JSON object holding \"%s\"", field);
+	item = cJSON_GetObjectItemCaseSensitive(obj, field);
+	if (!item || cJSON_IsNull(item)) {
+		if (required)
+			return nb_err_set(err, -EINVAL, "\"%s\" is required", field);
+		return 0;
+	}
+	if (!is(item))
+		return nb_err_set(err, -EINVAL, "\"%s\" must be %s", field, what);
+	*out = item;
+	return 0;
+}
+
+int json_get_str(const cJSON *obj, const char *field, const char **out, struct nb_err *err)
+{
+	const cJSON *item;
+	int ret = get_typed(obj, field, true, "a string", cJSON_IsString, &item, err);
+
+	if (ret < 0)
+		return ret;
+	*out = item->valuestring;
+	return 0;
+}
+
+int json_get_str_opt(const cJSON *obj, const char *field, const char *def, const char **out,
+		     struct nb_err *err)
+{
+	const cJSON *item;
+	int ret = get_typed(obj, field, false, "a string", cJSON_IsString, &item, err);
+
+	if (ret < 0)
+		return ret;
+	*out = item ? item->valuestring : def;
+	return 0;
+}
+
+static int check_int(const cJSON *item, const char *field, int64_t min, int64_t max,
+		     int64_t *out, struct nb_err *err)
+{
+	double v = item->valuedouble;
+
+	if (!isfinite(v) || v != floor(v))
+		return nb_err_set(err, -EINVAL, "\"%s\" must be an integer", field);
+	if (v < (double)min || v > (double)max)
+		return nb_err_set(err, -EINVAL, "\"%s\" is %.0f; it must be between %lld and %lld",
+				  field, v, (long long)min, (long long)max);
+	*out = (int64_t)v;
+	return 0;
+}
+
+int json_get_int(const cJSON *obj, const char *field, int64_t min, int64_t max, int64_t *out,
+		 struct nb_err *err)
+{
+	const cJSON *item;
+	int ret = get_typed(obj, field, true, "a number", cJSON_IsNumber, &item, err);
+
+	if (ret < 0)
+		return ret;
+	return check_int(item, field, min, max, out, err);
+}
+
+int json_get_int_opt(const cJSON *obj, const char *field, int64_t def, int64_t min, int64_t max,
+		     int64_t *out, struct nb_err *err)
+{
+	const cJSON *item;
+	int ret = get_typed(obj, field, false, "a number", cJSON_IsNumber, &item, err);
+
+	if (ret < 0)
+		return ret;
+	if (!item) {
+		*out = def;
+		return 0;
+	}
+	return check_int(item, field, min, max, out, err);
+}
+
+int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out,
+		      struct nb_err *err)
+{
+	const cJSON *item;
+	int ret = get_typed(obj, field, false, "true or false", cJSON_IsBool, &item, err);
+
+	if (ret < 0)
+		return ret;
+	*out = item ? cJSON_IsTrue(item) : def;
+	return 0;
+}
+
+int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out,
+			struct nb_err *err)
+{
+	return get_typed(obj, field, false, "an object", cJSON_IsObject, out, err);
+}
+
+int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out,
+		       struct nb_err *err)
+{
+	return get_typed(obj, field, false, "an array", cJSON_IsArray, out, err);
+}
+
+int json_add_str(cJSON *obj, const char *field, const char *value)
+{
+	return cJSON_AddStringToObject(obj, field, value ? value : "") ? 0 : -ENOMEM;
+}
+
+int json_add_num(cJSON *obj, const char *field, double value)
+{
+	return cJSON_AddNumberToObject(obj, field, value) ? 0 : -ENOMEM;
+}
+
+int json_add_bool(cJSON *obj, const char *field, bool value)
+{
+	return cJSON_AddBoolToObject(obj, field, value) ? 0 : -ENOMEM;
+}
+
+char *json_print(const cJSON *obj)
+{
+	return cJSON_PrintUnformatted(obj);
+}

@@ -1,0 +1,107 @@
+/*
+ * backend/state/atomic.c - crash-safe replacement of state files:
+ * temp file, fsync, rename, fsync of the directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/state/atomic.h"
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		       struct nb_err *err)
+{
+	char tmp[512];
+	int ret;
+
+	if (!name[0] || strchr(name, '/') ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
+		return nb_err_set(err, -EINVAL, "invalid state file name \"%s\"", name);
+	{
+		cleanup_close int fd =
+			openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+		if (fd < 0)
+			return nb_err_set(err, -errno, "cannot create %s in the state dir: %s", tmp,
+					  strerror(errno));
+		ret = write_all(fd, data, len);
+		if (ret == 0 && fsync(fd) < 0)
+			ret = -errno;
+		if (ret < 0) {
+			unlinkat(dirfd, tmp, 0);
+			return nb_err_set(err, ret, "cannot write %s in the state dir: %s", tmp,
+					  strerror(-ret));
+		}
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		ret = -errno;
+		unlinkat(dirfd, tmp, 0);
+		return nb_err_set(err, ret, "cannot rename %s over %s in the state dir: %s", tmp,
+				  name, strerror(-ret));
+	}
+	if (fsync(dirfd) < 0)
+		return nb_err_set(err, -errno, "cannot sync the state dir: %s", strerror(errno));
+	return 0;
+}
+
+int state_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,
+		    struct nb_err *err)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	if (fd < 0)
+		return nb_err_set(err, -errno, "cannot open %s in the state dir: %s", name,
+				  strerror(errno));
+	for (;;) {
+		ssize_t n;
+
+		if (used + 4096 + 1 > cap) {
+			char *p;
+
+			cap = cap ? cap * 2 : 8192;
+			p = realloc(buf, cap);
+			if (!p)
+				return nb_err_set(err, -ENOMEM, "out of memory");
+			buf = p;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nb_err_set(err, -errno, "cannot read %s in the state dir: %s", name,
+					  strerror(errno));
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max)
+			return nb_err_set(err, -EFBIG, "%s in the state dir is over %zu bytes", name,
+					  max);
+	}
+	buf[used] = '\0';
+	*out = move_ptr(buf);
+	if (len)
+		*len = used;
+	return 0;
+}

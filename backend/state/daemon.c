@@ -1,0 +1,173 @@
+/*
+ * backend/state/daemon.c - wiring the engine's events into health, metrics
+ * and the event hub.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/common/json.h"
+#include "backend/common/log.h"
+#include "backend/state/daemon.h"
+
+static void check_state_dir(struct state_daemon *d)
+{
+	struct nb_err err = { 0 };
+
+	if (state_dir_check_writable(d->dir, &err) < 0)
+		state_health_state_dir(&d->health, err.msg);
+	else
+		state_health_state_dir(&d->health, NULL);
+}
+
+static void on_up(void *ud, const struct engine_info *info)
+{
+	struct state_daemon *d = ud;
+
+	atomic_store(&d->metrics.engine_up, 1);
+	atomic_fetch_add(&d->metrics.engine_connects, 1);
+	state_health_engine_up(&d->health, info);
+	check_state_dir(d);
+}
+
+static void on_down(void *ud, const char *reason)
+{
+	struct state_daemon *d = ud;
+
+	if (atomic_exchange(&d->metrics.engine_up, 0))
+		atomic_fetch_add(&d->metrics.engine_disconnects, 1);
+	state_health_engine_down(&d->health, reason);
+}
+
+static void on_sync(void *ud, const cJSON *containers)
+{
+	struct state_daemon *d = ud;
+	int n = cJSON_GetArraySize(containers);
+	cJSON *fields = cJSON_CreateObject();
+
+	atomic_store(&d->metrics.engine_containers, (uint64_t)n);
+	if (fields) {
+		json_add_str(fields, "status", "resync");
+		json_add_num(fields, "containers", n);
+	}
+	state_hub_publish(d->hub, "engine", "engine", fields);
+}
+
+static const char *attr(const cJSON *attrs, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Re-publishes an engine event in nimbusfs's own shape: the object it
+ * belongs to, what happened, and the engine's timestamp for latency. */
+static void on_event(void *ud, const cJSON *event)
+{
+	struct state_daemon *d = ud;
+	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(event, "Actor");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(actor, "ID");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(event, "Type");
+	const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "Action");
+	const cJSON *tnano = cJSON_GetObjectItemCaseSensitive(event, "timeNano");
+	const char *object = attr(attrs, STATE_LABEL_OBJECT);
+	const char *kind = attr(attrs, STATE_LABEL_KIND);
+	cJSON *fields;
+	char short_id[13] = "";
+
+	atomic_fetch_add(&d->metrics.engine_events, 1);
+	if (cJSON_IsString(id))
+		snprintf(short_id, sizeof(short_id), "%s", id->valuestring);
+	fields = cJSON_CreateObject();
+	if (fields) {
+		json_add_str(fields, "action", cJSON_IsString(action) ? action->valuestring : "");
+		json_add_str(fields, "kind", kind ? kind : "");
+		json_add_str(fields, "container", short_id);
+		if (attr(attrs, "name"))
+			json_add_str(fields, "name", attr(attrs, "name"));
+		if (attr(attrs, "exitCode"))
+			json_add_str(fields, "exitCode", attr(attrs, "exitCode"));
+		if (cJSON_IsNumber(tnano))
+			json_add_num(fields, "engineTimeNano", tnano->valuedouble);
+	}
+	state_hub_publish(d->hub, cJSON_IsString(type) ? type->valuestring : "container",
+			  object ? object : short_id, fields);
+}
+
+int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
+		      struct nb_err *err)
+{
+	struct state_daemon *d = calloc(1, sizeof(*d));
+	char path[PATH_MAX];
+	int ret;
+
+	if (!d)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	d->opts = opts;
+	state_metrics_init(&d->metrics);
+	ret = state_hub_new(&d->hub);
+	if (ret < 0) {
+		free(d);
+		return nb_err_set(err, ret, "out of memory");
+	}
+	state_health_init(&d->health, d->hub, opts->engine_url);
+	if (opts->state_dir)
+		snprintf(path, sizeof(path), "%s", opts->state_dir);
+	else if ((ret = state_dir_default(path, sizeof(path), err)) < 0)
+		goto fail;
+	ret = state_dir_open(path, &d->dir, err);
+	if (ret < 0)
+		goto fail;
+	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", STATE_LABEL_OWNER, d->dir->id);
+	ret = engine_new(opts->engine_url, &d->engine, err);
+	if (ret < 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	state_daemon_close(d);
+	return ret;
+}
+
+int state_daemon_start(struct state_daemon *d, struct nb_err *err)
+{
+	struct engine_events_ops ops = {
+		.on_up = on_up,
+		.on_down = on_down,
+		.on_sync = on_sync,
+		.on_event = on_event,
+		.ud = d,
+	};
+
+	check_state_dir(d);
+	return engine_events_start(d->engine, d->owner_label, &ops, &d->events, err);
+}
+
+int state_daemon_resync(struct state_daemon *d, struct nb_err *err)
+{
+	if (!state_health_engine_ready(&d->health, err))
+		return nb_err_wrap(err, "cannot resync");
+	engine_events_resync(d->events);
+	return 0;
+}
+
+void state_daemon_stop(struct state_daemon *d)
+{
+	engine_events_stop(d->events);
+	d->events = NULL;
+}
+
+void state_daemon_close(struct state_daemon *d)
+{
+	if (!d)
+		return;
+	state_daemon_stop(d);
+	engine_free(d->engine);
+	state_dir_close(d->dir);
+	state_health_destroy(&d->health);
+	state_hub_free(d->hub);
+	free(d);
+}

@@ -1,0 +1,62 @@
+/*
+ * backend/state/daemon.h - the control plane's backend, assembled: state
+ * dir, engine client, the events subscription, the event hub, health and
+ * metrics. The filesystem holds one and reads everything from memory.
+ */
+#ifndef NB_STATE_DAEMON_H
+#define NB_STATE_DAEMON_H
+
+#include "backend/common/err.h"
+#include "backend/engine/engine.h"
+#include "backend/engine/events.h"
+#include "backend/state/health.h"
+#include "backend/state/hub.h"
+#include "backend/state/metrics.h"
+#include "backend/state/statedir.h"
+
+#define STATE_LABEL_OWNER  "io.nimbusfs.owner"
+#define STATE_LABEL_KIND   "io.nimbusfs.kind"
+#define STATE_LABEL_OBJECT "io.nimbusfs.object"
+
+struct state_lambda_image {
+	char *runtime;
+	char *image;
+};
+
+struct state_options {
+	const char *engine_url;
+	const char *state_dir; /* NULL: state_dir_default() */
+	const struct state_lambda_image *lambda_images;
+	int n_lambda_images;
+};
+
+struct state_daemon {
+	struct state_dir *dir;
+	struct engine *engine;
+	struct engine_events *events;
+	struct state_hub *hub;
+	struct state_health health;
+	struct state_metrics metrics;
+	char owner_label[64]; /* "io.nimbusfs.owner=<id>" */
+	const struct state_options *opts;
+};
+
+/* Opens the state dir (taking its lock) and the engine client; no thread
+ * runs yet and the engine is not contacted. */
+int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
+		      struct nb_err *err);
+
+/* Starts the background threads; call after the hub has its listener. */
+int state_daemon_start(struct state_daemon *d, struct nb_err *err);
+
+/* Re-lists the engine now (the root `ctl resync`). -EHOSTDOWN with the
+ * reason when the engine is known to be unreachable. Never blocks. */
+int state_daemon_resync(struct state_daemon *d, struct nb_err *err);
+
+/* Stops the background threads (idempotent); nothing is announced after. */
+void state_daemon_stop(struct state_daemon *d);
+
+/* Stops every thread and frees everything. */
+void state_daemon_close(struct state_daemon *d);
+
+#endif

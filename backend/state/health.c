@@ -1,0 +1,151 @@
+/*
+ * backend/state/health.c - engine and state-dir health, as files show it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/common/json.h"
+#include "backend/state/health.h"
+
+void state_health_init(struct state_health *h, struct state_hub *hub, const char *engine_url)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	h->hub = hub;
+	snprintf(h->engine_url, sizeof(h->engine_url), "%s", engine_url);
+	snprintf(h->engine_reason, sizeof(h->engine_reason), "engine at %s: not yet contacted",
+		 engine_url);
+	clock_gettime(CLOCK_REALTIME, &h->changed);
+	h->info_changed = h->changed;
+}
+
+void state_health_destroy(struct state_health *h)
+{
+	pthread_mutex_destroy(&h->lock);
+}
+
+static void announce(struct state_health *h, const char *status, const char *reason,
+		     bool version_changed)
+{
+	cJSON *fields = cJSON_CreateObject();
+
+	if (fields) {
+		json_add_str(fields, "status", status);
+		if (reason)
+			json_add_str(fields, "reason", reason);
+	}
+	state_hub_publish(h->hub, "engine", "engine", fields);
+	state_hub_changed(h->hub, "health");
+	if (version_changed)
+		state_hub_changed(h->hub, "version");
+}
+
+void state_health_engine_up(struct state_health *h, const struct engine_info *info)
+{
+	bool was_up, version_changed;
+	char detail[256];
+
+	pthread_mutex_lock(&h->lock);
+	was_up = h->engine_up;
+	version_changed = !h->engine_known || memcmp(&h->info, info, sizeof(*info)) != 0;
+	h->engine_up = true;
+	h->engine_known = true;
+	h->info = *info;
+	h->engine_reason[0] = '\0';
+	if (!was_up)
+		clock_gettime(CLOCK_REALTIME, &h->changed);
+	if (version_changed)
+		clock_gettime(CLOCK_REALTIME, &h->info_changed);
+	pthread_mutex_unlock(&h->lock);
+	snprintf(detail, sizeof(detail), "%s %s, API %s", info->name, info->version,
+		 info->api_version);
+	if (!was_up || version_changed)
+		announce(h, "up", detail, version_changed);
+}
+
+void state_health_engine_down(struct state_health *h, const char *reason)
+{
+	bool changed;
+
+	pthread_mutex_lock(&h->lock);
+	changed = h->engine_up || strcmp(h->engine_reason, reason) != 0;
+	h->engine_up = false;
+	snprintf(h->engine_reason, sizeof(h->engine_reason), "%s", reason);
+	if (changed)
+		clock_gettime(CLOCK_REALTIME, &h->changed);
+	pthread_mutex_unlock(&h->lock);
+	if (changed)
+		announce(h, "down", reason, false);
+}
+
+void state_health_state_dir(struct state_health *h, const char *reason_or_null)
+{
+	const char *reason = reason_or_null ? reason_or_null : "";
+	bool changed;
+
+	pthread_mutex_lock(&h->lock);
+	changed = strcmp(h->state_reason, reason) != 0;
+	snprintf(h->state_reason, sizeof(h->state_reason), "%s", reason);
+	if (changed)
+		clock_gettime(CLOCK_REALTIME, &h->changed);
+	pthread_mutex_unlock(&h->lock);
+	if (changed) {
+		cJSON *fields = cJSON_CreateObject();
+
+		if (fields) {
+			json_add_str(fields, "status", reason[0] ? "read-only" : "ok");
+			if (reason[0])
+				json_add_str(fields, "reason", reason);
+		}
+		state_hub_publish(h->hub, "state-dir", "state-dir", fields);
+		state_hub_changed(h->hub, "health");
+	}
+}
+
+bool state_health_engine_ready(struct state_health *h, struct nb_err *err)
+{
+	bool up;
+
+	pthread_mutex_lock(&h->lock);
+	up = h->engine_up;
+	if (!up)
+		nb_err_set(err, -EHOSTDOWN, "%s", h->engine_reason);
+	pthread_mutex_unlock(&h->lock);
+	return up;
+}
+
+int state_health_render(struct state_health *h, struct nb_buf *out, struct timespec *mtime)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->engine_up && !h->state_reason[0])
+		ret = nb_buf_puts(out, "ok\n");
+	if (!h->engine_up)
+		ret = nb_buf_printf(out, "%s\n", h->engine_reason);
+	if (ret == 0 && h->state_reason[0])
+		ret = nb_buf_printf(out, "%s\n", h->state_reason);
+	*mtime = h->changed;
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+int state_health_render_version(struct state_health *h, struct nb_buf *out,
+				struct timespec *mtime)
+{
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	ret = nb_buf_printf(out, "nimbusfs %s\n", NIMBUSFS_VERSION);
+	if (ret == 0 && h->engine_known)
+		ret = nb_buf_printf(out, "engine: %s %s (%s/%s) at %s\napi-version: %s\n",
+				    h->info.name, h->info.version, h->info.os, h->info.arch,
+				    h->engine_url, h->info.api_version);
+	else if (ret == 0)
+		ret = nb_buf_printf(out, "engine: unknown (not reached yet) at %s\n",
+				    h->engine_url);
+	*mtime = h->info_changed;
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/*
+ * backend/state/health.h - what `health` and `version` say: whether the
+ * engine answers (and which engine it is) and whether the state dir takes
+ * writes. Updated by the events thread; read by the filesystem from memory.
+ */
+#ifndef NB_STATE_HEALTH_H
+#define NB_STATE_HEALTH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "backend/common/buf.h"
+#include "backend/engine/engine.h"
+#include "backend/state/hub.h"
+
+struct state_health {
+	pthread_mutex_t lock;
+	struct state_hub *hub;	  /* set at init, not owned */
+	char engine_url[256];	  /* set at init */
+	bool engine_up;		  /* protected by lock */
+	bool engine_known;	  /* protected by lock: negotiated once */
+	struct engine_info info;  /* protected by lock: last negotiated */
+	char engine_reason[1024]; /* protected by lock: why it is down */
+	char state_reason[1024];  /* protected by lock: "" when writable */
+	struct timespec changed;  /* protected by lock: health value */
+	struct timespec info_changed; /* protected by lock: version value */
+};
+
+void state_health_init(struct state_health *h, struct state_hub *hub, const char *engine_url);
+void state_health_destroy(struct state_health *h);
+
+/* Record transitions; each publishes an "engine" event and announces the
+ * changed files, but only when something changed. Take the lock. */
+void state_health_engine_up(struct state_health *h, const struct engine_info *info);
+void state_health_engine_down(struct state_health *h, const char *reason);
+void state_health_state_dir(struct state_health *h, const char *reason_or_null);
+
+/* Whether an action may reach the engine now; on false, err holds
+ * -EHOSTDOWN and the reason the engine is unreachable. */
+bool state_health_engine_ready(struct state_health *h, struct nb_err *err);
+
+/* Renders `health` ("ok\n" or one line per problem) and `version`. */
+int state_health_render(struct state_health *h, struct nb_buf *out, struct timespec *mtime);
+int state_health_render_version(struct state_health *h, struct nb_buf *out,
+				struct timespec *mtime);
+
+#endif

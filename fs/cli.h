@@ -1,0 +1,29 @@
+/*
+ * fs/cli.h - the command line: nimbusfs [options] MOUNTPOINT.
+ */
+#ifndef NB_FS_CLI_H
+#define NB_FS_CLI_H
+
+#include <stdbool.h>
+
+#include "backend/state/daemon.h"
+
+struct fsnode_cli {
+	bool foreground;
+	bool debug;
+	bool help;
+	bool version;
+	char *mountpoint;
+	char *engine_url;
+	char *state_dir;
+	char *fuse_opts; /* comma-joined -o options */
+	struct state_lambda_image *lambda_images;
+	int n_lambda_images;
+};
+
+/* Parses argv. Returns 0, or -EINVAL with a one-line reason in err. */
+int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_err *err);
+void fsnode_cli_free(struct fsnode_cli *cli);
+void fsnode_cli_usage(const char *prog);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * fs/fsnode.h - the filesystem's model: node types, the route table that
+ * maps names to them, the per-subtree operations, inodes and open files.
+ * Everything under fs/ shares this header; each subtree module (node_root.c,
+ * later node_ecs.c, node_lambda.c, node_ec2.c) fills a struct fsnode_ops.
+ */
+#ifndef NB_FS_FSNODE_H
+#define NB_FS_FSNODE_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backend/common/buf.h"
+#include "backend/common/err.h"
+#include "backend/state/daemon.h"
+#include "backend/state/hub.h"
+
+enum fsnode_type {
+	FSNODE_NONE = 0,
+	FSNODE_ROOT,
+	FSNODE_README,
+	FSNODE_VERSION,
+	FSNODE_HEALTH,
+	FSNODE_EVENTS,
+	FSNODE_METRICS,
+	FSNODE_CTL,
+	FSNODE_LAST_ERROR,
+	FSNODE_ECS,
+	FSNODE_ECS_TASKDEFS,
+	FSNODE_ECS_TASKS,
+	FSNODE_LAMBDA,
+	FSNODE_EC2,
+	FSNODE_TYPE_COUNT
+};
+
+enum fsnode_kind {
+	FSNODE_DIR,
+	FSNODE_VALUE,	/* read/write attribute, one value */
+	FSNODE_TEXT,	/* generated, read-only */
+	FSNODE_SYMLINK, /* render gives the target */
+	FSNODE_VERB,	/* write-only command lines */
+	FSNODE_TXN,	/* write a request, read its answer on the same fd */
+	FSNODE_STREAM,	/* blocking reads, size 0 */
+	FSNODE_LASTERR, /* the directory's last error, kept by fs/ */
+};
+
+/* When the bytes written so far form a request to commit. */
+enum fsnode_commit {
+	FSNODE_COMMIT_NONE,
+	FSNODE_COMMIT_VALUE,	   /* whole content, once it ends with a newline */
+	FSNODE_COMMIT_EACH_LINE,   /* every newline-terminated line on its own */
+	FSNODE_COMMIT_JSON,	   /* a complete JSON document */
+	FSNODE_COMMIT_LINE_OR_JSON /* a JSON document if it starts with '{', else a line */
+};
+
+struct fsnode_ctx;
+struct fsnode;
+struct fsnode_ops;
+
+struct fsnode_route {
+	enum fsnode_type parent;
+	const char *name; /* "*" matches an object name; the ops decide which exist */
+	enum fsnode_type type;
+	enum fsnode_kind kind;
+	mode_t mode;
+	enum fsnode_commit commit;
+	const struct fsnode_ops *ops;
+};
+
+/* An inode: a route applied to a path. Immutable but for the fields that
+ * name the table lock. */
+struct fsnode {
+	fuse_ino_t ino;
+	const struct fsnode_route *route; /* the root's is a static route too */
+	char *path; /* relative to the mount root; "" for the root */
+	char *obj;  /* the names matched by "*" routes, joined by '/'; "" if none */
+	uint64_t nlookup;		/* protected by the table lock */
+	uint64_t change_gen;		/* protected by the table lock */
+	struct fsnode_file *open_files; /* protected by the table lock */
+	struct fsnode *next_ino, *next_path; /* protected by the table lock */
+};
+
+typedef int (*fsnode_emit_fn)(void *ud, const char *name);
+
+struct fsnode_ops {
+	/* "*" routes: 0 when an object called name exists under dir, else -ENOENT. */
+	int (*lookup)(struct fsnode_ctx *ctx, const struct fsnode *dir,
+		      const struct fsnode_route *route, const char *name);
+	/* "*" routes: emit every existing object name under dir. */
+	int (*list)(struct fsnode_ctx *ctx, const struct fsnode *dir,
+		    const struct fsnode_route *route, fsnode_emit_fn emit, void *ud);
+	/* The content of a value, text, symlink or transaction file (what a read
+	 * shows before any request), and when it last changed. From memory. */
+	int (*render)(struct fsnode_ctx *ctx, const struct fsnode *node, struct nb_buf *out,
+		      struct timespec *mtime);
+	/* A complete request written to a value, verb or transaction file.
+	 * Validates synchronously; never waits on the engine. A transaction's
+	 * answer goes to answer. */
+	int (*commit)(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
+		      size_t len, struct nb_buf *answer, struct nb_err *err);
+	/* Streams: where a new reader starts, and what it can read from cur on
+	 * (appended to out, at most max bytes; 0 when nothing yet). */
+	void (*stream_open)(struct fsnode_ctx *ctx, const struct fsnode *node,
+			    struct state_hub_cursor *cur);
+	size_t (*stream_read)(struct fsnode_ctx *ctx, const struct fsnode *node,
+			      struct state_hub_cursor *cur, struct nb_buf *out, size_t max);
+	/* mkdir/rmdir of an object called name under dir. */
+	int (*mkdir)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
+		     struct nb_err *err);
+	int (*rmdir)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
+		     struct nb_err *err);
+};
+
+/* One open file: fi->fh. */
+struct fsnode_file {
+	pthread_mutex_t lock; /* serialises this file's reads and writes */
+	struct fsnode *node;  /* held by the kernel's reference while open */
+	int flags;
+	struct nb_buf snap;   /* protected by lock: rendered value, or a txn's answer */
+	bool answered;	      /* protected by lock: snap holds a txn's answer */
+	struct nb_buf wbuf;   /* protected by lock: bytes written */
+	size_t committed;     /* protected by lock: wbuf bytes already committed */
+	struct state_hub_cursor cursor; /* streams: protected by the park lock */
+	uint64_t gen_at_render;		/* protected by lock */
+	struct fuse_pollhandle *ph;	/* protected by the table lock */
+	struct fsnode_file *next_open;	/* protected by the table lock */
+};
+
+struct fsnode_table;
+struct fsnode_park;
+struct fsnode_notify;
+struct fsnode_lasterr;
+
+struct fsnode_ctx {
+	struct state_daemon *d;
+	struct fuse_session *se;
+	struct fsnode_table *nodes;
+	struct fsnode_park *park;
+	struct fsnode_notify *notify;
+	struct fsnode_lasterr *lasterr;
+	struct timespec mounted;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* router.c */
+const struct fsnode_route *fsnode_root_route(void);
+/* The route a name takes under a directory of type parent, or NULL. A "*"
+ * route matches any name that is not a fixed sibling. */
+const struct fsnode_route *fsnode_route_match(enum fsnode_type parent, const char *name);
+/* Iterates the routes under parent: pass NULL first, then the last result. */
+const struct fsnode_route *fsnode_route_next(enum fsnode_type parent,
+					     const struct fsnode_route *prev);
+
+/* inode.c: the table of inodes the kernel knows, by number and by path. */
+int fsnode_table_new(struct fsnode_table **out);
+void fsnode_table_free(struct fsnode_table *t);
+struct fsnode *fsnode_root(struct fsnode_table *t);
+/* Finds or creates the node for name under parent and adds one lookup. */
+int fsnode_table_lookup(struct fsnode_table *t, struct fsnode *parent,
+			const struct fsnode_route *route, const char *name, struct fsnode **out);
+struct fsnode *fsnode_table_get(struct fsnode_table *t, fuse_ino_t ino);
+/* Drops n lookups; frees the node at zero (never the root). */
+void fsnode_table_forget(struct fsnode_table *t, fuse_ino_t ino, uint64_t n);
+/* The inode number of a path the kernel knows, or 0. */
+fuse_ino_t fsnode_table_ino_of(struct fsnode_table *t, const char *path);
+/* Marks path changed: bumps its generation and wakes every poller of it. */
+void fsnode_table_changed(struct fsnode_table *t, const char *path);
+void fsnode_table_attach(struct fsnode_table *t, struct fsnode_file *f);
+void fsnode_table_detach(struct fsnode_table *t, struct fsnode_file *f);
+/* Stores ph (taking it) for f; returns the node's generation. */
+uint64_t fsnode_table_poll(struct fsnode_table *t, struct fsnode_file *f,
+			   struct fuse_pollhandle *ph);
+uint64_t fsnode_table_gen(struct fsnode_table *t, const struct fsnode *node);
+
+/* lasterr.c: each directory's `last-error`. */
+int fsnode_lasterr_new(struct fsnode_lasterr **out);
+void fsnode_lasterr_free(struct fsnode_lasterr *l);
+void fsnode_lasterr_set(struct fsnode_ctx *ctx, const char *dir, const char *msg);
+int fsnode_lasterr_render(struct fsnode_lasterr *l, const char *dir, struct nb_buf *out,
+			  struct timespec *mtime);
+/* The directory part of path ("" for a top-level name) into out. */
+void fsnode_dirname(const char *path, char *out, size_t len);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * fs/openfile.c - per-open buffers and the rule that turns written bytes
+ * into committed requests. A shell's echo never sees an error from close,
+ * so a request is committed in the write() that completes it and its error
+ * is that write's result; flush commits only what was left incomplete.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/common/json.h"
+#include "fs/openfile.h"
+
+struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags)
+{
+	struct fsnode_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	f->node = node;
+	f->flags = flags;
+	return f;
+}
+
+void fsnode_file_free(struct fsnode_file *f)
+{
+	if (!f)
+		return;
+	nb_buf_free(&f->snap);
+	nb_buf_free(&f->wbuf);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+bool fsnode_kind_readable(enum fsnode_kind kind)
+{
+	return kind != FSNODE_VERB && kind != FSNODE_DIR;
+}
+
+bool fsnode_kind_writable(enum fsnode_kind kind)
+{
+	return kind == FSNODE_VALUE || kind == FSNODE_VERB || kind == FSNODE_TXN;
+}
+
+int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	const struct fsnode_ops *ops = f->node->route->ops;
+	struct timespec mtime;
+
+	nb_buf_reset(&f->snap);
+	f->answered = false;
+	f->gen_at_render = fsnode_table_gen(ctx->nodes, f->node);
+	if (f->node->route->kind == FSNODE_LASTERR) {
+		char dir[4096];
+
+		fsnode_dirname(f->node->path, dir, sizeof(dir));
+		return fsnode_lasterr_render(ctx->lasterr, dir, &f->snap, &mtime);
+	}
+	if (!ops->render)
+		return 0;
+	return ops->render(ctx, f->node, &f->snap, &mtime);
+}
+
+static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *data, size_t len)
+{
+	const struct fsnode_ops *ops = f->node->route->ops;
+	struct nb_err err = { 0 };
+	char dir[4096];
+	int ret;
+
+	if (!ops->commit)
+		return -EACCES;
+	nb_buf_reset(&f->snap);
+	ret = ops->commit(ctx, f->node, data, len, &f->snap, &err);
+	if (ret < 0) {
+		if (!err.msg[0])
+			nb_err_set(&err, ret, "%s: %s", f->node->path, strerror(-ret));
+		fsnode_dirname(f->node->path, dir, sizeof(dir));
+		fsnode_lasterr_set(ctx, dir, err.msg);
+		nb_buf_reset(&f->snap);
+		return ret;
+	}
+	f->answered = f->node->route->kind == FSNODE_TXN;
+	return 0;
+}
+
+static enum fsnode_commit commit_mode(const struct fsnode_file *f)
+{
+	enum fsnode_commit mode = f->node->route->commit;
+	const char *p = f->wbuf.data;
+	size_t i = 0;
+
+	if (mode != FSNODE_COMMIT_LINE_OR_JSON)
+		return mode;
+	while (i < f->wbuf.len && strchr(" \t\r\n", p[i]))
+		i++;
+	return i < f->wbuf.len && p[i] == '{' ? FSNODE_COMMIT_JSON : FSNODE_COMMIT_VALUE;
+}
+
+/* Commits the requests the buffer holds; at_close also commits an
+ * incomplete tail. */
+static int commit_ready(struct fsnode_ctx *ctx, struct fsnode_file *f, bool at_close)
+{
+	struct nb_buf *w = &f->wbuf;
+	char *nl;
+	int ret;
+
+	if (f->committed >= w->len)
+		return 0;
+	switch (commit_mode(f)) {
+	case FSNODE_COMMIT_EACH_LINE:
+		while (f->committed < w->len) {
+			const char *line = w->data + f->committed;
+			size_t n;
+
+			nl = memchr(line, '\n', w->len - f->committed);
+			if (!nl && !at_close)
+				return 0;
+			n = nl ? (size_t)(nl - line) + 1 : w->len - f->committed;
+			f->committed += n;
+			ret = commit(ctx, f, line, n);
+			if (ret < 0) {
+				f->committed = w->len; /* drop the rest with it */
+				return ret;
+			}
+		}
+		return 0;
+	case FSNODE_COMMIT_JSON:
+		if (!at_close && !json_is_complete(w->data, w->len))
+			return 0;
+		break;
+	case FSNODE_COMMIT_VALUE:
+	default:
+		if (!at_close && w->data[w->len - 1] != '\n')
+			return 0;
+		break;
+	}
+	/* Value and JSON requests are the whole content written so far. */
+	f->committed = w->len;
+	ret = commit(ctx, f, w->data, w->len);
+	if (ret < 0) {
+		nb_buf_reset(w);
+		f->committed = 0;
+	}
+	return ret;
+}
+
+ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *data,
+			  size_t size, off_t off)
+{
+	struct nb_buf *w = &f->wbuf;
+	struct nb_err err = { 0 };
+	size_t end;
+	int ret;
+
+	if (f->flags & O_APPEND || (size_t)off > w->len)
+		off = (off_t)w->len; /* appends, and writes past what we hold */
+	end = (size_t)off + size;
+	if (end > FSNODE_WRITE_MAX) {
+		char dir[4096];
+
+		nb_err_set(&err, -EFBIG, "%s: a request may be at most %u bytes", f->node->path,
+			   FSNODE_WRITE_MAX);
+		fsnode_dirname(f->node->path, dir, sizeof(dir));
+		fsnode_lasterr_set(ctx, dir, err.msg);
+		return -EFBIG;
+	}
+	if (end > w->len) {
+		ret = nb_buf_reserve(w, end - w->len);
+		if (ret < 0)
+			return ret;
+	}
+	memcpy(w->data + off, data, size);
+	if (end > w->len) {
+		w->len = end;
+		w->data[w->len] = '\0';
+	}
+	if ((size_t)off < f->committed)
+		f->committed = (size_t)off; /* an editor rewrote committed bytes */
+	ret = commit_ready(ctx, f, false);
+	return ret < 0 ? ret : (ssize_t)size;
+}
+
+int fsnode_file_flush(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	return commit_ready(ctx, f, true);
+}
+
+int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
+		     const char **data, size_t *len)
+{
+	int ret;
+
+	if (f->node->route->kind == FSNODE_TXN && f->committed < f->wbuf.len) {
+		ret = fsnode_file_flush(ctx, f);
+		if (ret < 0)
+			return ret;
+	} else if (off == 0 && !f->answered) {
+		ret = fsnode_file_render(ctx, f);
+		if (ret < 0)
+			return ret;
+	}
+	if ((size_t)off >= f->snap.len) {
+		*data = NULL;
+		*len = 0;
+		return 0;
+	}
+	*data = f->snap.data + off;
+	*len = f->snap.len - (size_t)off < size ? f->snap.len - (size_t)off : size;
+	return 0;
+}
+
+void fsnode_file_truncate(struct fsnode_file *f)
+{
+	nb_buf_reset(&f->wbuf);
+	f->committed = 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * fs/openfile.h - per-open buffers: what a reader of this fd sees and what
+ * a writer has written so far, and when written bytes become a request.
+ */
+#ifndef NB_FS_OPENFILE_H
+#define NB_FS_OPENFILE_H
+
+#include "fs/fsnode.h"
+
+/* Largest request one open file buffers: Lambda's sync invoke payload
+ * (6 MB) plus room; a service checks its own, smaller, limit. */
+#define FSNODE_WRITE_MAX (6u * 1024 * 1024 + 4096)
+
+struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags);
+void fsnode_file_free(struct fsnode_file *f);
+
+/* Renders the node's value into f->snap (at open, and on a read at offset
+ * 0, so a reader who seeks back after poll() sees the new value). */
+int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f);
+
+/*
+ * Adds size bytes at off (O_APPEND: at the end) and commits every request
+ * they complete. Returns size, or the negative errno of the commit that
+ * failed; the failure's reason goes to the directory's last-error and the
+ * bytes of the failed request are dropped, so close does not retry them.
+ */
+ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *data,
+			  size_t size, off_t off);
+
+/* Commits what is still uncommitted (a last line without newline, an
+ * unterminated JSON document, which then fails). 0 or negative errno. */
+int fsnode_file_flush(struct fsnode_ctx *ctx, struct fsnode_file *f);
+
+/* What a read at off returns: the snapshot, or for a transaction file the
+ * answer (committing a pending request first). Sets *data and *len. */
+int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
+		     const char **data, size_t *len);
+
+/* Forgets written bytes (O_TRUNC, ftruncate to 0). */
+void fsnode_file_truncate(struct fsnode_file *f);
+
+/* Whether the route's kind permits this access mode. */
+bool fsnode_kind_readable(enum fsnode_kind kind);
+bool fsnode_kind_writable(enum fsnode_kind kind);
+
+#endif
