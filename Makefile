@@ -31,12 +31,19 @@ UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic tes
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
-	libzip-dev libcmocka-dev bats busybox-static docker.io curl valgrind clang-format
+	libzip-dev libcmocka-dev bats busybox-static docker.io curl socat valgrind clang-format \
+	go-md2man
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
 	engine-up engine-down images
 
-all: $(BUILD)/nimbusfs
+TOOLS := $(BUILD)/tools/nbpoll
+
+all: $(BUILD)/nimbusfs $(TOOLS)
+
+$(BUILD)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
 
 deps:
 	@tools/install-deps.sh $(DEB_PKGS)
@@ -50,13 +57,13 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/nimbusfs: $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC) $(MAIN_SRC))
-	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(filter %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # Unit tests link every module but fs/main.c; cmocka prints their summaries.
 $(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC)) \
 		$(BUILD)/tests/unit/fake_engine.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/unit/fake_engine.o: tests/unit/fake_engine.c
 	@mkdir -p $(dir $@)

@@ -128,7 +128,8 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 		case OPT_STATE_DIR:
 			if (optarg[0] != '/')
 				ret = nb_err_set(err, -EINVAL,
-						 "--state-dir %s: must be an absolute path", optarg);
+						 "--state-dir %s: must be an absolute path",
+						 optarg);
 			else
 				ret = set_str(&cli->state_dir, optarg, err);
 			break;

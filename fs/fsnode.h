@@ -78,11 +78,11 @@ struct fsnode_route {
 struct fsnode {
 	fuse_ino_t ino;
 	const struct fsnode_route *route; /* the root's is a static route too */
-	char *path; /* relative to the mount root; "" for the root */
-	char *obj;  /* the names matched by "*" routes, joined by '/'; "" if none */
-	uint64_t nlookup;		/* protected by the table lock */
-	uint64_t change_gen;		/* protected by the table lock */
-	struct fsnode_file *open_files; /* protected by the table lock */
+	char *path;			  /* relative to the mount root; "" for the root */
+	char *obj;	     /* the names matched by "*" routes, joined by '/'; "" if none */
+	uint64_t nlookup;    /* protected by the table lock */
+	uint64_t change_gen; /* protected by the table lock */
+	struct fsnode_file *open_files;	     /* protected by the table lock */
 	struct fsnode *next_ino, *next_path; /* protected by the table lock */
 };
 
@@ -122,10 +122,10 @@ struct fsnode_file {
 	pthread_mutex_t lock; /* serialises this file's reads and writes */
 	struct fsnode *node;  /* held by the kernel's reference while open */
 	int flags;
-	struct nb_buf snap;   /* protected by lock: rendered value, or a txn's answer */
-	bool answered;	      /* protected by lock: snap holds a txn's answer */
-	struct nb_buf wbuf;   /* protected by lock: bytes written */
-	size_t committed;     /* protected by lock: wbuf bytes already committed */
+	struct nb_buf snap;		/* protected by lock: rendered value, or a txn's answer */
+	bool answered;			/* protected by lock: snap holds a txn's answer */
+	struct nb_buf wbuf;		/* protected by lock: bytes written */
+	size_t committed;		/* protected by lock: wbuf bytes already committed */
 	struct state_hub_cursor cursor; /* streams: protected by the park lock */
 	uint64_t gen_at_render;		/* protected by lock */
 	struct fuse_pollhandle *ph;	/* protected by the table lock */

@@ -188,7 +188,8 @@ int fsnode_table_lookup(struct fsnode_table *t, struct fsnode *parent,
 		}
 		n->path = path;
 		path = NULL;
-		n->obj = strcmp(route->name, "*") == 0 ? join(parent->obj, name) : strdup(parent->obj);
+		n->obj = strcmp(route->name, "*") == 0 ? join(parent->obj, name)
+						       : strdup(parent->obj);
 		if (!n->obj) {
 			pthread_mutex_unlock(&t->lock);
 			node_free(n);

@@ -80,6 +80,8 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 	}
 	if (fuse_daemonize(cli->foreground) < 0)
 		goto out_unmount;
+	if (state_dir_record_pid(ctx->d->dir, &err) < 0)
+		log_warn("%s", err.msg);
 	/* Threads start only now: fuse_daemonize() forks. */
 	if (fsnode_notify_start(ctx, &ctx->notify) < 0)
 		goto out_unmount;
@@ -89,8 +91,7 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 		log_error(0, "%s", err.msg);
 		goto out_notify;
 	}
-	log_info("mounted at %s; engine %s; state dir %s", mnt, cli->engine_url,
-		 ctx->d->dir->path);
+	log_info("mounted at %s; engine %s; state dir %s", mnt, cli->engine_url, ctx->d->dir->path);
 	loop = fuse_loop_cfg_create();
 	if (!loop)
 		goto out_daemon;

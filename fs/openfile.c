@@ -104,12 +104,21 @@ static enum fsnode_commit commit_mode(const struct fsnode_file *f)
 static int commit_ready(struct fsnode_ctx *ctx, struct fsnode_file *f, bool at_close)
 {
 	struct nb_buf *w = &f->wbuf;
+	enum fsnode_commit mode;
 	char *nl;
 	int ret;
 
 	if (f->committed >= w->len)
 		return 0;
-	switch (commit_mode(f)) {
+	mode = commit_mode(f);
+	/* Whitespace written after a committed value or document (a newline
+	 * sent by its own write) is not a new request: do not commit it twice. */
+	if (mode != FSNODE_COMMIT_EACH_LINE && f->committed > 0 &&
+	    strspn(w->data + f->committed, " \t\r\n") == w->len - f->committed) {
+		f->committed = w->len;
+		return 0;
+	}
+	switch (mode) {
 	case FSNODE_COMMIT_EACH_LINE:
 		while (f->committed < w->len) {
 			const char *line = w->data + f->committed;
@@ -172,7 +181,8 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 		if (ret < 0)
 			return ret;
 	}
-	memcpy(w->data + off, data, size);
+	if (size) /* a zero-length write to an empty buffer has no w->data */
+		memcpy(w->data + off, data, size);
 	if (end > w->len) {
 		w->len = end;
 		w->data[w->len] = '\0';

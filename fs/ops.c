@@ -105,8 +105,7 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	r = fsnode_route_match(dir->route->type, name);
 	if (!r)
 		return reply_err(req, ENOENT);
-	if (strcmp(r->name, "*") == 0 &&
-	    (!r->ops->lookup || r->ops->lookup(ctx, dir, r, name) < 0))
+	if (strcmp(r->name, "*") == 0 && (!r->ops->lookup || r->ops->lookup(ctx, dir, r, name) < 0))
 		return reply_err(req, ENOENT);
 	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
 	if (ret < 0)
@@ -513,7 +512,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return reply_err(req, ENOMEM);
 	while (pos < l->names.len) {
 		const char *name = l->names.data + pos;
-		const struct fsnode_route *r = dir ? fsnode_route_match(dir->route->type, name) : NULL;
+		const struct fsnode_route *r =
+			dir ? fsnode_route_match(dir->route->type, name) : NULL;
 		struct stat st = { 0 };
 		size_t n;
 
@@ -523,7 +523,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		st.st_ino = 0xffffffff; /* "unknown": lookup gives the real one */
 		st.st_mode = !r || r->kind == FSNODE_DIR ? S_IFDIR
 			     : r->kind == FSNODE_SYMLINK ? S_IFLNK
-							  : S_IFREG;
+							 : S_IFREG;
 		n = fuse_add_direntry(req, buf + used, size - used, name, &st, index);
 		if (n > size - used)
 			break;

@@ -8,8 +8,14 @@
 #include "fs/fsnode.h"
 #include "fs/node_root.h"
 
-#define R_DIR(p, n, t)	     { p, n, t, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE, &fsnode_root_ops }
-#define R_FILE(p, n, t, k, m, c) { p, n, t, k, m, c, &fsnode_root_ops }
+#define R_DIR(p, n, t)                                                                             \
+	{                                                                                          \
+		p, n, t, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE, &fsnode_root_ops                    \
+	}
+#define R_FILE(p, n, t, k, m, c)                                                                   \
+	{                                                                                          \
+		p, n, t, k, m, c, &fsnode_root_ops                                                 \
+	}
 
 static const struct fsnode_route root_route = R_DIR(FSNODE_NONE, "", FSNODE_ROOT);
 

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@ int nb_buf_reserve(struct nb_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	char *p;
 
-	if (need < b->len)
+	/* len + extra + 1 wrapped, or more than malloc can give (and more than
+	 * doubling cap can reach without wrapping to 0) */
+	if (need <= b->len || need > PTRDIFF_MAX)
 		return -ENOMEM;
 	if (need <= b->cap)
 		return 0;

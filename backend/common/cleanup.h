@@ -35,10 +35,9 @@ static inline void nb_close_p(int *fd)
 	}
 }
 
-define_cleanup_function(FILE *, fclose)
-define_cleanup_function(cJSON *, cJSON_Delete)
-define_cleanup_function(CURL *, curl_easy_cleanup)
-define_cleanup_function(struct curl_slist *, curl_slist_free_all)
+define_cleanup_function(FILE *, fclose) define_cleanup_function(cJSON *, cJSON_Delete)
+	define_cleanup_function(CURL *, curl_easy_cleanup)
+		define_cleanup_function(struct curl_slist *, curl_slist_free_all)
 
 #define cleanup_free   __attribute__((cleanup(nb_free_p)))
 #define cleanup_close  __attribute__((cleanup(nb_close_p)))

@@ -12,7 +12,7 @@
 #define NB_ERR_MSG_MAX 1024
 
 struct nb_err {
-	int code;		   /* negative errno, 0 when unset */
+	int code;		  /* negative errno, 0 when unset */
 	char msg[NB_ERR_MSG_MAX]; /* human text, no trailing newline */
 };
 

@@ -44,9 +44,10 @@ cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 	if (off < len) {
 		position_of(buf, off, &line, &col);
 		cJSON_Delete(doc);
-		nb_err_set(err, -EINVAL,
-			   "invalid JSON at line %zu, column %zu: unexpected data after the document",
-			   line, col);
+		nb_err_set(
+			err, -EINVAL,
+			"invalid JSON at line %zu, column %zu: unexpected data after the document",
+			line, col);
 		return NULL;
 	}
 	return doc;
@@ -130,14 +131,15 @@ int json_get_str_opt(const cJSON *obj, const char *field, const char *def, const
 	return 0;
 }
 
-static int check_int(const cJSON *item, const char *field, int64_t min, int64_t max,
-		     int64_t *out, struct nb_err *err)
+static int check_int(const cJSON *item, const char *field, int64_t min, int64_t max, int64_t *out,
+		     struct nb_err *err)
 {
 	double v = item->valuedouble;
 
 	if (!isfinite(v) || v != floor(v))
 		return nb_err_set(err, -EINVAL, "\"%s\" must be an integer", field);
-	if (v < (double)min || v > (double)max)
+	/* (double)INT64_MAX rounds up to 2^63, which int64_t cannot hold. */
+	if (v < (double)min || v > (double)max || v >= 0x1p63)
 		return nb_err_set(err, -EINVAL, "\"%s\" is %.0f; it must be between %lld and %lld",
 				  field, v, (long long)min, (long long)max);
 	*out = (int64_t)v;
@@ -170,8 +172,7 @@ int json_get_int_opt(const cJSON *obj, const char *field, int64_t def, int64_t m
 	return check_int(item, field, min, max, out, err);
 }
 
-int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out,
-		      struct nb_err *err)
+int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out, struct nb_err *err)
 {
 	const cJSON *item;
 	int ret = get_typed(obj, field, false, "true or false", cJSON_IsBool, &item, err);
@@ -182,14 +183,12 @@ int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out,
 	return 0;
 }
 
-int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out,
-			struct nb_err *err)
+int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out, struct nb_err *err)
 {
 	return get_typed(obj, field, false, "an object", cJSON_IsObject, out, err);
 }
 
-int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out,
-		       struct nb_err *err)
+int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out, struct nb_err *err)
 {
 	return get_typed(obj, field, false, "an array", cJSON_IsArray, out, err);
 }

@@ -32,13 +32,10 @@ int json_get_int(const cJSON *obj, const char *field, int64_t min, int64_t max, 
 		 struct nb_err *err);
 int json_get_int_opt(const cJSON *obj, const char *field, int64_t def, int64_t min, int64_t max,
 		     int64_t *out, struct nb_err *err);
-int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out,
-		      struct nb_err *err);
+int json_get_bool_opt(const cJSON *obj, const char *field, bool def, bool *out, struct nb_err *err);
 /* Optional object/array: *out is NULL when absent. */
-int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out,
-			struct nb_err *err);
-int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out,
-		       struct nb_err *err);
+int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out, struct nb_err *err);
+int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out, struct nb_err *err);
 
 /* Adds helpers that report -ENOMEM instead of silently dropping a field. */
 int json_add_str(cJSON *obj, const char *field, const char *value);

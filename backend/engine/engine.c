@@ -16,18 +16,18 @@
 #include "backend/common/log.h"
 #include "backend/engine/engine.h"
 
-#define POOL_MAX	8
-#define BODY_MAX	(256u << 20) /* refuse replies beyond this: a runaway engine */
-#define STREAM_POLL_MS	100
+#define POOL_MAX       8
+#define BODY_MAX       (256u << 20) /* refuse replies beyond this: a runaway engine */
+#define STREAM_POLL_MS 100
 
 struct engine {
 	char *url;	   /* as given, for messages */
 	char *socket_path; /* unix socket, or NULL for tcp */
 	char *base;	   /* "http://localhost" or "http://host:port" */
 	pthread_mutex_t lock;
-	char api[16];		/* protected by lock */
-	CURL *pool[POOL_MAX];	/* protected by lock */
-	int npool;		/* protected by lock */
+	char api[16];	      /* protected by lock */
+	CURL *pool[POOL_MAX]; /* protected by lock */
+	int npool;	      /* protected by lock */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -56,7 +56,8 @@ int engine_new(const char *url, struct engine **out, struct nb_err *err)
 		if (*rest != '/') {
 			engine_free(eng);
 			return nb_err_set(err, -EINVAL,
-					  "engine URL %s: a unix socket path must be absolute", url);
+					  "engine URL %s: a unix socket path must be absolute",
+					  url);
 		}
 		eng->socket_path = strdup(rest);
 		eng->base = strdup("http://localhost");
@@ -64,7 +65,8 @@ int engine_new(const char *url, struct engine **out, struct nb_err *err)
 		rest = strstr(url, "://") + 3;
 		if (!*rest || strchr(rest, '/')) {
 			engine_free(eng);
-			return nb_err_set(err, -EINVAL, "engine URL %s: expected tcp://HOST:PORT", url);
+			return nb_err_set(err, -EINVAL, "engine URL %s: expected tcp://HOST:PORT",
+					  url);
 		}
 		if (asprintf(&eng->base, "http://%s", rest) < 0)
 			eng->base = NULL;
@@ -161,8 +163,8 @@ static char *build_url(struct engine *eng, const char *path, bool versioned)
 	return url;
 }
 
-static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *req,
-			const char *url, struct curl_slist **headers, char *errbuf)
+static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *req, const char *url,
+			struct curl_slist **headers, char *errbuf)
 {
 	const char *ctype = req->content_type ? req->content_type : "application/json";
 	char hdr[128];
@@ -191,9 +193,18 @@ static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *re
 	return 0;
 }
 
-static int curl_error(struct engine *eng, CURLcode rc, const char *errbuf, struct nb_err *err)
+static int curl_error(struct engine *eng, CURL *h, CURLcode rc, const char *errbuf,
+		      struct nb_err *err)
 {
 	const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	long os_errno = 0;
+
+	/* For a unix socket curl's text names "localhost port 80"; the
+	 * system's reason for the socket is what the user can act on. */
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	if (eng->socket_path && os_errno && rc == CURLE_COULDNT_CONNECT)
+		return nb_err_set(err, -EHOSTDOWN, "engine unreachable at %s: %s", eng->url,
+				  strerror((int)os_errno));
 
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
@@ -273,14 +284,16 @@ static int do_request(struct engine *eng, const struct engine_req *req, bool ver
 		handle_put(eng, h, false);
 		return nb_err_set(err, ret, "out of memory");
 	}
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : ENGINE_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 req->timeout_ms ? req->timeout_ms : ENGINE_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
+		ret = curl_error(eng, h, rc, errbuf, err);
 		handle_put(eng, h, false);
 		nb_buf_free(&body);
-		return curl_error(eng, rc, errbuf, err);
+		return ret;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	handle_put(eng, h, true);
@@ -324,7 +337,8 @@ int engine_do_json(struct engine *eng, const char *method, const char *path, con
 	if (resp.body.len) {
 		*out = cJSON_ParseWithLength(resp.body.data, resp.body.len);
 		if (!*out)
-			ret = nb_err_set(err, -EIO, "engine: %s %s: reply is not JSON", method, path);
+			ret = nb_err_set(err, -EIO, "engine: %s %s: reply is not JSON", method,
+					 path);
 	}
 	nb_buf_free(&resp.body);
 	return ret;
@@ -372,22 +386,24 @@ int engine_negotiate(struct engine *eng, struct engine_info *info, struct nb_err
 	copy_str(info->name, sizeof(info->name), cJSON_GetObjectItem(doc, "Platform"), "Name");
 	comps = cJSON_GetObjectItemCaseSensitive(doc, "Components");
 	if (!info->name[0] && cJSON_IsArray(comps)) {
-		cJSON_ArrayForEach(comp, comps) {
+		cJSON_ArrayForEach(comp, comps)
+		{
 			copy_str(info->name, sizeof(info->name), comp, "Name");
 			if (info->name[0])
 				break;
 		}
 	}
-	if (!info->name[0])
+	/* The component is just "Engine"; say whose. */
+	if (!info->name[0] || strcmp(info->name, "Engine") == 0)
 		snprintf(info->name, sizeof(info->name), "Docker Engine");
 	if (api_number(info->daemon_api) < api_number(ENGINE_API_MIN))
 		return nb_err_set(err, -EPROTONOSUPPORT,
-				  "engine at %s speaks API %s; nimbusfs needs %s or newer", eng->url,
-				  info->daemon_api[0] ? info->daemon_api : "(unknown)",
+				  "engine at %s speaks API %s; nimbusfs needs %s or newer",
+				  eng->url, info->daemon_api[0] ? info->daemon_api : "(unknown)",
 				  ENGINE_API_MIN);
 	snprintf(info->api_version, sizeof(info->api_version), "%s",
 		 api_number(info->daemon_api) < api_number(ENGINE_API_MAX) ? info->daemon_api
-									    : ENGINE_API_MAX);
+									   : ENGINE_API_MAX);
 	pthread_mutex_lock(&eng->lock);
 	snprintf(eng->api, sizeof(eng->api), "%s", info->api_version);
 	pthread_mutex_unlock(&eng->lock);
@@ -405,7 +421,7 @@ struct stream_ctx {
 	CURL *h;
 	engine_stream_cb cb;
 	void *ud;
-	long status;	      /* 0 until the first body byte */
+	long status;	       /* 0 until the first body byte */
 	struct nb_buf errbody; /* body of a non-2xx reply */
 	bool cb_stopped;
 };
@@ -476,7 +492,7 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	if (ctx.cb_stopped || (stop && atomic_load(stop)))
 		ret = 0;
 	else if (rc != CURLE_OK)
-		ret = curl_error(eng, rc, errbuf, err);
+		ret = curl_error(eng, ctx.h, rc, errbuf, err);
 	else
 		ret = status_error(eng, req, ctx.status, &ctx.errbody, err);
 out:

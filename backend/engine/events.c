@@ -26,10 +26,10 @@ struct engine_events {
 	struct engine_events_ops ops;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	   /* signalled on stop and resync */
-	_Atomic bool stopping;	   /* set once by engine_events_stop() */
-	_Atomic bool interrupt;	   /* ends the current stream: stop or resync */
-	struct nb_buf line;	   /* thread-private: partial event line */
+	pthread_cond_t cond;	/* signalled on stop and resync */
+	_Atomic bool stopping;	/* set once by engine_events_stop() */
+	_Atomic bool interrupt; /* ends the current stream: stop or resync */
+	struct nb_buf line;	/* thread-private: partial event line */
 };
 
 /* Sleeps up to ms, or less when stopped or asked to resync. */
@@ -111,8 +111,8 @@ static char *events_path(struct engine_events *ev, time_t since)
 	cJSON_AddItemToArray(labels, cJSON_CreateString(ev->label));
 	text = cJSON_PrintUnformatted(filters);
 	escaped = text ? engine_escape(text) : NULL;
-	if (!escaped || asprintf(&path, "/events?since=%lld&filters=%s", (long long)since,
-				 escaped) < 0)
+	if (!escaped ||
+	    asprintf(&path, "/events?since=%lld&filters=%s", (long long)since, escaped) < 0)
 		return NULL;
 	return path;
 }

@@ -96,8 +96,8 @@ int state_read_file(int dirfd, const char *name, size_t max, char **out, size_t 
 			break;
 		used += (size_t)n;
 		if (used > max)
-			return nb_err_set(err, -EFBIG, "%s in the state dir is over %zu bytes", name,
-					  max);
+			return nb_err_set(err, -EFBIG, "%s in the state dir is over %zu bytes",
+					  name, max);
 	}
 	buf[used] = '\0';
 	*out = move_ptr(buf);

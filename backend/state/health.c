@@ -131,8 +131,7 @@ int state_health_render(struct state_health *h, struct nb_buf *out, struct times
 	return ret;
 }
 
-int state_health_render_version(struct state_health *h, struct nb_buf *out,
-				struct timespec *mtime)
+int state_health_render_version(struct state_health *h, struct nb_buf *out, struct timespec *mtime)
 {
 	int ret;
 

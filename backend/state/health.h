@@ -16,14 +16,14 @@
 
 struct state_health {
 	pthread_mutex_t lock;
-	struct state_hub *hub;	  /* set at init, not owned */
-	char engine_url[256];	  /* set at init */
-	bool engine_up;		  /* protected by lock */
-	bool engine_known;	  /* protected by lock: negotiated once */
-	struct engine_info info;  /* protected by lock: last negotiated */
-	char engine_reason[1024]; /* protected by lock: why it is down */
-	char state_reason[1024];  /* protected by lock: "" when writable */
-	struct timespec changed;  /* protected by lock: health value */
+	struct state_hub *hub;	      /* set at init, not owned */
+	char engine_url[256];	      /* set at init */
+	bool engine_up;		      /* protected by lock */
+	bool engine_known;	      /* protected by lock: negotiated once */
+	struct engine_info info;      /* protected by lock: last negotiated */
+	char engine_reason[1024];     /* protected by lock: why it is down */
+	char state_reason[1024];      /* protected by lock: "" when writable */
+	struct timespec changed;      /* protected by lock: health value */
 	struct timespec info_changed; /* protected by lock: version value */
 };
 
@@ -42,7 +42,6 @@ bool state_health_engine_ready(struct state_health *h, struct nb_err *err);
 
 /* Renders `health` ("ok\n" or one line per problem) and `version`. */
 int state_health_render(struct state_health *h, struct nb_buf *out, struct timespec *mtime);
-int state_health_render_version(struct state_health *h, struct nb_buf *out,
-				struct timespec *mtime);
+int state_health_render_version(struct state_health *h, struct nb_buf *out, struct timespec *mtime);
 
 #endif

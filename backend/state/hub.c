@@ -164,7 +164,8 @@ size_t state_hub_read(struct state_hub *hub, struct state_hub_cursor *cur, const
 			cur->off = 0;
 		}
 	}
-	while (cur->seq < hub->head && out->len - start < max) {
+	/* A cursor still behind (no room for the note) points at a reused slot. */
+	while (cur->seq >= oldest && cur->seq < hub->head && out->len - start < max) {
 		const struct hub_event *ev = &hub->ring[cur->seq % STATE_HUB_RING];
 		size_t room = max - (out->len - start);
 		size_t n = ev->len - cur->off;

@@ -62,7 +62,7 @@ size_t state_hub_read(struct state_hub *hub, struct state_hub_cursor *cur, const
 
 /* Whether state_hub_read() would return something now. */
 int state_hub_pending(struct state_hub *hub, const struct state_hub_cursor *cur,
-		     const char *id_filter);
+		      const char *id_filter);
 
 /* Number of events published since start. */
 uint64_t state_hub_count(struct state_hub *hub);

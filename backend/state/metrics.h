@@ -27,15 +27,15 @@ enum state_metric_op {
 struct state_metrics {
 	struct timespec started;
 	_Atomic uint64_t fuse_requests[STATE_OP_COUNT];
-	_Atomic uint64_t fuse_errors;	      /* requests answered with an errno */
-	_Atomic uint64_t engine_events;	      /* /events messages received */
-	_Atomic uint64_t engine_connects;     /* successful list-then-watch cycles */
-	_Atomic uint64_t engine_disconnects;  /* watch streams that ended */
-	_Atomic uint64_t engine_up;	      /* 1 or 0 */
-	_Atomic uint64_t engine_containers;   /* labelled containers at the last list */
-	_Atomic int64_t parked_readers;	      /* blocked reads waiting for data */
+	_Atomic uint64_t fuse_errors;	     /* requests answered with an errno */
+	_Atomic uint64_t engine_events;	     /* /events messages received */
+	_Atomic uint64_t engine_connects;    /* successful list-then-watch cycles */
+	_Atomic uint64_t engine_disconnects; /* watch streams that ended */
+	_Atomic uint64_t engine_up;	     /* 1 or 0 */
+	_Atomic uint64_t engine_containers;  /* labelled containers at the last list */
+	_Atomic int64_t parked_readers;	     /* blocked reads waiting for data */
 	_Atomic int64_t open_files;
-	_Atomic uint64_t invalidations;	      /* kernel cache invalidations sent */
+	_Atomic uint64_t invalidations; /* kernel cache invalidations sent */
 };
 
 void state_metrics_init(struct state_metrics *m);

@@ -104,7 +104,14 @@ static int take_lock(struct state_dir *sd, struct nb_err *err)
 		return nb_err_set(err, -saved, "cannot lock %s/lock: %s", sd->path,
 				  strerror(saved));
 	}
-	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	return state_dir_record_pid(sd, err);
+}
+
+int state_dir_record_pid(struct state_dir *sd, struct nb_err *err)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
 	if (ftruncate(sd->lockfd, 0) < 0 || pwrite(sd->lockfd, pid, (size_t)n, 0) != n)
 		return nb_err_set(err, -errno, "cannot write %s/lock: %s", sd->path,
 				  strerror(errno));

@@ -13,8 +13,8 @@
 
 struct state_dir {
 	char *path;
-	int dirfd;		     /* O_PATH|O_DIRECTORY on path */
-	int lockfd;		     /* holds the flock for the daemon's life */
+	int dirfd;		   /* O_PATH|O_DIRECTORY on path */
+	int lockfd;		   /* holds the flock for the daemon's life */
 	char id[STATE_ID_LEN + 1]; /* stable per state dir: the io.nimbusfs.owner label */
 };
 
@@ -26,6 +26,9 @@ int state_dir_default(char *out, size_t len, struct nb_err *err);
  * its owner id. -EBUSY when another nimbusfs holds it (err names its pid). */
 int state_dir_open(const char *path, struct state_dir **out, struct nb_err *err);
 void state_dir_close(struct state_dir *sd);
+
+/* Records the calling process in the lock file (after a daemonizing fork). */
+int state_dir_record_pid(struct state_dir *sd, struct nb_err *err);
 
 /* 0 when the state dir accepts writes, else -errno with the reason. Blocks
  * on disk I/O (a create, fsync and unlink of a probe file). */

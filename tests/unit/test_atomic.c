@@ -1,0 +1,497 @@
+/*
+ * tests/unit/test_atomic.c - crash-safe state files (atomic.c) and the
+ * locked state dir (statedir.c), in fresh mkdtemp dirs under /tmp.
+ * Tests run as root, so "not writable" is made with a removed directory
+ * or a regular file standing where a directory should be, never chmod.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/state/atomic.h"
+#include "backend/state/statedir.h"
+
+struct env {
+	char root[64]; /* the mkdtemp dir */
+	int dirfd;
+	struct nb_err err;
+};
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int env_setup(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+
+	if (!env)
+		return -1;
+	snprintf(env->root, sizeof(env->root), "/tmp/nimbusfs-test-atomic.XXXXXX");
+	if (!mkdtemp(env->root)) {
+		free(env);
+		return -1;
+	}
+	env->dirfd = open(env->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (env->dirfd < 0) {
+		rmdir(env->root);
+		free(env);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *env = *state;
+
+	close(env->dirfd);
+	nftw(env->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(env);
+	return 0;
+}
+
+static void path_in(const struct env *env, const char *rel, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", env->root, rel);
+
+	assert_true(n > 0 && (size_t)n < len);
+}
+
+static bool exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static void write_file_at(int dirfd, const char *name, const char *text)
+{
+	cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* Reads a whole file by absolute path, through state_read_file. */
+static char *read_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	char *text = NULL;
+	struct nb_err err = { 0 };
+	cleanup_close int dfd = -1;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(state_read_file(dfd, slash + 1, 4096, &text, NULL, &err), 0);
+	return text;
+}
+
+/* state_write_atomic / state_read_file: errors first */
+
+static void test_a_name_with_a_slash_is_rejected(void **state)
+{
+	struct env *env = *state;
+
+	assert_int_equal(state_write_atomic(env->dirfd, "a/b", "x", 1, 0644, &env->err), -EINVAL);
+	assert_int_equal(env->err.code, -EINVAL);
+	assert_string_equal(env->err.msg, "invalid state file name \"a/b\"");
+	assert_int_equal(state_write_atomic(env->dirfd, "../escape", "x", 1, 0644, &env->err),
+			 -EINVAL);
+	assert_false(exists_at(env->dirfd, "a"));
+}
+
+static void test_an_empty_or_overlong_name_is_rejected(void **state)
+{
+	struct env *env = *state;
+	char name[600];
+
+	assert_int_equal(state_write_atomic(env->dirfd, "", "x", 1, 0644, &env->err), -EINVAL);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_equal(state_write_atomic(env->dirfd, name, "x", 1, 0644, &env->err), -EINVAL);
+}
+
+static void test_writing_into_a_removed_directory_fails_with_errno_and_reason(void **state)
+{
+	struct env *env = *state;
+	char sub[PATH_MAX];
+	cleanup_close int fd = -1;
+
+	path_in(env, "gone", sub, sizeof(sub));
+	assert_int_equal(mkdir(sub, 0755), 0);
+	fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(state_write_atomic(fd, "state", "x", 1, 0644, &env->err), -ENOENT);
+	assert_int_equal(env->err.code, -ENOENT);
+	assert_non_null(strstr(env->err.msg, "cannot create state.tmp in the state dir"));
+	assert_non_null(strstr(env->err.msg, strerror(ENOENT)));
+}
+
+static void test_a_failed_rename_removes_the_temp_file(void **state)
+{
+	struct env *env = *state;
+
+	/* A directory where the file should go: rename(2) refuses. */
+	assert_int_equal(mkdirat(env->dirfd, "victim", 0755), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "victim", "x", 1, 0644, &env->err),
+			 -EISDIR);
+	assert_non_null(strstr(env->err.msg, "cannot rename victim.tmp over victim"));
+	assert_false(exists_at(env->dirfd, "victim.tmp"));
+}
+
+static void test_reading_a_missing_file_fails_with_enoent(void **state)
+{
+	struct env *env = *state;
+	char *text = (char *)"untouched";
+
+	assert_int_equal(state_read_file(env->dirfd, "nope", 100, &text, NULL, &env->err), -ENOENT);
+	assert_string_equal(text, "untouched");
+	assert_non_null(strstr(env->err.msg, "cannot open nope in the state dir"));
+}
+
+static void test_reading_a_file_over_max_fails_with_efbig(void **state)
+{
+	struct env *env = *state;
+	char *text = NULL;
+
+	write_file_at(env->dirfd, "big", "0123456789");
+	assert_int_equal(state_read_file(env->dirfd, "big", 9, &text, NULL, &env->err), -EFBIG);
+	assert_null(text);
+	assert_int_equal(env->err.code, -EFBIG);
+	assert_non_null(strstr(env->err.msg, "big in the state dir is over 9 bytes"));
+}
+
+/* state_write_atomic / state_read_file: success */
+
+static void test_a_file_of_exactly_max_bytes_is_read(void **state)
+{
+	struct env *env = *state;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+
+	write_file_at(env->dirfd, "ten", "0123456789");
+	assert_int_equal(state_read_file(env->dirfd, "ten", 10, &text, &len, &env->err), 0);
+	assert_int_equal(len, 10);
+	assert_string_equal(text, "0123456789");
+}
+
+static void test_a_write_creates_the_file_with_its_mode_and_leaves_no_temp(void **state)
+{
+	struct env *env = *state;
+	cleanup_free char *text = NULL;
+	struct stat st;
+	size_t len;
+
+	assert_int_equal(state_write_atomic(env->dirfd, "task", "{\"a\":1}\n", 8, 0600, &env->err),
+			 0);
+	assert_int_equal(fstatat(env->dirfd, "task", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_false(exists_at(env->dirfd, "task.tmp"));
+	assert_int_equal(state_read_file(env->dirfd, "task", 1024, &text, &len, &env->err), 0);
+	assert_int_equal(len, 8);
+	assert_string_equal(text, "{\"a\":1}\n");
+}
+
+static void test_a_write_replaces_the_old_content_entirely(void **state)
+{
+	struct env *env = *state;
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	assert_int_equal(
+		state_write_atomic(env->dirfd, "v", "a long old value\n", 17, 0644, &env->err), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "v", "new\n", 4, 0644, &env->err), 0);
+	assert_int_equal(state_read_file(env->dirfd, "v", 1024, &text, &len, &env->err), 0);
+	assert_int_equal(len, 4);
+	assert_string_equal(text, "new\n");
+	assert_false(exists_at(env->dirfd, "v.tmp"));
+}
+
+static void test_a_stale_temp_file_is_overwritten_and_removed(void **state)
+{
+	struct env *env = *state;
+	cleanup_free char *text = NULL;
+
+	write_file_at(env->dirfd, "v.tmp", "left over by a crash, and longer than the value");
+	assert_int_equal(state_write_atomic(env->dirfd, "v", "ok\n", 3, 0644, &env->err), 0);
+	assert_false(exists_at(env->dirfd, "v.tmp"));
+	assert_int_equal(state_read_file(env->dirfd, "v", 1024, &text, NULL, &env->err), 0);
+	assert_string_equal(text, "ok\n");
+}
+
+static void test_an_empty_file_round_trips(void **state)
+{
+	struct env *env = *state;
+	cleanup_free char *text = NULL;
+	size_t len = 99;
+
+	assert_int_equal(state_write_atomic(env->dirfd, "empty", "", 0, 0644, &env->err), 0);
+	assert_int_equal(state_read_file(env->dirfd, "empty", 0, &text, &len, &env->err), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(text, "");
+}
+
+static void test_a_large_file_round_trips_byte_for_byte(void **state)
+{
+	struct env *env = *state;
+	const size_t size = 100000;
+	cleanup_free char *data = malloc(size);
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	assert_non_null(data);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (char)(i * 7 + 3);
+	assert_int_equal(state_write_atomic(env->dirfd, "big", data, size, 0644, &env->err), 0);
+	assert_int_equal(state_read_file(env->dirfd, "big", size, &text, &len, &env->err), 0);
+	assert_int_equal(len, size);
+	assert_memory_equal(text, data, size);
+	assert_int_equal(text[size], '\0');
+}
+
+/* state_dir: errors first */
+
+static void test_a_relative_state_dir_is_rejected(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+
+	assert_int_equal(state_dir_open("relative/dir", &sd, &env->err), -EINVAL);
+	assert_null(sd);
+	assert_string_equal(env->err.msg, "state dir must be an absolute path");
+	assert_int_equal(state_dir_open(NULL, &sd, &env->err), -EINVAL);
+}
+
+static void test_a_state_dir_under_a_regular_file_cannot_be_created(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX];
+
+	write_file_at(env->dirfd, "file", "not a directory\n");
+	path_in(env, "file/state/nimbusfs", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &sd, &env->err), -ENOTDIR);
+	assert_null(sd);
+	assert_non_null(strstr(env->err.msg, "cannot create"));
+	assert_non_null(strstr(env->err.msg, "/file/state"));
+}
+
+static void test_a_state_dir_that_is_a_regular_file_cannot_be_opened(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX];
+
+	write_file_at(env->dirfd, "plain", "x");
+	path_in(env, "plain", path, sizeof(path));
+	assert_true(state_dir_open(path, &sd, &env->err) < 0);
+	assert_null(sd);
+	assert_non_null(strstr(env->err.msg, "plain"));
+}
+
+static void test_a_second_open_of_a_locked_state_dir_is_busy_and_names_the_pid(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *first = NULL, *second = NULL;
+	char path[PATH_MAX], pid[64];
+
+	path_in(env, "locked", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &first, &env->err), 0);
+	assert_int_equal(state_dir_open(path, &second, &env->err), -EBUSY);
+	assert_null(second);
+	assert_int_equal(env->err.code, -EBUSY);
+	snprintf(pid, sizeof(pid), "(pid %d)", (int)getpid());
+	assert_non_null(strstr(env->err.msg, pid));
+	assert_non_null(strstr(env->err.msg, path));
+
+	state_dir_close(first);
+	assert_int_equal(state_dir_open(path, &second, &env->err), 0);
+	state_dir_close(second);
+}
+
+static void test_a_removed_state_dir_is_not_writable(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX], lock[PATH_MAX + 8], id[PATH_MAX + 8];
+
+	path_in(env, "vanishing", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	snprintf(lock, sizeof(lock), "%s/lock", path);
+	snprintf(id, sizeof(id), "%s/id", path);
+	assert_int_equal(unlink(lock), 0);
+	assert_int_equal(unlink(id), 0);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(state_dir_check_writable(sd, &env->err), -ENOENT);
+	assert_non_null(strstr(env->err.msg, "is not writable: cannot create .probe.tmp"));
+	state_dir_close(sd);
+}
+
+/* state_dir: success */
+
+static void test_open_creates_nested_dirs_an_id_and_a_lock_with_the_pid(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX], file[PATH_MAX + 8], pid[32];
+	cleanup_free char *id = NULL;
+	cleanup_free char *lock = NULL;
+	struct stat st;
+
+	path_in(env, "a/b/c/nimbusfs", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_string_equal(sd->path, path);
+	assert_int_equal(strlen(sd->id), STATE_ID_LEN);
+	assert_int_equal(strspn(sd->id, "0123456789abcdef"), STATE_ID_LEN);
+
+	snprintf(file, sizeof(file), "%s/id", path);
+	id = read_path(file);
+	assert_int_equal(strlen(id), STATE_ID_LEN + 1);
+	assert_memory_equal(id, sd->id, STATE_ID_LEN);
+	assert_int_equal(id[STATE_ID_LEN], '\n');
+
+	snprintf(file, sizeof(file), "%s/lock", path);
+	lock = read_path(file);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	assert_string_equal(lock, pid);
+	state_dir_close(sd);
+}
+
+static void test_the_id_is_stable_across_reopen(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX], id[STATE_ID_LEN + 1];
+
+	path_in(env, "stable", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	memcpy(id, sd->id, sizeof(id));
+	state_dir_close(sd);
+	sd = NULL;
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	assert_string_equal(sd->id, id);
+	state_dir_close(sd);
+}
+
+static void test_two_state_dirs_get_different_ids(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *a = NULL, *b = NULL;
+	char pa[PATH_MAX], pb[PATH_MAX];
+
+	path_in(env, "one", pa, sizeof(pa));
+	path_in(env, "two", pb, sizeof(pb));
+	assert_int_equal(state_dir_open(pa, &a, &env->err), 0);
+	assert_int_equal(state_dir_open(pb, &b, &env->err), 0);
+	assert_string_not_equal(a->id, b->id);
+	state_dir_close(a);
+	state_dir_close(b);
+}
+
+static void test_a_corrupt_id_file_is_replaced_by_a_fresh_id(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX];
+	cleanup_close int fd = -1;
+
+	path_in(env, "corrupt", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0700), 0);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	write_file_at(fd, "id", "not-hex-at-all!!\n");
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	assert_int_equal(strspn(sd->id, "0123456789abcdef"), STATE_ID_LEN);
+	state_dir_close(sd);
+}
+
+static void test_a_fresh_state_dir_is_writable_and_the_probe_is_removed(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char path[PATH_MAX];
+
+	path_in(env, "probe", path, sizeof(path));
+	assert_int_equal(state_dir_open(path, &sd, &env->err), 0);
+	assert_int_equal(state_dir_check_writable(sd, &env->err), 0);
+	assert_false(exists_at(sd->dirfd, ".probe"));
+	assert_false(exists_at(sd->dirfd, ".probe.tmp"));
+	state_dir_close(sd);
+}
+
+static void test_closing_a_null_state_dir_is_harmless(void **state)
+{
+	(void)state;
+	state_dir_close(NULL);
+}
+
+static void test_the_default_state_dir_for_root_is_var_lib_nimbusfs(void **state)
+{
+	struct env *env = *state;
+	char out[PATH_MAX];
+	char tiny[8];
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(state_dir_default(out, sizeof(out), &env->err), 0);
+	assert_string_equal(out, "/var/lib/nimbusfs");
+	assert_int_equal(state_dir_default(tiny, sizeof(tiny), &env->err), -ENAMETOOLONG);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_a_name_with_a_slash_is_rejected),
+		T(test_an_empty_or_overlong_name_is_rejected),
+		T(test_writing_into_a_removed_directory_fails_with_errno_and_reason),
+		T(test_a_failed_rename_removes_the_temp_file),
+		T(test_reading_a_missing_file_fails_with_enoent),
+		T(test_reading_a_file_over_max_fails_with_efbig),
+		T(test_a_file_of_exactly_max_bytes_is_read),
+		T(test_a_write_creates_the_file_with_its_mode_and_leaves_no_temp),
+		T(test_a_write_replaces_the_old_content_entirely),
+		T(test_a_stale_temp_file_is_overwritten_and_removed),
+		T(test_an_empty_file_round_trips),
+		T(test_a_large_file_round_trips_byte_for_byte),
+		T(test_a_relative_state_dir_is_rejected),
+		T(test_a_state_dir_under_a_regular_file_cannot_be_created),
+		T(test_a_state_dir_that_is_a_regular_file_cannot_be_opened),
+		T(test_a_second_open_of_a_locked_state_dir_is_busy_and_names_the_pid),
+		T(test_a_removed_state_dir_is_not_writable),
+		T(test_open_creates_nested_dirs_an_id_and_a_lock_with_the_pid),
+		T(test_the_id_is_stable_across_reopen),
+		T(test_two_state_dirs_get_different_ids),
+		T(test_a_corrupt_id_file_is_replaced_by_a_fresh_id),
+		T(test_a_fresh_state_dir_is_writable_and_the_probe_is_removed),
+		T(test_closing_a_null_state_dir_is_harmless),
+		T(test_the_default_state_dir_for_root_is_var_lib_nimbusfs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
