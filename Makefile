@@ -37,20 +37,29 @@ DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev l
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
 	engine-up engine-down images
 
-TOOLS := $(BUILD)/tools/nbpoll
-
-all: $(BUILD)/nimbusfs $(TOOLS)
-
-$(BUILD)/tools/%: tools/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
-
-deps:
-	@tools/install-deps.sh $(DEB_PKGS)
-
 define objs
 $(patsubst %.c,$(1)/%.o,$(2))
 endef
+
+TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
+	$(BUILD)/tools/bench_events
+
+all: $(BUILD)/nimbusfs $(TOOLS)
+
+$(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read: $(BUILD)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+
+$(BUILD)/tools/bench_minfs: tools/bench_minfs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
+
+deps:
+	@tools/install-deps.sh $(DEB_PKGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -105,9 +114,13 @@ test: deps
 bench: deps all engine-up images
 	@tools/bench.sh
 
-install: all
+$(BUILD)/nimbusfs.1: docs/nimbusfs.1.md
+	@mkdir -p $(dir $@)
+	go-md2man -in $< -out $@
+
+install: all $(BUILD)/nimbusfs.1
 	install -D -m 0755 $(BUILD)/nimbusfs $(DESTDIR)$(PREFIX)/bin/nimbusfs
-	install -D -m 0644 docs/nimbusfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/nimbusfs.1
+	install -D -m 0644 $(BUILD)/nimbusfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/nimbusfs.1
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -124,6 +124,7 @@ struct fsnode_file {
 	int flags;
 	struct nb_buf snap;		/* protected by lock: rendered value, or a txn's answer */
 	bool answered;			/* protected by lock: snap holds a txn's answer */
+	bool fresh;			/* protected by lock: snap rendered by open, unread */
 	struct nb_buf wbuf;		/* protected by lock: bytes written */
 	size_t committed;		/* protected by lock: wbuf bytes already committed */
 	struct state_hub_cursor cursor; /* streams: protected by the park lock */

@@ -207,11 +207,12 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 		ret = fsnode_file_flush(ctx, f);
 		if (ret < 0)
 			return ret;
-	} else if (off == 0 && !f->answered) {
+	} else if (off == 0 && !f->answered && !f->fresh) {
 		ret = fsnode_file_render(ctx, f);
 		if (ret < 0)
 			return ret;
 	}
+	f->fresh = false;
 	if ((size_t)off >= f->snap.len) {
 		*data = NULL;
 		*len = 0;

@@ -339,6 +339,8 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			ret = nb_buf_append(&f->wbuf, f->snap.data, f->snap.len);
 		if (ret == 0)
 			f->committed = f->wbuf.len;
+		/* The first read at 0 serves this render instead of another. */
+		f->fresh = ret == 0;
 	}
 	if (ret < 0) {
 		fsnode_file_free(f);
@@ -346,6 +348,8 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* Content is generated per open; the page cache would only hide it. */
 	fi->direct_io = 1;
+	/* A reader has nothing to commit at close: spare it the FLUSH trip. */
+	fi->noflush = acc == O_RDONLY;
 	fi->keep_cache = 0;
 	fi->fh = (uintptr_t)f;
 	fsnode_table_attach(ctx->nodes, f);
@@ -362,6 +366,7 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
+	struct nb_buf out = { 0 };
 	const char *data;
 	size_t len;
 	int ret;
@@ -370,13 +375,19 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	count(req, STATE_OP_READ);
 	if (f->node->route->kind == FSNODE_STREAM)
 		return fsnode_park_read(ctx_of(req)->park, req, f, size);
+	/* The reply goes out after the unlock: once the reader has its bytes
+	 * it may close, and the release may free f on another worker. The
+	 * bytes are copied because another read on this fd may re-render. */
 	pthread_mutex_lock(&f->lock);
 	ret = fsnode_file_read(ctx_of(req), f, off, size, &data, &len);
+	if (ret == 0 && len)
+		ret = nb_buf_append(&out, data, len);
+	pthread_mutex_unlock(&f->lock);
 	if (ret < 0)
 		reply_err(req, -ret);
 	else
-		fuse_reply_buf(req, data, len);
-	pthread_mutex_unlock(&f->lock);
+		fuse_reply_buf(req, out.data, out.len);
+	nb_buf_free(&out);
 }
 
 static void do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

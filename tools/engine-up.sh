@@ -217,7 +217,15 @@ mkdir -p "$(dirname "$log")"
 cmd=(dockerd "${args[@]}" "${extra[@]}")
 echo "=== $me: $(date -u +%Y-%m-%dT%H:%M:%SZ): ${cmd[*]}" >"$log"
 # fd 9 (the lock) must not leak into the daemon, or it would hold the lock.
-setsid "${cmd[@]}" </dev/null >>"$log" 2>&1 9>&- &
+# dockerd outlives us: it must hold none of our descriptors (a test
+# runner's pipe held open by a daemon makes the runner wait forever).
+(
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		if [[ $fd -gt 2 ]]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+	done
+	exec setsid "${cmd[@]}" </dev/null >>"$log" 2>&1
+) &
 pid=$!
 echo "$pid" >"$record.tmp"
 mv -f "$record.tmp" "$record"

@@ -6,7 +6,7 @@ load ../helper
 # A proxy socket in front of the engine that a test can take away and put
 # back, as an engine outage looks to nimbusfs.
 proxy_start() {
-	setsid socat "UNIX-LISTEN:$PROXY,fork,unlink-early" "UNIX-CONNECT:$ENGINE_SOCK" &
+	setsid socat "UNIX-LISTEN:$PROXY,fork,unlink-early" "UNIX-CONNECT:$ENGINE_SOCK" 3>&- &
 	PROXY_PID=$!
 	nb_wait 5 test -S "$PROXY"
 }
@@ -70,7 +70,7 @@ teardown() {
 	nb_engine_ready
 	"$ROOT/tools/engine-down.sh"
 	nb_wait 5 grep -q '^engine unreachable' "$MNT/health"
-	"$ROOT/tools/engine-up.sh"
+	"$ROOT/tools/engine-up.sh" 3>&-
 	nb_wait 15 grep -qx ok "$MNT/health"
 	grep -q "^engine: Docker Engine" "$MNT/version"
 }

@@ -6,6 +6,14 @@ load ../helper
 setup() {
 	nb_mount
 	nb_engine_ready
+	OTHERS=()
+}
+
+teardown() {
+	for c in "${OTHERS[@]}"; do
+		engine DELETE "/containers/$c?force=1" || true
+	done
+	nb_cleanup
 }
 
 @test "events: a reader blocks until something happens, then gets one JSON line" {
@@ -83,13 +91,13 @@ setup() {
 		-d "{\"Image\":\"local/busybox:latest\",\"Cmd\":[\"true\"],\"Labels\":{\"io.nimbusfs.owner\":\"$id\",\"io.nimbusfs.kind\":\"ecs-task\",\"io.nimbusfs.object\":\"t1\"}}" |
 		grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4)
 	[ -n "$cid" ]
+	OTHERS+=("$cid")
 	engine POST "/containers/$cid/start"
 	run timeout 10 grep -m 1 '"action":"die"' <&7
 	exec 7<&-
 	[[ "$output" == *'"type":"container","id":"t1"'* ]]
 	[[ "$output" == *'"kind":"ecs-task"'* ]]
 	[[ "$output" == *'"exitCode":"0"'* ]]
-	engine DELETE "/containers/$cid?force=1"
 }
 
 @test "events: containers of another owner are not seen" {
@@ -98,11 +106,11 @@ setup() {
 	cid=$(engine POST /containers/create -H 'Content-Type: application/json' \
 		-d '{"Image":"local/busybox:latest","Cmd":["true"],"Labels":{"io.nimbusfs.owner":"someone-else"}}' |
 		grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4)
+	OTHERS+=("$cid")
 	engine POST "/containers/$cid/start"
 	sleep 1
 	echo resync >"$MNT/ctl"
 	run timeout 5 head -n 1 <&7
 	exec 7<&-
 	[[ "$output" == *'"status":"resync"'* ]]
-	engine DELETE "/containers/$cid?force=1"
 }
