@@ -42,7 +42,7 @@ nb_unmount() {
 		wait "$NB_PID" 2>/dev/null || true
 	fi
 	rmdir "$MNT" 2>/dev/null || true
-	if [ -n "${NB_LOG:-}" ] && grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$NB_LOG"; then
+	if [ -n "${NB_LOG:-}" ] && grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$NB_LOG"; then
 		cat "$NB_LOG" >&2
 		return 1
 	fi

@@ -10,21 +10,11 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/engine/containers.h"
+#include "backend/engine/engine_i.h"
 
 /* Grace on top of the stop timeout: the engine answers only after the
  * container is gone, which takes a moment after the SIGKILL. */
 #define STOP_MARGIN_MS 15000L
-
-static int copy_id(const cJSON *reply, const char *what, char id_out[65], struct nb_err *err)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(reply, "Id");
-	size_t len;
-
-	if (!cJSON_IsString(item) || !(len = strlen(item->valuestring)) || len > 64)
-		return nb_err_set(err, -EIO, "engine: %s: reply has no valid \"Id\"", what);
-	memcpy(id_out, item->valuestring, len + 1);
-	return 0;
-}
 
 /* Runs method on "/containers/<escaped id><suffix>" with an optional JSON
  * reply; suffix carries any query, already escaped. */
@@ -62,7 +52,7 @@ int engine_container_create(struct engine *eng, const char *name, const cJSON *s
 	ret = engine_do_json(eng, "POST", path.data, spec, &reply, err);
 	if (ret < 0)
 		return ret;
-	return copy_id(reply, "create container", id_out, err);
+	return engine_reply_id(reply, "create container", id_out, err);
 }
 
 int engine_container_start(struct engine *eng, const char *id, struct nb_err *err)

@@ -15,6 +15,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/engine/engine.h"
+#include "backend/engine/engine_i.h"
 
 #define POOL_MAX       8
 #define BODY_MAX       (256u << 20) /* refuse replies beyond this: a runaway engine */
@@ -126,6 +127,10 @@ static CURL *handle_get(struct engine *eng)
 /* A handle whose transfer failed may hold a broken connection; drop it. */
 static void handle_put(struct engine *eng, CURL *h, bool healthy)
 {
+	/* Reset drops pointers into the finished request's stack and headers
+	 * but keeps the connection alive. */
+	if (healthy)
+		curl_easy_reset(h);
 	pthread_mutex_lock(&eng->lock);
 	if (healthy && eng->npool < POOL_MAX) {
 		eng->pool[eng->npool++] = h;
@@ -179,9 +184,15 @@ static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *re
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	*headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
-	if (req->body || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0) {
+	if (*headers &&
+	    (req->body || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0)) {
+		struct curl_slist *more;
+
 		snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
-		*headers = curl_slist_append(*headers, hdr);
+		more = curl_slist_append(*headers, hdr);
+		if (!more)
+			return -ENOMEM; /* the caller frees *headers */
+		*headers = more;
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		/* CURLOPT_POSTFIELDS switches the method to POST; keep the asked one. */
@@ -326,6 +337,8 @@ int engine_do_json(struct engine *eng, const char *method, const char *path, con
 	};
 	int ret;
 
+	if (out)
+		*out = NULL;
 	if (body && !text)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	ret = engine_do(eng, &req, &resp, err);
@@ -477,8 +490,10 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	while (running) {
 		if (stop && atomic_load(stop))
 			break;
-		if (curl_multi_perform(multi, &running) != CURLM_OK)
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
+			rc = CURLE_RECV_ERROR;
 			break;
+		}
 		if (!running)
 			break;
 		curl_multi_poll(multi, NULL, 0, STREAM_POLL_MS, NULL);
@@ -514,4 +529,15 @@ char *engine_escape(const char *s)
 	out = strdup(tmp);
 	curl_free(tmp);
 	return out;
+}
+
+int engine_reply_id(const cJSON *reply, const char *what, char id_out[65], struct nb_err *err)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(reply, "Id");
+	size_t len;
+
+	if (!cJSON_IsString(item) || !(len = strlen(item->valuestring)) || len > 64)
+		return nb_err_set(err, -EIO, "engine: %s: reply has no valid \"Id\"", what);
+	memcpy(id_out, item->valuestring, len + 1);
+	return 0;
 }

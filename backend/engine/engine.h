@@ -5,7 +5,7 @@
  * thread after another reuse a kept-alive connection. Every call is safe from
  * any thread; every call blocks on the engine, so never call one from a FUSE
  * worker. Typed calls for containers, images, networks and exec live in
- * engine_containers.h and friends and are built on engine_do().
+ * containers.h, images.h, networks.h, exec.h and logs.h, on engine_do().
  */
 #ifndef NB_ENGINE_H
 #define NB_ENGINE_H

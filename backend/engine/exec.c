@@ -11,18 +11,8 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/engine/exec.h"
+#include "backend/engine/engine_i.h"
 #include "backend/engine/logs.h"
-
-static int copy_id(const cJSON *reply, const char *what, char id_out[65], struct nb_err *err)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(reply, "Id");
-	size_t len;
-
-	if (!cJSON_IsString(item) || !(len = strlen(item->valuestring)) || len > 64)
-		return nb_err_set(err, -EIO, "engine: %s: reply has no valid \"Id\"", what);
-	memcpy(id_out, item->valuestring, len + 1);
-	return 0;
-}
 
 static cJSON *exec_spec(const char *const argv[], bool attach_out)
 {
@@ -59,7 +49,7 @@ int engine_exec_create(struct engine *eng, const char *container, const char *co
 	ret = engine_do_json(eng, "POST", path.data, spec, &reply, err);
 	if (ret < 0)
 		return ret;
-	return copy_id(reply, "create exec", exec_id, err);
+	return engine_reply_id(reply, "create exec", exec_id, err);
 }
 
 struct exec_ctx {

@@ -9,17 +9,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/engine/networks.h"
-
-static int copy_id(const cJSON *reply, const char *what, char id_out[65], struct nb_err *err)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(reply, "Id");
-	size_t len;
-
-	if (!cJSON_IsString(item) || !(len = strlen(item->valuestring)) || len > 64)
-		return nb_err_set(err, -EIO, "engine: %s: reply has no valid \"Id\"", what);
-	memcpy(id_out, item->valuestring, len + 1);
-	return 0;
-}
+#include "backend/engine/engine_i.h"
 
 /* "/networks/<escaped id><suffix>" into path. */
 static int network_path(struct nb_buf *path, const char *id, const char *suffix, struct nb_err *err)
@@ -61,7 +51,7 @@ int engine_network_create(struct engine *eng, const char *name, const cJSON *lab
 	ret = engine_do_json(eng, "POST", "/networks/create", spec, &reply, err);
 	if (ret < 0)
 		return ret;
-	return copy_id(reply, "create network", id_out, err);
+	return engine_reply_id(reply, "create network", id_out, err);
 }
 
 int engine_network_inspect(struct engine *eng, const char *id_or_name, cJSON **out,

@@ -68,6 +68,10 @@ static void format_time(char *out, size_t len)
 
 int state_hub_publish(struct state_hub *hub, const char *type, const char *id, cJSON *fields)
 {
+	if (!type || !id || (fields && !cJSON_IsObject(fields))) {
+		cJSON_Delete(fields);
+		return -EINVAL;
+	}
 	cJSON *doc = cJSON_CreateObject();
 	struct hub_event ev = { 0 }, old;
 	char now[48];
@@ -156,8 +160,10 @@ size_t state_hub_read(struct state_hub *hub, struct state_hub_cursor *cur, const
 	oldest = oldest_kept(hub);
 	if (cur->seq < oldest) {
 		char note[96];
-		int n = snprintf(note, sizeof(note), "{\"type\":\"overflow\",\"dropped\":%llu}\n",
-				 (unsigned long long)(oldest - cur->seq));
+		/* A reader cut off mid-line gets that line ended first, so every
+		 * line it reads stays one JSON object. */
+		int n = snprintf(note, sizeof(note), "%s{\"type\":\"overflow\",\"dropped\":%llu}\n",
+				 cur->off ? "\n" : "", (unsigned long long)(oldest - cur->seq));
 
 		if ((size_t)n <= max && nb_buf_append(out, note, (size_t)n) == 0) {
 			cur->seq = oldest;
