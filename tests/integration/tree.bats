@@ -145,6 +145,7 @@ setup() {
 }
 
 @test "poll: an unchanged value file does not wake" {
+	nb_engine_ready # version changes once, when the engine first answers
 	run "$NBTOOLS/nbpoll" "$MNT/version" 300
 	[ "$status" -eq 1 ]
 	[ "$output" = timeout ]
@@ -159,4 +160,14 @@ setup() {
 	echo second >"$MNT/ctl" 2>/dev/null || true
 	[ "$(stat -c %Y.%y "$MNT/last-error")" != "$t1" ]
 	[ -n "$(find "$MNT/last-error" -newer "$BATS_TEST_TMPDIR/ref")" ]
+}
+
+@test "stat: a changed value's size shows at once, not after the attribute cache expires" {
+	echo short >"$MNT/ctl" 2>/dev/null || true
+	stat -c %s "$MNT/last-error" >/dev/null # cache the attributes
+	echo a-much-longer-unknown-command-name >"$MNT/ctl" 2>/dev/null || true
+	# within the 1 s attribute timeout: only invalidation makes this exact
+	# (cat through a pipe counts the bytes; wc -c on the file trusts st_size)
+	[ "$(stat -c %s "$MNT/last-error")" -eq "$(cat "$MNT/last-error" | wc -c)" ]
+	grep -q a-much-longer "$MNT/last-error"
 }
