@@ -20,14 +20,17 @@ ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c \
 	backend/engine/events.c
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
-	backend/state/health.c backend/state/metrics.c backend/state/daemon.c
-BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC)
+	backend/state/health.c backend/state/metrics.c backend/state/daemon.c \
+	backend/state/registry.c
+ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
+	backend/ecs/taskdef_walk.c
+BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/ops.c
+	fs/node_root.c fs/node_ecs.c fs/ops.c
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub
+	test_openfile test_hub test_registry test_taskdef
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \

@@ -34,6 +34,11 @@ enum fsnode_type {
 	FSNODE_ECS,
 	FSNODE_ECS_TASKDEFS,
 	FSNODE_ECS_TASKS,
+	FSNODE_TASKDEF_REGISTER,
+	FSNODE_TASKDEF_LASTERR,
+	FSNODE_TASKDEF_FAMILY,
+	FSNODE_TASKDEF_LATEST,
+	FSNODE_TASKDEF_REV,
 	FSNODE_LAMBDA,
 	FSNODE_EC2,
 	FSNODE_TYPE_COUNT
@@ -125,6 +130,7 @@ struct fsnode_file {
 	struct nb_buf snap;		/* protected by lock: rendered value, or a txn's answer */
 	bool answered;			/* protected by lock: snap holds a txn's answer */
 	bool fresh;			/* protected by lock: snap rendered by open, unread */
+	size_t rpos;			/* protected by lock: a transaction's answer read so far */
 	struct nb_buf wbuf;		/* protected by lock: bytes written */
 	size_t committed;		/* protected by lock: wbuf bytes already committed */
 	struct state_hub_cursor cursor; /* streams: protected by the park lock */

@@ -51,6 +51,7 @@ int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f)
 
 	nb_buf_reset(&f->snap);
 	f->answered = false;
+	f->rpos = 0;
 	f->gen_at_render = fsnode_table_gen(ctx->nodes, f->node);
 	if (f->node->route->kind == FSNODE_LASTERR) {
 		char dir[4096];
@@ -83,6 +84,7 @@ static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *dat
 		return ret;
 	}
 	f->answered = f->node->route->kind == FSNODE_TXN;
+	f->rpos = 0;
 	return 0;
 }
 
@@ -213,6 +215,10 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 			return ret;
 	}
 	f->fresh = false;
+	/* A transaction's answer is read from where the last read ended, not
+	 * from the fd offset, which the request's bytes have moved on. */
+	if (f->node->route->kind == FSNODE_TXN)
+		off = (off_t)(f->rpos < f->snap.len ? f->rpos : f->snap.len);
 	if ((size_t)off >= f->snap.len) {
 		*data = NULL;
 		*len = 0;
@@ -220,6 +226,8 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 	}
 	*data = f->snap.data + off;
 	*len = f->snap.len - (size_t)off < size ? f->snap.len - (size_t)off : size;
+	if (f->node->route->kind == FSNODE_TXN)
+		f->rpos = (size_t)off + *len;
 	return 0;
 }
 

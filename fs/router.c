@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs/fsnode.h"
+#include "fs/node_ecs.h"
 #include "fs/node_root.h"
 
 #define R_DIR(p, n, t)                                                                             \
@@ -32,6 +33,16 @@ static const struct fsnode_route routes[] = {
 	R_DIR(FSNODE_ROOT, "ecs", FSNODE_ECS),
 	R_DIR(FSNODE_ECS, "task-definitions", FSNODE_ECS_TASKDEFS),
 	R_DIR(FSNODE_ECS, "tasks", FSNODE_ECS_TASKS),
+	{ FSNODE_ECS_TASKDEFS, "register", FSNODE_TASKDEF_REGISTER, FSNODE_TXN, 0600,
+	  FSNODE_COMMIT_JSON, &fsnode_ecs_ops },
+	{ FSNODE_ECS_TASKDEFS, "last-error", FSNODE_TASKDEF_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops },
+	{ FSNODE_ECS_TASKDEFS, "*", FSNODE_TASKDEF_FAMILY, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE,
+	  &fsnode_ecs_ops },
+	{ FSNODE_TASKDEF_FAMILY, "latest", FSNODE_TASKDEF_LATEST, FSNODE_SYMLINK, 0777,
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops },
+	{ FSNODE_TASKDEF_FAMILY, "*", FSNODE_TASKDEF_REV, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE,
+	  &fsnode_ecs_ops },
 	R_DIR(FSNODE_ROOT, "lambda", FSNODE_LAMBDA),
 	R_DIR(FSNODE_ROOT, "ec2", FSNODE_EC2),
 };

@@ -77,7 +77,8 @@ static void mf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if ((size_t)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, content + off, len - (size_t)off < size ? len - (size_t)off : size);
+		fuse_reply_buf(req, content + off,
+			       len - (size_t)off < size ? len - (size_t)off : size);
 }
 
 static const struct fuse_lowlevel_ops ops = {

@@ -14,35 +14,13 @@
 set -euo pipefail
 
 me=engine-down
-die() { echo "$me: error: $*" >&2; exit 1; }
-note() { echo "$me: $*"; }
-
-run_dir=${NIMBUSFS_RUN_DIR:-/run/nimbusfs}
-record=${NIMBUSFS_ENGINE_RECORD:-$run_dir/dockerd.pid}
+# die, note, run_dir, record, the process helpers, recorded_pid, the lock.
+# shellcheck source=engine-lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 [[ -e $record ]] || exit 0
 [[ $EUID -eq 0 ]] || die "stopping the dockerd recorded in $record needs root"
 
-comm_of() { cat "/proc/$1/comm" 2>/dev/null || true; }
-stat_fields() { # PID -> fields 3.. of /proc/PID/stat (state first)
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	echo "${s##*) }"
-}
-# Alive and not a zombie (an orphan may wait for a slow reaper).
-alive() {
-	local f
-	f=$(stat_fields "$1") || return 1
-	[[ ${f%% *} != Z ]]
-}
-start_of() { # PID -> start time in seconds since the epoch
-	local f btime hz
-	read -ra f <<<"$(stat_fields "$1")" || return 1
-	[[ ${#f[@]} -gt 19 ]] || return 1
-	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
-	hz=$(getconf CLK_TCK)
-	echo $((btime + f[19] / hz))
-}
 children_named() { # PID NAME -> pids of PID's children whose comm is NAME
 	local d f
 	for d in /proc/[0-9]*; do
@@ -61,18 +39,11 @@ wait_gone() {
 	done
 }
 
-exec 9>"$record.lock"
-flock -w 90 9 || die "another engine-up/engine-down holds $record.lock"
+lock_record 90
 [[ -e $record ]] || exit 0 # removed while we waited
 
 pid=$(head -n1 "$record" 2>/dev/null || true)
-ours=0
-if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && [[ $(comm_of "$pid") == dockerd ]]; then
-	started=$(start_of "$pid" || echo 0)
-	written=$(stat -c %Y "$record")
-	((started != 0 && started <= written + 1)) && ours=1
-fi
-if [[ $ours -eq 0 ]]; then
+if ! recorded_pid >/dev/null; then
 	rm -f "$record"
 	note "dockerd (pid ${pid:-?}) from $record is no longer running; removed the record"
 	exit 0

@@ -31,8 +31,9 @@
 set -euo pipefail
 
 me=engine-up
-die() { echo "$me: error: $*" >&2; exit 1; }
-note() { echo "$me: $*"; }
+# die, note, run_dir, record, the process helpers, recorded_pid, the lock.
+# shellcheck source=engine-lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 command -v curl >/dev/null 2>&1 || die "curl is not installed; run 'make deps'"
 
@@ -70,49 +71,12 @@ PATH=$PATH:/usr/sbin:/sbin
 command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed; run 'make deps'"
 [[ $EUID -eq 0 ]] || die "no Docker engine answers at $host, and starting dockerd needs root"
 
-run_dir=${NIMBUSFS_RUN_DIR:-/run/nimbusfs}
-record=${NIMBUSFS_ENGINE_RECORD:-$run_dir/dockerd.pid}
 log=${NIMBUSFS_ENGINE_LOG:-/var/log/nimbusfs-dockerd.log}
 timeout=${NIMBUSFS_ENGINE_TIMEOUT:-60}
 [[ $timeout =~ ^[0-9]+$ ]] || die "NIMBUSFS_ENGINE_TIMEOUT must be a number of seconds"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# --- process helpers -------------------------------------------------------
-stat_fields() { # PID -> fields 3.. of /proc/PID/stat (state, ppid, ...)
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	echo "${s##*) }"
-}
-# Name of a live process; empty if gone or a zombie (PID 1 may not reap).
-comm_of() {
-	local f
-	f=$(stat_fields "$1") || return 0
-	[[ ${f%% *} == Z ]] && return 0
-	cat "/proc/$1/comm" 2>/dev/null || true
-}
-ppid_of() { local f; f=$(stat_fields "$1") || return 0; f=${f#* }; echo "${f%% *}"; }
-# Start time of a process in seconds since the epoch.
-start_of() {
-	local f btime hz
-	read -ra f <<<"$(stat_fields "$1")" # f[0] is field 3; starttime is field 22
-	[[ ${#f[@]} -gt 19 ]] || return 1
-	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
-	hz=$(getconf CLK_TCK)
-	echo $((btime + f[19] / hz))
-}
-# True if the record names a live dockerd started no later than the record
-# was written (so a reused pid is never taken for our daemon).
-recorded_pid() {
-	local pid started written
-	[[ -f $record ]] || return 1
-	pid=$(head -n1 "$record" 2>/dev/null) || return 1
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[[ $(comm_of "$pid") == dockerd ]] || return 1
-	started=$(start_of "$pid") || return 1
-	written=$(stat -c %Y "$record")
-	((started <= written + 1)) || return 1
-	echo "$pid"
-}
+# --- process helpers (the rest are in engine-lib.sh) ------------------------
 all_pids_named() { # NAME -> pids of processes whose comm is NAME
 	local d
 	for d in /proc/[0-9]*; do
@@ -138,15 +102,14 @@ fail_ours() {
 	local pid=$1 why=$2
 	echo "$me: error: dockerd (pid $pid) $why; last lines of $log:" >&2
 	tail -n 20 "$log" >&2 2>/dev/null || true
-	exec 9>&- # engine-down takes the lock itself
+	unlock_record # engine-down takes the lock itself
 	"$here/engine-down.sh" >&2 || true
 	exit 1
 }
 
 # --- one engine-up/engine-down at a time ------------------------------------
 mkdir -p "$(dirname "$record")"
-exec 9>"$record.lock"
-flock -w $((timeout + 30)) 9 || die "another engine-up/engine-down holds $record.lock"
+lock_record $((timeout + 30))
 ping_engine && exit 0 # someone else started it while we waited
 
 # A dockerd we started earlier that is still starting (or hung)?

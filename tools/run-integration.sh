@@ -5,7 +5,7 @@
 # Appends "PASSED FAILED" to $NIMBUSFS_COUNTS when set.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export NIMBUSFS_ENGINE_RECORD="${NIMBUSFS_ENGINE_RECORD:-/run/nimbusfs/dockerd.pid}"
 started=0
 [ -f "$NIMBUSFS_ENGINE_RECORD" ] || started=1
@@ -17,6 +17,7 @@ count() {
 
 finish() {
 	# Leftovers: mounts, and containers or networks labelled by any test.
+	# shellcheck disable=SC2013 # /proc/mounts escapes blanks in paths (\040)
 	for m in $(awk '$3 == "fuse.nimbusfs" {print $2}' /proc/mounts); do
 		case "$m" in /tmp/nimbusfs-mnt.*)
 			echo "integration: leftover mount $m" >&2

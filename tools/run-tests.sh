@@ -3,7 +3,7 @@
 # ASan+UBSan, integration tests. Ends with one "N passed, N failed" line.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 counts=$(mktemp)
 export NIMBUSFS_COUNTS="$counts"
 status=0

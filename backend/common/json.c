@@ -55,8 +55,8 @@ cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 
 bool json_is_complete(const char *buf, size_t len)
 {
-	size_t i = 0;
-	int depth = 0;
+	char open[64]; /* the brackets still open, innermost last */
+	size_t i = 0, depth = 0, deep = 0;
 	bool in_str = false, esc = false;
 
 	while (i < len && strchr(" \t\r\n", buf[i]))
@@ -79,9 +79,20 @@ bool json_is_complete(const char *buf, size_t len)
 		} else if (c == '"') {
 			in_str = true;
 		} else if (c == '{' || c == '[') {
-			depth++;
+			if (depth < sizeof(open))
+				open[depth++] = c;
+			else
+				deep++; /* past 64 levels, count without checking */
 		} else if (c == '}' || c == ']') {
-			if (--depth <= 0)
+			if (deep) {
+				deep--;
+				continue;
+			}
+			/* A closer that does not match can never become valid:
+			 * complete now, so the error is reported at once. */
+			if (depth == 0 || open[depth - 1] != (c == '}' ? '{' : '['))
+				return true;
+			if (--depth == 0)
 				return true;
 		}
 	}
@@ -206,6 +217,19 @@ int json_add_num(cJSON *obj, const char *field, double value)
 int json_add_bool(cJSON *obj, const char *field, bool value)
 {
 	return cJSON_AddBoolToObject(obj, field, value) ? 0 : -ENOMEM;
+}
+
+int json_array_add_str(cJSON *arr, const char *value)
+{
+	cJSON *item = cJSON_CreateString(value ? value : "");
+
+	if (!item)
+		return -ENOMEM;
+	if (!cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 char *json_print(const cJSON *obj)

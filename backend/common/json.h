@@ -41,6 +41,8 @@ int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out, s
 int json_add_str(cJSON *obj, const char *field, const char *value);
 int json_add_num(cJSON *obj, const char *field, double value);
 int json_add_bool(cJSON *obj, const char *field, bool value);
+/* Appends a string (NULL as "") to an array: 0, or -ENOMEM with arr unchanged. */
+int json_array_add_str(cJSON *arr, const char *value);
 
 /* Prints compactly into a malloc'd string (caller frees); NULL on ENOMEM. */
 char *json_print(const cJSON *obj);

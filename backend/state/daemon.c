@@ -10,6 +10,7 @@
 
 #include "backend/common/json.h"
 #include "backend/common/log.h"
+#include "backend/ecs/ecs.h"
 #include "backend/state/daemon.h"
 
 static void check_state_dir(struct state_daemon *d)
@@ -122,6 +123,14 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 	if (ret < 0)
 		goto fail;
 	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", STATE_LABEL_OWNER, d->dir->id);
+	ret = state_registry_new(d->dir, &d->registry);
+	if (ret < 0) {
+		nb_err_set(err, ret, "out of memory");
+		goto fail;
+	}
+	ret = ecs_new(d->registry, d->hub, &d->ecs, err);
+	if (ret < 0)
+		goto fail;
 	ret = engine_new(opts->engine_url, &d->engine, err);
 	if (ret < 0)
 		goto fail;
@@ -165,6 +174,8 @@ void state_daemon_close(struct state_daemon *d)
 	if (!d)
 		return;
 	state_daemon_stop(d);
+	ecs_free(d->ecs);
+	state_registry_free(d->registry);
 	engine_free(d->engine);
 	state_dir_close(d->dir);
 	state_health_destroy(&d->health);

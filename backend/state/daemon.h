@@ -12,6 +12,7 @@
 #include "backend/state/health.h"
 #include "backend/state/hub.h"
 #include "backend/state/metrics.h"
+#include "backend/state/registry.h"
 #include "backend/state/statedir.h"
 
 #define STATE_LABEL_OWNER  "io.nimbusfs.owner"
@@ -30,8 +31,12 @@ struct state_options {
 	int n_lambda_images;
 };
 
+struct ecs;
+
 struct state_daemon {
 	struct state_dir *dir;
+	struct state_registry *registry;
+	struct ecs *ecs;
 	struct engine *engine;
 	struct engine_events *events;
 	struct state_hub *hub;
@@ -41,8 +46,9 @@ struct state_daemon {
 	const struct state_options *opts;
 };
 
-/* Opens the state dir (taking its lock) and the engine client; no thread
- * runs yet and the engine is not contacted. */
+/* Opens the state dir (taking its lock), loads the registry and the
+ * services, and makes the engine client; no thread runs yet and the engine
+ * is not contacted. */
 int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
 		      struct nb_err *err);
 

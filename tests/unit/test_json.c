@@ -180,6 +180,18 @@ static void test_a_complete_but_invalid_document_counts_as_complete(void **state
 	assert_complete("[}", true);
 }
 
+static void test_a_mismatched_closer_inside_makes_a_document_complete(void **state)
+{
+	(void)state;
+	/* Can never become valid, so it is committed (and rejected) at once. */
+	assert_complete("{\"a\": [}", true);
+	assert_complete("{\"a\": {\"b\": [1, 2}}", true);
+	/* A closer inside a string is not a closer. */
+	assert_complete("{\"a\": [\"}\"", false);
+	/* Matching closers still wait for the outermost. */
+	assert_complete("{\"a\": [1, {\"b\": 2}]", false);
+}
+
 static void test_a_bare_scalar_is_complete_only_at_a_newline(void **state)
 {
 	(void)state;
@@ -419,6 +431,19 @@ static void test_added_fields_print_compactly(void **state)
 	assert_string_equal(text, "{\"s\":\"v\",\"null\":\"\",\"n\":2,\"b\":true}");
 }
 
+static void test_strings_appended_to_an_array_print_in_order(void **state)
+{
+	cleanup_cjson cJSON *arr = cJSON_CreateArray();
+	cleanup_free char *text = NULL;
+
+	(void)state;
+	assert_non_null(arr);
+	assert_int_equal(json_array_add_str(arr, "a"), 0);
+	assert_int_equal(json_array_add_str(arr, NULL), 0);
+	text = json_print(arr);
+	assert_string_equal(text, "[\"a\",\"\"]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_an_escaped_quote_does_not_end_a_string),
 		cmocka_unit_test(test_balanced_objects_and_arrays_are_complete),
 		cmocka_unit_test(test_a_complete_but_invalid_document_counts_as_complete),
+		cmocka_unit_test(test_a_mismatched_closer_inside_makes_a_document_complete),
 		cmocka_unit_test(test_a_bare_scalar_is_complete_only_at_a_newline),
 		cmocka_unit_test(test_a_getter_on_a_non_object_names_the_field),
 		cmocka_unit_test(test_a_missing_required_field_is_a_value_error_naming_it),
@@ -453,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_optional_fields_take_their_defaults_when_absent_or_null),
 		cmocka_unit_test(test_optional_fields_that_are_present_win_over_the_default),
 		cmocka_unit_test(test_added_fields_print_compactly),
+		cmocka_unit_test(test_strings_appended_to_an_array_print_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,465 @@
+/*
+ * backend/state/registry.c - JSON records by kind and id, in memory and in
+ * the state dir. Each record keeps its formatted text, so a read is a copy
+ * and costs the same with 10 or 10,000 records (a hash per kind finds it).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/log.h"
+#include "backend/state/atomic.h"
+#include "backend/state/registry.h"
+
+#define RECORD_MAX (16u << 20)
+/* The longest id whose "<id>.json.tmp" still fits in a file name. */
+#define ID_FILE_MAX STATE_REGISTRY_RECORD_ID_MAX
+
+struct record {
+	char *id;
+	cJSON *doc;
+	char *text; /* formatted doc + "\n" */
+	size_t text_len;
+	struct timespec mtime;
+	struct record *hnext;	    /* bucket chain */
+	struct record *prev, *next; /* insertion order */
+};
+
+struct kind {
+	char *name;
+	struct record **buckets;
+	size_t nbuckets, count;
+	struct record *first, *last;
+	struct kind *next;
+};
+
+struct state_registry {
+	pthread_mutex_t lock;
+	struct state_dir *dir;
+	struct kind *kinds; /* protected by lock */
+};
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+int state_registry_new(struct state_dir *dir, struct state_registry **out)
+{
+	struct state_registry *reg = calloc(1, sizeof(*reg));
+
+	if (!reg)
+		return -ENOMEM;
+	pthread_mutex_init(&reg->lock, NULL);
+	reg->dir = dir;
+	*out = reg;
+	return 0;
+}
+
+static void record_free(struct record *r)
+{
+	free(r->id);
+	cJSON_Delete(r->doc);
+	free(r->text);
+	free(r);
+}
+
+void state_registry_free(struct state_registry *reg)
+{
+	if (!reg)
+		return;
+	for (struct kind *k = reg->kinds, *knext; k; k = knext) {
+		knext = k->next;
+		for (struct record *r = k->first, *next; r; r = next) {
+			next = r->next;
+			record_free(r);
+		}
+		free(k->buckets);
+		free(k->name);
+		free(k);
+	}
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+static struct kind *kind_find(struct state_registry *reg, const char *name, bool create)
+{
+	struct kind *k;
+
+	for (k = reg->kinds; k; k = k->next)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	if (!create)
+		return NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->name = strdup(name);
+	k->nbuckets = 64;
+	k->buckets = calloc(k->nbuckets, sizeof(*k->buckets));
+	if (!k->name || !k->buckets) {
+		free(k->name);
+		free(k->buckets);
+		free(k);
+		return NULL;
+	}
+	k->next = reg->kinds;
+	reg->kinds = k;
+	return k;
+}
+
+static struct record *record_find(struct kind *k, const char *id)
+{
+	if (!k)
+		return NULL;
+	for (struct record *r = k->buckets[hash(id) % k->nbuckets]; r; r = r->hnext)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+static void grow(struct kind *k)
+{
+	size_t n = k->nbuckets * 2;
+	struct record **b;
+
+	if (k->count < k->nbuckets * 2)
+		return;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return; /* slower, still correct */
+	for (struct record *r = k->first; r; r = r->next) {
+		size_t i = hash(r->id) % n;
+
+		r->hnext = b[i];
+		b[i] = r;
+	}
+	free(k->buckets);
+	k->buckets = b;
+	k->nbuckets = n;
+}
+
+static void record_link(struct kind *k, struct record *r)
+{
+	size_t i = hash(r->id) % k->nbuckets;
+
+	r->hnext = k->buckets[i];
+	k->buckets[i] = r;
+	r->prev = k->last;
+	if (k->last)
+		k->last->next = r;
+	else
+		k->first = r;
+	k->last = r;
+	k->count++;
+	grow(k);
+}
+
+static void record_unlink(struct kind *k, struct record *r)
+{
+	for (struct record **pp = &k->buckets[hash(r->id) % k->nbuckets]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == r) {
+			*pp = r->hnext;
+			break;
+		}
+	}
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		k->first = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		k->last = r->prev;
+	k->count--;
+}
+
+static bool name_valid(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= max && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+	       strcmp(s, "..") != 0;
+}
+
+/* A record ready to link: the document and its text, not yet in a kind. */
+static struct record *record_new(const char *id, cJSON *doc)
+{
+	struct record *r = calloc(1, sizeof(*r));
+	char *text;
+
+	if (!r)
+		return NULL;
+	r->doc = doc;
+	r->id = strdup(id);
+	text = cJSON_Print(doc);
+	if (text) {
+		r->text_len = strlen(text);
+		r->text = malloc(r->text_len + 2);
+		if (r->text) {
+			memcpy(r->text, text, r->text_len);
+			r->text[r->text_len++] = '\n';
+			r->text[r->text_len] = '\0';
+		}
+		free(text);
+	}
+	if (!r->id || !r->text) {
+		r->doc = NULL;
+		record_free(r);
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &r->mtime);
+	return r;
+}
+
+/* Opens (creating) the kind's directory in the state dir. */
+static int kind_dirfd(struct state_registry *reg, const char *kind, struct nb_err *err)
+{
+	int fd;
+
+	if (mkdirat(reg->dir->dirfd, kind, 0700) < 0 && errno != EEXIST)
+		return nb_err_set(err, -errno, "cannot create %s/%s: %s", reg->dir->path, kind,
+				  strerror(errno));
+	fd = openat(reg->dir->dirfd, kind, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return nb_err_set(err, -errno, "cannot open %s/%s: %s", reg->dir->path, kind,
+				  strerror(errno));
+	return fd;
+}
+
+int state_registry_put(struct state_registry *reg, const char *kind, const char *id,
+		       const cJSON *doc, struct nb_err *err)
+{
+	cleanup_close int dirfd = -1;
+	char file[STATE_REGISTRY_ID_MAX + 8];
+	struct record *r, *old;
+	struct kind *k;
+	cJSON *copy;
+	int ret;
+
+	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !name_valid(id, ID_FILE_MAX))
+		return nb_err_set(err, -EINVAL, "invalid record name %s/%s", kind, id);
+	copy = cJSON_Duplicate(doc, true);
+	r = copy ? record_new(id, copy) : NULL;
+	if (!r) {
+		cJSON_Delete(copy);
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	}
+	dirfd = kind_dirfd(reg, kind, err);
+	if (dirfd < 0) {
+		record_free(r);
+		return dirfd;
+	}
+	snprintf(file, sizeof(file), "%s.json", id);
+	/* Disk first: if it fails, memory still says what disk says. */
+	pthread_mutex_lock(&reg->lock);
+	ret = state_write_atomic(dirfd, file, r->text, r->text_len, 0600, err);
+	k = ret == 0 ? kind_find(reg, kind, true) : NULL;
+	if (ret == 0 && !k)
+		ret = nb_err_set(err, -ENOMEM, "out of memory");
+	if (ret < 0) {
+		pthread_mutex_unlock(&reg->lock);
+		record_free(r);
+		return ret;
+	}
+	old = record_find(k, id);
+	if (old) {
+		/* Keep its place in the listing order. */
+		cJSON_Delete(old->doc);
+		free(old->text);
+		old->doc = r->doc;
+		old->text = r->text;
+		old->text_len = r->text_len;
+		old->mtime = r->mtime;
+		r->doc = NULL;
+		r->text = NULL;
+	} else {
+		record_link(k, r);
+		r = NULL;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (r)
+		record_free(r);
+	return 0;
+}
+
+int state_registry_remove(struct state_registry *reg, const char *kind, const char *id,
+			  struct nb_err *err)
+{
+	char path[2 * STATE_REGISTRY_ID_MAX + 8];
+	struct record *r;
+	struct kind *k;
+
+	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !name_valid(id, ID_FILE_MAX))
+		return nb_err_set(err, -ENOENT, "no record %s/%s", kind, id);
+	snprintf(path, sizeof(path), "%s/%s.json", kind, id);
+	pthread_mutex_lock(&reg->lock);
+	k = kind_find(reg, kind, false);
+	r = record_find(k, id);
+	if (!r) {
+		pthread_mutex_unlock(&reg->lock);
+		return nb_err_set(err, -ENOENT, "no record %s/%s", kind, id);
+	}
+	if (unlinkat(reg->dir->dirfd, path, 0) < 0 && errno != ENOENT) {
+		int saved = errno;
+
+		pthread_mutex_unlock(&reg->lock);
+		return nb_err_set(err, -saved, "cannot remove %s from the state dir: %s", path,
+				  strerror(saved));
+	}
+	record_unlink(k, r);
+	pthread_mutex_unlock(&reg->lock);
+	record_free(r);
+	return 0;
+}
+
+int state_registry_get(struct state_registry *reg, const char *kind, const char *id, cJSON **out)
+{
+	struct record *r;
+	int ret = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	r = record_find(kind_find(reg, kind, false), id);
+	if (!r)
+		ret = -ENOENT;
+	else if (!(*out = cJSON_Duplicate(r->doc, true)))
+		ret = -ENOMEM;
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
+}
+
+int state_registry_render(struct state_registry *reg, const char *kind, const char *id,
+			  struct nb_buf *out, struct timespec *mtime)
+{
+	struct record *r;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&reg->lock);
+	r = record_find(kind_find(reg, kind, false), id);
+	if (r) {
+		ret = nb_buf_append(out, r->text, r->text_len);
+		*mtime = r->mtime;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
+}
+
+int state_registry_exists(struct state_registry *reg, const char *kind, const char *id)
+{
+	int found;
+
+	pthread_mutex_lock(&reg->lock);
+	found = record_find(kind_find(reg, kind, false), id) != NULL;
+	pthread_mutex_unlock(&reg->lock);
+	return found;
+}
+
+int state_registry_list(struct state_registry *reg, const char *kind,
+			int (*emit)(void *ud, const char *id), void *ud)
+{
+	struct kind *k;
+	int ret = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	k = kind_find(reg, kind, false);
+	for (struct record *r = k ? k->first : NULL; r && ret == 0; r = r->next)
+		ret = emit(ud, r->id);
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
+}
+
+size_t state_registry_count(struct state_registry *reg, const char *kind)
+{
+	struct kind *k;
+	size_t n;
+
+	pthread_mutex_lock(&reg->lock);
+	k = kind_find(reg, kind, false);
+	n = k ? k->count : 0;
+	pthread_mutex_unlock(&reg->lock);
+	return n;
+}
+
+static int load_one(struct kind *k, int dirfd, const char *file)
+{
+	cleanup_free char *text = NULL;
+	struct nb_err err = { 0 };
+	char id[STATE_REGISTRY_ID_MAX + 1];
+	size_t len = strlen(file), tlen;
+	struct record *r;
+	cJSON *doc;
+	struct stat st;
+
+	if (len <= 5 || len - 5 > STATE_REGISTRY_ID_MAX || strcmp(file + len - 5, ".json") != 0)
+		return 0; /* temp files and strangers */
+	memcpy(id, file, len - 5);
+	id[len - 5] = '\0';
+	if (!name_valid(id, ID_FILE_MAX))
+		return 0; /* "..json" and the like: no put or remove could name it */
+	if (state_read_file(dirfd, file, RECORD_MAX, &text, &tlen, &err) < 0) {
+		log_warn("state: skipping %s/%s: %s", k->name, file, err.msg);
+		return 0;
+	}
+	doc = cJSON_ParseWithLength(text, tlen);
+	if (!doc) {
+		log_warn("state: skipping %s/%s: not JSON", k->name, file);
+		return 0;
+	}
+	r = record_new(id, doc);
+	if (!r) {
+		cJSON_Delete(doc);
+		return -ENOMEM;
+	}
+	if (fstatat(dirfd, file, &st, 0) == 0)
+		r->mtime = st.st_mtim;
+	if (record_find(k, id)) {
+		record_free(r);
+		return 0;
+	}
+	record_link(k, r);
+	return 1;
+}
+
+int state_registry_load(struct state_registry *reg, const char *kind, struct nb_err *err)
+{
+	cleanup_close int dirfd = kind_dirfd(reg, kind, err);
+	struct dirent **names = NULL;
+	struct kind *k;
+	int n, loaded = 0, ret = 0;
+
+	if (dirfd < 0)
+		return dirfd;
+	/* Sorted by name, so records load (and list) in a stable order. */
+	n = scandirat(dirfd, ".", &names, NULL, alphasort);
+	if (n < 0)
+		return nb_err_set(err, -errno, "cannot list %s/%s: %s", reg->dir->path, kind,
+				  strerror(errno));
+	pthread_mutex_lock(&reg->lock);
+	k = kind_find(reg, kind, true);
+	for (int i = 0; i < n; i++) {
+		if (k && ret >= 0) {
+			ret = load_one(k, dirfd, names[i]->d_name);
+			if (ret > 0)
+				loaded++;
+		}
+		free(names[i]);
+	}
+	pthread_mutex_unlock(&reg->lock);
+	free(names);
+	if (!k || ret < 0)
+		return nb_err_set(err, -ENOMEM, "out of memory loading %s", kind);
+	return loaded;
+}

@@ -1,0 +1,11 @@
+/*
+ * fs/node_ecs.h - the ecs/ subtree: task definitions (and, to come, tasks).
+ */
+#ifndef NB_FS_NODE_ECS_H
+#define NB_FS_NODE_ECS_H
+
+#include "fs/fsnode.h"
+
+extern const struct fsnode_ops fsnode_ecs_ops;
+
+#endif
