@@ -21,20 +21,22 @@ ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine
 	backend/engine/events.c
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
 	backend/state/health.c backend/state/metrics.c backend/state/daemon.c \
-	backend/state/registry.c
+	backend/state/registry.c backend/state/jobs.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
-	backend/ecs/taskdef_walk.c
+	backend/ecs/taskdef_walk.c backend/ecs/spec.c backend/ecs/logcap.c backend/ecs/task.c \
+	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
+	backend/ecs/task_logs.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/ops.c
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/ops.c
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef
+	test_openfile test_hub test_registry test_taskdef test_spec
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
-	libzip-dev libcmocka-dev bats busybox-static docker.io curl socat valgrind clang-format \
+	libzip-dev libcmocka-dev bats busybox-static docker.io curl socat jq valgrind clang-format \
 	go-md2man
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \

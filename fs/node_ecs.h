@@ -7,5 +7,6 @@
 #include "fs/fsnode.h"
 
 extern const struct fsnode_ops fsnode_ecs_ops;
+extern const struct fsnode_ops fsnode_ecs_tasks_ops;
 
 #endif

@@ -58,6 +58,12 @@ static size_t try_read(struct fsnode_park *p, struct fsnode_file *f, struct nb_b
 	return ops->stream_read(p->ctx, f->node, &f->cursor, out, size);
 }
 
+/* An ended stream answers every read with 0 bytes (end of file). */
+static bool at_eof(const struct fsnode_file *f)
+{
+	return f->cursor.seq == FSNODE_STREAM_EOF;
+}
+
 /* The request stays alive while this runs (libfuse holds it), so comparing
  * it with the parked ones is safe even if it was answered meanwhile. */
 static void on_interrupt(fuse_req_t req, void *data)
@@ -97,7 +103,7 @@ void fsnode_park_read(struct fsnode_park *p, fuse_req_t req, struct fsnode_file 
 	 * on_interrupt now, finds nothing, and is caught below instead. */
 	fuse_req_interrupt_func(req, on_interrupt, p);
 	pthread_mutex_lock(&p->lock);
-	if (try_read(p, f, &out, size) > 0) {
+	if (at_eof(f) || try_read(p, f, &out, size) > 0) {
 		fuse_reply_buf(req, out.data, out.len);
 		free(entry);
 	} else if (fuse_req_interrupted(req)) {
@@ -142,7 +148,7 @@ bool fsnode_park_ready(struct fsnode_park *p, struct fsnode_file *f)
 
 	pthread_mutex_lock(&p->lock);
 	copy = f->cursor;
-	ready = f->node->route->ops->stream_read(p->ctx, f->node, &copy, &out, 1) > 0;
+	ready = at_eof(f) || f->node->route->ops->stream_read(p->ctx, f->node, &copy, &out, 1) > 0;
 	pthread_mutex_unlock(&p->lock);
 	nb_buf_free(&out);
 	return ready;

@@ -8,28 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
-#include "backend/ecs/ecs.h"
+#include "backend/ecs/ecs_i.h"
 #include "backend/ecs/taskdef.h"
-
-struct family {
-	char *name;
-	int *revs; /* ascending */
-	size_t n, cap;
-	struct family *next;
-};
-
-struct ecs {
-	struct state_registry *reg;
-	struct state_hub *hub;
-	pthread_mutex_t lock;
-	struct family *families, *last_family; /* protected by lock */
-	struct nb_buf last_answer;	       /* protected by lock */
-	struct timespec last_answer_at;	       /* protected by lock */
-};
 
 static struct family *family_find(struct ecs *ecs, const char *name)
 {
@@ -91,6 +78,28 @@ static bool split_id(const char *id, char *family, size_t len, int *rev)
 	return ecs_family_valid(family);
 }
 
+double ecs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
+}
+
+/* <state>/task-logs: where captured container output is kept. */
+static int ecs_logdir_open(struct ecs *ecs, int statedirfd, struct nb_err *err)
+{
+	if (mkdirat(statedirfd, "task-logs", 0700) < 0 && errno != EEXIST)
+		return nb_err_set(err, -errno, "cannot create task-logs in the state dir: %s",
+				  strerror(errno));
+	ecs->logdirfd = openat(statedirfd, "task-logs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ecs->logdirfd < 0)
+		return nb_err_set(err, -errno, "cannot open task-logs in the state dir: %s",
+				  strerror(errno));
+	return 0;
+}
+
+/* DescribeTaskDefinition's shape: the definition, and its tags beside it. */
 struct load_ctx {
 	struct ecs *ecs;
 	int ret;
@@ -110,18 +119,29 @@ static int load_one(void *ud, const char *id)
 	return lc->ret;
 }
 
-int ecs_new(struct state_registry *reg, struct state_hub *hub, struct ecs **out,
-	    struct nb_err *err)
+int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 {
 	struct ecs *ecs = calloc(1, sizeof(*ecs));
 	struct load_ctx lc = { .ecs = ecs };
+	struct state_registry *reg;
 	int ret;
 
 	if (!ecs)
 		return nb_err_set(err, -ENOMEM, "out of memory");
-	ecs->reg = reg;
-	ecs->hub = hub;
+	ecs->reg = deps->reg;
+	ecs->hub = deps->hub;
+	ecs->eng = deps->eng;
+	ecs->health = deps->health;
+	ecs->owner = deps->owner;
+	ecs->logdirfd = -1;
 	pthread_mutex_init(&ecs->lock, NULL);
+	pthread_cond_init(&ecs->changed, NULL);
+	ret = ecs_logdir_open(ecs, deps->statedirfd, err);
+	if (ret < 0) {
+		ecs_free(ecs);
+		return ret;
+	}
+	reg = deps->reg;
 	ret = state_registry_load(reg, ECS_KIND_TASKDEF, err);
 	if (ret >= 0) {
 		/* The registry lists in name order; family_add sorts revisions. */
@@ -131,12 +151,21 @@ int ecs_new(struct state_registry *reg, struct state_hub *hub, struct ecs **out,
 		if (ret < 0)
 			nb_err_set(err, ret, "out of memory loading task definitions");
 	}
+	if (ret >= 0)
+		ret = ecs_task_load_all(ecs, err);
 	if (ret < 0) {
 		ecs_free(ecs);
 		return ret;
 	}
 	*out = ecs;
 	return 0;
+}
+
+void ecs_start(struct ecs *ecs, struct state_jobs *jobs)
+{
+	pthread_mutex_lock(&ecs->lock);
+	ecs->jobs = jobs;
+	pthread_mutex_unlock(&ecs->lock);
 }
 
 void ecs_free(struct ecs *ecs)
@@ -149,20 +178,18 @@ void ecs_free(struct ecs *ecs)
 		free(f->name);
 		free(f);
 	}
+	for (struct ecs_task *t = ecs->tasks, *next; t; t = next) {
+		next = t->next;
+		ecs_task_free(t);
+	}
+	if (ecs->logdirfd >= 0)
+		close(ecs->logdirfd);
 	nb_buf_free(&ecs->last_answer);
+	pthread_cond_destroy(&ecs->changed);
 	pthread_mutex_destroy(&ecs->lock);
 	free(ecs);
 }
 
-static double now_epoch(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
-}
-
-/* DescribeTaskDefinition's shape: the definition, and its tags beside it. */
 static cJSON *describe_doc(cJSON *def)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -226,7 +253,7 @@ int ecs_register(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *an
 	pthread_mutex_lock(&ecs->lock);
 	f = family_find(ecs, family);
 	rev = f && f->n ? f->revs[f->n - 1] + 1 : 1;
-	ret = ecs_taskdef_finalize(def, rev, ECS_REGION, ECS_ACCOUNT, now_epoch(), err);
+	ret = ecs_taskdef_finalize(def, rev, ECS_REGION, ECS_ACCOUNT, ecs_now(), err);
 	doc = ret == 0 ? describe_doc(def) : NULL;
 	if (!doc) {
 		if (ret == 0)
@@ -241,10 +268,8 @@ int ecs_register(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *an
 	if (ret == 0) {
 		nb_buf_reset(&ecs->last_answer);
 		ret = nb_buf_printf(&ecs->last_answer, "%s\n", id);
-		cJSON_ArrayForEach(warning, warnings)
-			if (ret == 0 && cJSON_IsString(warning))
-				ret = nb_buf_printf(&ecs->last_answer, "warning: %s\n",
-						    warning->valuestring);
+		cJSON_ArrayForEach(warning, warnings) if (ret == 0 && cJSON_IsString(warning)) ret =
+			nb_buf_printf(&ecs->last_answer, "warning: %s\n", warning->valuestring);
 		clock_gettime(CLOCK_REALTIME, &ecs->last_answer_at);
 		if (ret == 0)
 			ret = nb_buf_append(answer, ecs->last_answer.data, ecs->last_answer.len);
@@ -311,8 +336,8 @@ int ecs_list_families(struct ecs *ecs, int (*emit)(void *ud, const char *name), 
 	return ret;
 }
 
-int ecs_list_revisions(struct ecs *ecs, const char *family,
-		       int (*emit)(void *ud, const char *name), void *ud)
+int ecs_list_revisions(struct ecs *ecs, const char *family, int (*emit)(void *ud, const char *name),
+		       void *ud)
 {
 	struct family *f;
 	char name[32];

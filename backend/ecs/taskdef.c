@@ -459,7 +459,8 @@ int ecs_taskdef_parse(const char *buf, size_t len, cJSON **def_out, cJSON **warn
 	*def_out = NULL;
 	*warnings_out = NULL;
 	if (len > ECS_TASKDEF_MAX)
-		return nb_err_set(err, -EFBIG, "task definition is %zu bytes; the limit is 64 KiB (%d bytes)",
+		return nb_err_set(err, -EFBIG,
+				  "task definition is %zu bytes; the limit is 64 KiB (%d bytes)",
 				  len, ECS_TASKDEF_MAX);
 	doc = json_parse(buf, len, err);
 	if (!doc)

@@ -12,6 +12,10 @@
 #include "backend/common/log.h"
 #include "backend/ecs/ecs.h"
 #include "backend/state/daemon.h"
+#include "backend/state/jobs.h"
+
+/* Lifecycle jobs wait on the engine; a few run at once. */
+#define STATE_JOB_WORKERS 4
 
 static void check_state_dir(struct state_daemon *d)
 {
@@ -49,6 +53,7 @@ static void on_sync(void *ud, const cJSON *containers)
 	cJSON *fields = cJSON_CreateObject();
 
 	atomic_store(&d->metrics.engine_containers, (uint64_t)n);
+	ecs_on_sync(d->ecs, containers);
 	if (fields) {
 		json_add_str(fields, "status", "resync");
 		json_add_num(fields, "containers", n);
@@ -80,6 +85,7 @@ static void on_event(void *ud, const cJSON *event)
 	char short_id[13] = "";
 
 	atomic_fetch_add(&d->metrics.engine_events, 1);
+	ecs_on_event(d->ecs, event);
 	if (cJSON_IsString(id))
 		snprintf(short_id, sizeof(short_id), "%s", id->valuestring);
 	fields = cJSON_CreateObject();
@@ -128,10 +134,22 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 		nb_err_set(err, ret, "out of memory");
 		goto fail;
 	}
-	ret = ecs_new(d->registry, d->hub, &d->ecs, err);
-	if (ret < 0)
-		goto fail;
-	ret = engine_new(opts->engine_url, &d->engine, err);
+	{
+		struct ecs_deps deps = {
+			.reg = d->registry,
+			.hub = d->hub,
+			.eng = d->engine,
+			.health = &d->health,
+			.owner = d->dir->id,
+			.statedirfd = d->dir->dirfd,
+		};
+
+		ret = engine_new(opts->engine_url, &d->engine, err);
+		if (ret < 0)
+			goto fail;
+		deps.eng = d->engine;
+		ret = ecs_new(&deps, &d->ecs, err);
+	}
 	if (ret < 0)
 		goto fail;
 	*out = d;
@@ -151,7 +169,13 @@ int state_daemon_start(struct state_daemon *d, struct nb_err *err)
 		.ud = d,
 	};
 
+	int ret;
+
 	check_state_dir(d);
+	ret = state_jobs_start(STATE_JOB_WORKERS, &d->jobs);
+	if (ret < 0)
+		return nb_err_set(err, ret, "cannot start the job workers: %s", strerror(-ret));
+	ecs_start(d->ecs, d->jobs);
 	return engine_events_start(d->engine, d->owner_label, &ops, &d->events, err);
 }
 
@@ -167,6 +191,10 @@ void state_daemon_stop(struct state_daemon *d)
 {
 	engine_events_stop(d->events);
 	d->events = NULL;
+	ecs_stop(d->ecs);
+	state_jobs_stop(d->jobs);
+	d->jobs = NULL;
+	ecs_stop(d->ecs);
 }
 
 void state_daemon_close(struct state_daemon *d)

@@ -37,6 +37,7 @@ struct state_daemon {
 	struct state_dir *dir;
 	struct state_registry *registry;
 	struct ecs *ecs;
+	struct state_jobs *jobs;
 	struct engine *engine;
 	struct engine_events *events;
 	struct state_hub *hub;

@@ -41,8 +41,7 @@ int state_registry_remove(struct state_registry *reg, const char *kind, const ch
 			  struct nb_err *err);
 
 /* A copy of kind/id's document (caller deletes). -ENOENT when absent. */
-int state_registry_get(struct state_registry *reg, const char *kind, const char *id,
-		       cJSON **out);
+int state_registry_get(struct state_registry *reg, const char *kind, const char *id, cJSON **out);
 
 /* Appends kind/id's document as formatted JSON plus a newline, and when
  * it was stored. -ENOENT when absent. */

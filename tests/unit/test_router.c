@@ -168,8 +168,29 @@ static void test_iterating_a_directory_without_routes_yields_nothing(void **stat
 	(void)state;
 	assert_null(fsnode_route_next(FSNODE_LAMBDA, NULL));
 	assert_null(fsnode_route_next(FSNODE_EC2, NULL));
-	assert_null(fsnode_route_next(FSNODE_ECS_TASKS, NULL));
+	assert_null(fsnode_route_next(FSNODE_TASK_STATUS, NULL));
 	assert_null(fsnode_route_next(FSNODE_README, NULL));
+}
+
+static void test_ecs_tasks_has_run_latest_and_one_directory_per_task(void **state)
+{
+	const struct fsnode_route *r;
+
+	(void)state;
+	r = fsnode_route_match(FSNODE_ECS_TASKS, "run");
+	assert_non_null(r);
+	assert_int_equal(r->kind, FSNODE_TXN);
+	assert_int_equal(r->mode, 0600);
+	assert_int_equal(fsnode_route_match(FSNODE_ECS_TASKS, "latest")->kind, FSNODE_SYMLINK);
+	r = fsnode_route_match(FSNODE_ECS_TASKS, "0123456789abcdef0123456789abcdef");
+	assert_non_null(r);
+	assert_int_equal(r->type, FSNODE_TASK_DIR);
+	assert_int_equal(fsnode_route_match(FSNODE_TASK_DIR, "wait")->kind, FSNODE_STREAM);
+	assert_int_equal(fsnode_route_match(FSNODE_TASK_DIR, "desired")->mode, 0644);
+	assert_int_equal(fsnode_route_match(FSNODE_TASK_DIR, "ctl")->mode, 0200);
+	assert_int_equal(fsnode_route_match(FSNODE_TASK_CONTAINERS, "app")->type,
+			 FSNODE_TASK_CONTAINER);
+	assert_int_equal(fsnode_route_match(FSNODE_TASK_CONTAINER, "ports")->kind, FSNODE_TEXT);
 }
 
 static void test_every_listed_child_is_found_again_by_name(void **state)
@@ -198,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_iterating_the_root_lists_its_children_in_table_order),
 		cmocka_unit_test(test_iterating_ecs_lists_only_its_own_children),
 		cmocka_unit_test(test_iterating_a_directory_without_routes_yields_nothing),
+		cmocka_unit_test(test_ecs_tasks_has_run_latest_and_one_directory_per_task),
 		cmocka_unit_test(test_every_listed_child_is_found_again_by_name),
 	};
 

@@ -152,7 +152,8 @@ static void test_a_request_over_64_kib_is_refused_with_efbig(void **state)
 	big[0] = '{';
 	big[len - 1] = '}';
 	assert_int_equal(ecs_taskdef_parse(big, len, &def, &warnings, &err), -EFBIG);
-	assert_string_equal(err.msg, "task definition is 65537 bytes; the limit is 64 KiB (65536 bytes)");
+	assert_string_equal(err.msg,
+			    "task definition is 65537 bytes; the limit is 64 KiB (65536 bytes)");
 	assert_null(def);
 }
 

@@ -1,0 +1,120 @@
+/*
+ * backend/ecs/ecs_i.h - the ECS service's private state, shared by its
+ * files: ecs.c (task definitions), task.c (the task model and its files),
+ * task_run.c (RunTask requests), task_life.c (lifecycle jobs) and
+ * task_events.c (engine events).
+ */
+#ifndef NB_ECS_I_H
+#define NB_ECS_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+
+#include "backend/common/buf.h"
+#include "backend/ecs/ecs.h"
+#include "backend/engine/engine.h"
+#include "backend/state/health.h"
+#include "backend/state/jobs.h"
+
+#define ECS_REC_TASK	      "tasks"
+#define ECS_CONTAINERS_MAX    10
+#define ECS_STOP_TIMEOUT      30  /* s, as ECS */
+#define ECS_START_TIMEOUT     120 /* s, dependsOn conditions, as ECS */
+#define ECS_PAUSE_IMAGE	      "local/busybox:latest"
+
+struct ecs_logcap;
+
+struct family {
+	char *name;
+	int *revs; /* ascending */
+	size_t n, cap;
+	struct family *next;
+};
+
+struct ecs_container_rt {
+	char name[256];
+	char id[65]; /* engine id; "" before create */
+	bool essential;
+	char status[16]; /* PENDING, RUNNING, STOPPED */
+	bool exited;
+	int exit_code;
+	char reason[256];
+	char health[16]; /* HEALTHY, UNHEALTHY, UNKNOWN */
+	bool has_health_check;
+	char image[512];
+	char ip[64];
+	cJSON *bindings;       /* networkBindings */
+	struct nb_buf ports;   /* the `ports` file */
+	struct ecs_logcap *cap; /* while output is being captured */
+};
+
+struct ecs_task {
+	char id[33];
+	char family[256];
+	int rev;
+	cJSON *taskdef;	  /* the taskDefinition object */
+	cJSON *overrides; /* RunTask's overrides, or NULL */
+	cJSON *tags;	  /* or NULL */
+	char started_by[256];
+	char group[256];
+	char last[16];	  /* lastStatus */
+	char desired[16]; /* desiredStatus */
+	char stop_code[64];
+	char stopped_reason[512];
+	bool has_exit;
+	int exit_code; /* of the essential container that ended it */
+	double created_at, started_at, stopping_at, stopped_at;
+	char network_mode[16];
+	char pause_id[65];
+	int n;
+	struct ecs_container_rt c[ECS_CONTAINERS_MAX];
+	bool stop_queued; /* a stop job is queued or running */
+	bool launching;	  /* the launch job runs */
+	void *cap_ud;	  /* log capture callbacks' context, freed with the task */
+	struct timespec mtime;
+	struct ecs_task *next;
+};
+
+struct ecs {
+	struct state_registry *reg;
+	struct state_hub *hub;
+	struct engine *eng;
+	struct state_health *health;
+	struct state_jobs *jobs;
+	const char *owner;
+	int logdirfd; /* <state>/task-logs */
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* broadcast on every task change; with lock */
+	struct family *families, *last_family; /* protected by lock */
+	struct nb_buf last_answer;	       /* protected by lock */
+	struct timespec last_answer_at;	       /* protected by lock */
+	struct ecs_task *tasks, *last_task;    /* protected by lock */
+	char latest_task[33];		       /* protected by lock */
+	_Atomic bool stopping;
+};
+
+double ecs_now(void);
+
+/* task.c: lock held for all of these */
+struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id);
+struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name);
+/* Records a change: mtime, the registry record, events, changed paths.
+ * what names the event ("status"...). Lock held; disk I/O. */
+void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what);
+void ecs_task_set_status(struct ecs *ecs, struct ecs_task *t, const char *last);
+void ecs_task_free(struct ecs_task *t);
+int ecs_task_load_all(struct ecs *ecs, struct nb_err *err);
+
+/* task_logs.c: captured output, <state>/task-logs/<task>/{task,<name>}.log */
+int ecs_tasklog_read(int logdirfd, const char *task, const char *container, struct nb_buf *out);
+void ecs_tasklog_remove(int logdirfd, const char *task);
+
+/* task_life.c */
+int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t);
+int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason);
+int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal);
+void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci);
+
+#endif

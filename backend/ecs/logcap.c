@@ -1,0 +1,638 @@
+/*
+ * backend/ecs/logcap.c - captures a container's output into files that
+ * outlive it. The engine's timestamps are stripped from what users read but
+ * kept in "<name>.pos", so a restarted capture asks the engine for output
+ * since that exact nanosecond and drops what it already wrote.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/log.h"
+#include "backend/ecs/logcap.h"
+#include "backend/engine/engine.h"
+#include "backend/engine/logs.h"
+#include "backend/state/atomic.h"
+
+#define POS_SAVE_NS  100000000LL /* at most one fsync'd pos write per 100 ms */
+#define POS_MAX	     64
+#define NAME_MAX_LEN 200 /* leaves room for ".pos.tmp" in state_write_atomic */
+#define TASK_LOG     "task.log"
+
+/* ---- timestamps ---- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Reads n digits at *p; -1 when they are not all digits. */
+static int digits(const char **p, const char *end, int n)
+{
+	int v = 0;
+
+	if (end - *p < n)
+		return -1;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+static bool expect(const char **p, const char *end, char c)
+{
+	if (*p >= end || **p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+int ecs_ts_parse(const char *s, size_t len, struct ecs_ts *out)
+{
+	const char *p = s, *end = s + len;
+	int y, mo, d, h, mi, sec, nsec = 0, scale = 100000000, off = 0;
+
+	y = digits(&p, end, 4);
+	if (y < 0 || !expect(&p, end, '-') || (mo = digits(&p, end, 2)) < 1 || mo > 12 ||
+	    !expect(&p, end, '-') || (d = digits(&p, end, 2)) < 1 || d > 31 ||
+	    !expect(&p, end, 'T') || (h = digits(&p, end, 2)) < 0 || h > 23 ||
+	    !expect(&p, end, ':') || (mi = digits(&p, end, 2)) < 0 || mi > 59 ||
+	    !expect(&p, end, ':') || (sec = digits(&p, end, 2)) < 0 || sec > 60)
+		return -EINVAL;
+	if (expect(&p, end, '.')) {
+		if (p >= end || *p < '0' || *p > '9')
+			return -EINVAL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++, scale /= 10)
+			nsec += (*p - '0') * scale; /* digits past the 9th add 0 */
+	}
+	if (!expect(&p, end, 'Z')) {
+		int sign = p < end && *p == '-' ? -1 : 1, oh, om;
+
+		if (p >= end || (*p != '+' && *p != '-'))
+			return -EINVAL;
+		p++;
+		if ((oh = digits(&p, end, 2)) < 0 || oh > 23 || !expect(&p, end, ':') ||
+		    (om = digits(&p, end, 2)) < 0 || om > 59)
+			return -EINVAL;
+		off = sign * (oh * 3600 + om * 60);
+	}
+	if (p != end)
+		return -EINVAL;
+	out->sec = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
+		   sec - off;
+	out->nsec = nsec;
+	return 0;
+}
+
+int ecs_ts_cmp(const struct ecs_ts *a, const struct ecs_ts *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->nsec != b->nsec)
+		return a->nsec < b->nsec ? -1 : 1;
+	return 0;
+}
+
+/* ---- line buffer ---- */
+
+enum { LB_START, LB_TS, LB_TEXT, LB_SKIP };
+
+static int lb_emit(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
+{
+	struct ecs_line line = { .text = lb->line.data ? lb->line.data : "",
+				 .len = lb->line.len,
+				 .has_ts = lb->has_ts,
+				 .ts = lb->ts,
+				 .nts = lb->nts };
+	int ret;
+
+	if (lb->strip_cr && line.len && line.text[line.len - 1] == '\r')
+		line.len--;
+	ret = cb(ud, &line);
+	nb_buf_reset(&lb->line);
+	lb->open = lb->has_ts = false;
+	lb->nts = 0;
+	return ret;
+}
+
+/* A message turned out to have no time: what looked like one is text. */
+static int lb_ts_is_text(struct ecs_linebuf *lb)
+{
+	lb->open = true;
+	lb->state = LB_TEXT;
+	if (nb_buf_append(&lb->line, lb->tsbuf, lb->tslen) < 0)
+		return -ENOMEM;
+	lb->tslen = 0;
+	return 0;
+}
+
+/* A message with time t starts: skip it if a resumed capture wrote it. */
+static void lb_message_time(struct ecs_linebuf *lb, const struct ecs_ts *t)
+{
+	struct ecs_logpos *r = lb->resume;
+	int c = r ? ecs_ts_cmp(t, &r->ts) : 1;
+
+	if (c < 0 || (c == 0 && r->count > 0)) {
+		if (c == 0)
+			r->count--;
+		lb->state = LB_SKIP;
+		return;
+	}
+	lb->state = LB_TEXT;
+	lb->open = true;
+	c = lb->has_ts ? ecs_ts_cmp(t, &lb->ts) : 1;
+	if (c > 0) {
+		lb->ts = *t;
+		lb->nts = 0;
+	}
+	if (c >= 0)
+		lb->nts++;
+	lb->has_ts = true;
+}
+
+/* Collects a message's leading "<time> "; returns the bytes consumed. */
+static int lb_collect_ts(struct ecs_linebuf *lb, const char *data, size_t len, size_t *used)
+{
+	size_t room = sizeof(lb->tsbuf) - lb->tslen, n = len < room ? len : room;
+	const char *sp = memchr(data, ' ', n), *nl = memchr(data, '\n', n);
+	struct ecs_ts t;
+
+	if (nl && (!sp || nl < sp)) {
+		*used = 0;
+		return lb_ts_is_text(lb);
+	}
+	if (!sp) {
+		if (n == room) {
+			*used = 0;
+			return lb_ts_is_text(lb);
+		}
+		memcpy(lb->tsbuf + lb->tslen, data, n);
+		lb->tslen += n;
+		*used = n;
+		return 0;
+	}
+	memcpy(lb->tsbuf + lb->tslen, data, (size_t)(sp - data));
+	lb->tslen += (size_t)(sp - data);
+	if (ecs_ts_parse(lb->tsbuf, lb->tslen, &t) < 0) {
+		*used = (size_t)(sp - data); /* already in tsbuf; the space is text */
+		return lb_ts_is_text(lb);
+	}
+	lb->tslen = 0;
+	*used = (size_t)(sp - data) + 1;
+	lb_message_time(lb, &t);
+	return 0;
+}
+
+int ecs_linebuf_feed(struct ecs_linebuf *lb, const char *data, size_t len, ecs_line_cb cb, void *ud)
+{
+	while (len) {
+		const char *nl;
+		size_t n;
+		int ret;
+
+		switch (lb->state) {
+		case LB_START:
+			lb->tslen = 0;
+			lb->state = lb->timestamps ? LB_TS : LB_TEXT;
+			lb->open = lb->open || !lb->timestamps;
+			continue;
+		case LB_TS:
+			if ((ret = lb_collect_ts(lb, data, len, &n)) < 0)
+				return ret;
+			break;
+		case LB_SKIP:
+			nl = memchr(data, '\n', len);
+			n = nl ? (size_t)(nl - data) + 1 : len;
+			if (nl)
+				lb->state = LB_START;
+			break;
+		default: /* LB_TEXT */
+			nl = memchr(data, '\n', len);
+			n = nl ? (size_t)(nl - data) : len;
+			if (lb->line.len + n > ECS_LINE_MAX)
+				n = ECS_LINE_MAX - lb->line.len;
+			if (nb_buf_append(&lb->line, data, n) < 0)
+				return -ENOMEM;
+			if (nl && n == (size_t)(nl - data)) {
+				n++;
+				lb->state = LB_START;
+			} else if (lb->line.len < ECS_LINE_MAX) {
+				break;
+			}
+			data += n;
+			len -= n;
+			if ((ret = lb_emit(lb, cb, ud)))
+				return ret;
+			/* a cut line goes on as text without a time of its own */
+			lb->open = lb->state == LB_TEXT;
+			continue;
+		}
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void ecs_linebuf_end_message(struct ecs_linebuf *lb)
+{
+	/* A message too short to hold "<time> " is text; only -ENOMEM can fail
+	 * here, and then the few bytes are lost rather than the line. */
+	if (lb->state == LB_TS && lb->tslen)
+		lb_ts_is_text(lb);
+	lb->state = LB_START;
+}
+
+int ecs_linebuf_flush(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
+{
+	if (lb->state == LB_TS && lb->tslen && lb_ts_is_text(lb) < 0)
+		return -ENOMEM;
+	lb->state = LB_START;
+	if (!lb->open)
+		return 0;
+	return lb_emit(lb, cb, ud);
+}
+
+void ecs_linebuf_free(struct ecs_linebuf *lb)
+{
+	nb_buf_free(&lb->line);
+}
+
+/* ---- position file ---- */
+
+static void pos_name(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s.pos", name);
+}
+
+int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct nb_err *err)
+{
+	cleanup_free char *buf = NULL;
+	char file[NAME_MAX_LEN + 8];
+	const char *p;
+	size_t len;
+	int ret, i;
+	uint64_t v;
+
+	*pos = (struct ecs_logpos){ 0 };
+	pos_name(file, sizeof(file), name);
+	ret = state_read_file(dirfd, file, POS_MAX, &buf, &len, err);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	p = buf;
+	for (v = 0; *p >= '0' && *p <= '9' && v < INT64_MAX / 10; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == buf || *p++ != '.')
+		goto bad;
+	pos->ts.sec = (int64_t)v;
+	for (i = 0; i < 9; i++, p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		pos->ts.nsec = pos->ts.nsec * 10 + (*p - '0');
+	}
+	if (*p++ != ' ' || *p < '0' || *p > '9')
+		goto bad;
+	for (v = 0; *p >= '0' && *p <= '9' && v < UINT32_MAX / 10; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	pos->count = (unsigned)v;
+	if (*p++ != '\n' || (size_t)(p - buf) != len)
+		goto bad;
+	return 0;
+bad:
+	*pos = (struct ecs_logpos){ 0 };
+	return nb_err_set(err, -EINVAL, "%s is corrupt: expected \"<sec>.<nsec> <count>\"", file);
+}
+
+/* ---- the capture ---- */
+
+struct ecs_logcap {
+	struct engine *eng;
+	char *id;
+	char *name;
+	bool tty;
+	int dirfd;
+	int rawfd;  /* <name>.log, O_APPEND */
+	int taskfd; /* task.log, O_APPEND, shared with the task's other captures */
+	struct ecs_logcap_ops ops;
+	pthread_t thread;
+	_Atomic bool stop;
+	/* The rest belongs to the capture thread (and to start before it runs). */
+	struct engine_demux demux;
+	struct ecs_linebuf lb[2]; /* stdout, stderr: their lines never mix */
+	struct ecs_logpos resume; /* written before the current read began */
+	struct ecs_logpos pos;	  /* what has been written, resume included */
+	bool pos_dirty;
+	int64_t pos_saved_ns;
+	struct nb_buf out; /* "[<name>] <text>\n" being written */
+	size_t raw_bytes;
+	size_t task_bytes;
+	bool wrote; /* since the last on_append */
+	int werr;   /* first file write error: ends the capture */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* One write() for the whole line: O_APPEND then keeps lines from the
+ * task's concurrent captures whole in task.log. */
+static int write_line(int fd, const char *p, size_t len, size_t *end)
+{
+	off_t off;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n; /* a short write means a full disk: finish anyway */
+	}
+	off = lseek(fd, 0, SEEK_CUR);
+	if (off >= 0)
+		*end = (size_t)off;
+	return 0;
+}
+
+static int cap_line(void *ud, const struct ecs_line *line)
+{
+	struct ecs_logcap *cap = ud;
+	size_t prefix;
+	int ret;
+
+	nb_buf_reset(&cap->out);
+	if (nb_buf_printf(&cap->out, "[%s] ", cap->name) < 0)
+		return cap->werr = -ENOMEM;
+	prefix = cap->out.len;
+	if (nb_buf_append(&cap->out, line->text, line->len) < 0 ||
+	    nb_buf_append(&cap->out, "\n", 1) < 0)
+		return cap->werr = -ENOMEM;
+	if ((ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
+			      &cap->raw_bytes)) < 0 ||
+	    (ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes)) < 0)
+		return cap->werr = log_error(ret, "logs of %s: cannot write: %s", cap->name,
+					     strerror(-ret));
+	cap->wrote = true;
+	if (line->has_ts) {
+		int c = ecs_ts_cmp(&line->ts, &cap->pos.ts);
+
+		if (c > 0)
+			cap->pos = (struct ecs_logpos){ .ts = line->ts, .count = line->nts };
+		else if (c == 0)
+			cap->pos.count += line->nts;
+		cap->pos_dirty = cap->pos_dirty || c >= 0;
+	}
+	return 0;
+}
+
+static void cap_save_pos(struct ecs_logcap *cap, bool force)
+{
+	char file[NAME_MAX_LEN + 8], text[POS_MAX];
+	struct nb_err err = { 0 };
+	int64_t now = now_ns();
+	int n;
+
+	if (!cap->pos_dirty || (!force && now - cap->pos_saved_ns < POS_SAVE_NS))
+		return;
+	pos_name(file, sizeof(file), cap->name);
+	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u\n", cap->pos.ts.sec,
+		     cap->pos.ts.nsec, cap->pos.count);
+	if (state_write_atomic(cap->dirfd, file, text, (size_t)n, 0644, &err) < 0) {
+		/* Not fatal: a later save, or a few repeated lines after a crash. */
+		log_warn("logs of %s: %s", cap->name, err.msg);
+		return;
+	}
+	cap->pos_dirty = false;
+	cap->pos_saved_ns = now;
+}
+
+static void cap_announce(struct ecs_logcap *cap)
+{
+	if (!cap->wrote)
+		return;
+	cap->wrote = false;
+	if (cap->ops.on_append && !atomic_load(&cap->stop))
+		cap->ops.on_append(cap->ops.ud, cap->name, cap->raw_bytes, cap->task_bytes);
+}
+
+static int cap_piece(int stream, const char *data, size_t len, void *ud)
+{
+	struct ecs_logcap *cap = ud;
+	struct ecs_linebuf *lb = &cap->lb[stream == ENGINE_STDERR];
+	int ret = ecs_linebuf_feed(lb, data, len, cap_line, cap);
+
+	if (ret)
+		return cap->werr ? cap->werr : ret;
+	/* The demuxer counts a piece out before handing it on, so nothing left
+	 * means this piece ended the frame, which is one engine message. */
+	if (!cap->demux.raw && cap->demux.remaining == 0)
+		ecs_linebuf_end_message(lb);
+	return 0;
+}
+
+static int cap_chunk(const char *data, size_t len, void *ud)
+{
+	struct ecs_logcap *cap = ud;
+	int ret = engine_demux_feed(&cap->demux, data, len, cap_piece, cap);
+
+	cap_save_pos(cap, false);
+	cap_announce(cap);
+	return ret != 0;
+}
+
+/* Reads the logs since cap->resume: following them until the engine ends
+ * the stream or stop is set, or (!follow) only what is there now. */
+static int cap_read(struct ecs_logcap *cap, bool follow, struct nb_err *err)
+{
+	cleanup_free char *eid = engine_escape(cap->id);
+	cleanup_buf struct nb_buf path = { 0 };
+	struct engine_req req = { .method = "GET" };
+	int ret;
+
+	/* since is inclusive to the nanosecond (checked on Engine 20.10): the
+	 * messages at resume.ts come again and the line buffers drop them. */
+	if (!eid || nb_buf_printf(&path,
+				  "/containers/%s/logs?follow=%d&stdout=1&stderr=1&timestamps=1"
+				  "&since=%" PRId64 ".%09" PRId32 "&tail=all",
+				  eid, follow, cap->resume.ts.sec, cap->resume.ts.nsec) < 0)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	req.path = path.data;
+	engine_demux_init(&cap->demux, cap->tty);
+	ret = engine_stream(cap->eng, &req, cap_chunk, cap, &cap->stop, err);
+	if (cap->werr)
+		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
+				  cap->name);
+	if (ret < 0 || atomic_load(&cap->stop))
+		return ret;
+	if (cap->demux.error)
+		return nb_err_set(err, cap->demux.error, "logs of %s: %s", cap->name,
+				  cap->demux.why);
+	return engine_demux_end(&cap->demux, err);
+}
+
+/* Writes out the held partial lines (of a stream that ended or stops). */
+static void cap_flush(struct ecs_logcap *cap)
+{
+	for (int i = 0; i < 2 && !cap->werr; i++)
+		ecs_linebuf_flush(&cap->lb[i], cap_line, cap);
+}
+
+/*
+ * Engine 20.10 may end a follow stream at the container's exit before
+ * sending its last message (seen with a final line without a newline), so
+ * a stream that ended by itself is read once more, without follow, from
+ * where the capture got: what was written already is dropped.
+ */
+static int cap_follow(struct ecs_logcap *cap, struct nb_err *err)
+{
+	int ret = cap_read(cap, true, err);
+
+	if (ret < 0 || atomic_load(&cap->stop))
+		return ret;
+	cap_flush(cap);
+	if (cap->werr)
+		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
+				  cap->name);
+	cap->resume = cap->pos;
+	return cap_read(cap, false, err);
+}
+
+static void *cap_main(void *arg)
+{
+	struct ecs_logcap *cap = arg;
+	struct nb_err err = { 0 };
+	int ret = cap_follow(cap, &err);
+
+	if (ret < 0 && !atomic_load(&cap->stop))
+		log_warn("logs of %s (%s): %s", cap->name, cap->id, err.msg);
+	/* Written, not dropped: a stopped capture must not lose a held piece
+	 * that another stream's newer line has already moved pos past. */
+	cap_flush(cap);
+	if (cap->werr && ret == 0)
+		ret = cap->werr;
+	cap_save_pos(cap, true);
+	cap_announce(cap);
+	if (cap->ops.on_done && !atomic_load(&cap->stop))
+		cap->ops.on_done(cap->ops.ud, cap->name, ret);
+	return NULL;
+}
+
+static void cap_free(struct ecs_logcap *cap)
+{
+	for (int i = 0; i < 2; i++)
+		ecs_linebuf_free(&cap->lb[i]);
+	nb_buf_free(&cap->out);
+	nb_close_p(&cap->dirfd);
+	nb_close_p(&cap->rawfd);
+	nb_close_p(&cap->taskfd);
+	free(cap->id);
+	free(cap->name);
+	free(cap);
+}
+
+static void cap_free_p(struct ecs_logcap **p)
+{
+	if (*p)
+		cap_free(*p);
+}
+
+static int open_log(struct ecs_logcap *cap, const char *file, size_t *size, struct nb_err *err)
+{
+	int fd = openat(cap->dirfd, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	off_t end;
+
+	if (fd < 0)
+		return nb_err_set(err, -errno, "cannot open %s: %s", file, strerror(errno));
+	end = lseek(fd, 0, SEEK_END);
+	*size = end > 0 ? (size_t)end : 0;
+	return fd;
+}
+
+static bool name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len && len <= NAME_MAX_LEN && name[0] != '.' && !strchr(name, '/') &&
+	       strcmp(name, "task");
+}
+
+int ecs_logcap_start(struct engine *eng, const char *container_id, const char *name, bool tty,
+		     int dirfd, const struct ecs_logcap_ops *ops, struct ecs_logcap **out,
+		     struct nb_err *err)
+{
+	__attribute__((cleanup(cap_free_p))) struct ecs_logcap *cap = NULL;
+	char file[NAME_MAX_LEN + 8];
+	int ret;
+
+	if (!container_id || !container_id[0])
+		return nb_err_set(err, -EINVAL, "logs: no container to follow");
+	if (!name || !name_ok(name))
+		return nb_err_set(err, -EINVAL, "logs: \"%s\" cannot name a log file",
+				  name ? name : "");
+	cap = calloc(1, sizeof(*cap));
+	if (!cap)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	cap->dirfd = cap->rawfd = cap->taskfd = -1;
+	cap->eng = eng;
+	cap->tty = tty;
+	cap->ops = ops ? *ops : (struct ecs_logcap_ops){ 0 };
+	cap->id = strdup(container_id);
+	cap->name = strdup(name);
+	if (!cap->id || !cap->name)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	cap->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (cap->dirfd < 0)
+		return nb_err_set(err, -errno, "logs of %s: bad directory fd: %s", name,
+				  strerror(errno));
+	if (ecs_logpos_load(cap->dirfd, name, &cap->resume, err) < 0)
+		return nb_err_wrap(err, "logs of %s", name);
+	cap->pos = cap->resume;
+	snprintf(file, sizeof(file), "%s.log", name);
+	if ((cap->rawfd = open_log(cap, file, &cap->raw_bytes, err)) < 0 ||
+	    (cap->taskfd = open_log(cap, TASK_LOG, &cap->task_bytes, err)) < 0)
+		return nb_err_wrap(err, "logs of %s", name);
+	for (int i = 0; i < 2; i++)
+		cap->lb[i] = (struct ecs_linebuf){ .timestamps = true,
+						   .strip_cr = tty,
+						   .resume = &cap->resume };
+	ret = pthread_create(&cap->thread, NULL, cap_main, cap);
+	if (ret)
+		return nb_err_set(err, -ret, "logs of %s: cannot start a thread: %s", name,
+				  strerror(ret));
+	*out = move_ptr(cap);
+	return 0;
+}
+
+void ecs_logcap_stop(struct ecs_logcap *cap)
+{
+	if (!cap)
+		return;
+	atomic_store(&cap->stop, true);
+	pthread_join(cap->thread, NULL);
+	cap_free(cap);
+}

@@ -1,0 +1,638 @@
+/*
+ * backend/ecs/task.c - the task model: records in memory and in the
+ * registry, and every task file rendered from memory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
+#include "backend/common/log.h"
+#include "backend/ecs/ecs_i.h"
+
+#define ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
+
+struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id)
+{
+	for (struct ecs_task *t = ecs->tasks; t; t = t->next)
+		if (strcmp(t->id, id) == 0)
+			return t;
+	return NULL;
+}
+
+struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->c[i].name, name) == 0)
+			return &t->c[i];
+	return NULL;
+}
+
+void ecs_task_free(struct ecs_task *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->n; i++) {
+		cJSON_Delete(t->c[i].bindings);
+		nb_buf_free(&t->c[i].ports);
+	}
+	free(t->cap_ud);
+	cJSON_Delete(t->taskdef);
+	cJSON_Delete(t->overrides);
+	cJSON_Delete(t->tags);
+	free(t);
+}
+
+static void add_time(cJSON *obj, const char *field, double t)
+{
+	if (t > 0)
+		json_add_num(obj, field, t);
+}
+
+/* The record kept in the state dir: what a restart needs. Lock held. */
+static cJSON *task_record(const struct ecs_task *t)
+{
+	cJSON *rec = cJSON_CreateObject();
+	cJSON *cs = cJSON_AddArrayToObject(rec, "containers");
+
+	json_add_str(rec, "id", t->id);
+	json_add_str(rec, "family", t->family);
+	json_add_num(rec, "revision", t->rev);
+	if (t->overrides)
+		cJSON_AddItemToObject(rec, "overrides", cJSON_Duplicate(t->overrides, true));
+	if (t->tags)
+		cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(t->tags, true));
+	json_add_str(rec, "startedBy", t->started_by);
+	json_add_str(rec, "group", t->group);
+	json_add_str(rec, "lastStatus", t->last);
+	json_add_str(rec, "desiredStatus", t->desired);
+	json_add_str(rec, "stopCode", t->stop_code);
+	json_add_str(rec, "stoppedReason", t->stopped_reason);
+	if (t->has_exit)
+		json_add_num(rec, "exitCode", t->exit_code);
+	add_time(rec, "createdAt", t->created_at);
+	add_time(rec, "startedAt", t->started_at);
+	add_time(rec, "stoppingAt", t->stopping_at);
+	add_time(rec, "stoppedAt", t->stopped_at);
+	json_add_str(rec, "networkMode", t->network_mode);
+	json_add_str(rec, "pauseId", t->pause_id);
+	for (int i = 0; cs && i < t->n; i++) {
+		const struct ecs_container_rt *c = &t->c[i];
+		cJSON *o = cJSON_CreateObject();
+
+		json_add_str(o, "name", c->name);
+		json_add_str(o, "runtimeId", c->id);
+		json_add_bool(o, "essential", c->essential);
+		json_add_str(o, "lastStatus", c->status);
+		if (c->exited)
+			json_add_num(o, "exitCode", c->exit_code);
+		json_add_str(o, "reason", c->reason);
+		json_add_str(o, "healthStatus", c->health);
+		json_add_str(o, "image", c->image);
+		cJSON_AddItemToArray(cs, o);
+	}
+	return rec;
+}
+
+void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
+{
+	cleanup_cjson cJSON *rec = task_record(t);
+	struct nb_err err = { 0 };
+	cJSON *fields = cJSON_CreateObject();
+	char path[128];
+
+	clock_gettime(CLOCK_REALTIME, &t->mtime);
+	if (!rec || state_registry_put(ecs->reg, ECS_REC_TASK, t->id, rec, &err) < 0)
+		log_error(0, "task %s: cannot record its state: %s", t->id, err.msg);
+	if (fields) {
+		json_add_str(fields, "change", what);
+		json_add_str(fields, "lastStatus", t->last);
+		json_add_str(fields, "desiredStatus", t->desired);
+		if (t->stop_code[0])
+			json_add_str(fields, "stopCode", t->stop_code);
+	}
+	state_hub_publish(ecs->hub, "ecs-task", t->id, fields);
+	/* Every file of the task may have changed; the notifier only acts
+	 * on the ones the kernel knows. */
+	static const char *const files[] = { "status",	      "desired",   "describe.json",
+					     "health",	      "exit-code", "stop-code",
+					     "stopped-reason", "logs" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "ecs/tasks/%s/%s", t->id, files[i]);
+		state_hub_changed(ecs->hub, path);
+	}
+	for (int i = 0; i < t->n; i++) {
+		static const char *const cfiles[] = { "status", "exit-code", "health", "id",
+						      "ip",	"ports",     "logs",   "reason" };
+
+		for (size_t j = 0; j < sizeof(cfiles) / sizeof(cfiles[0]); j++) {
+			snprintf(path, sizeof(path), "ecs/tasks/%s/containers/%s/%s", t->id,
+				 t->c[i].name, cfiles[j]);
+			state_hub_changed(ecs->hub, path);
+		}
+	}
+	pthread_cond_broadcast(&ecs->changed);
+}
+
+void ecs_task_set_status(struct ecs *ecs, struct ecs_task *t, const char *last)
+{
+	snprintf(t->last, sizeof(t->last), "%s", last);
+	if (strcmp(last, "RUNNING") == 0 && t->started_at == 0)
+		t->started_at = ecs_now();
+	if (strcmp(last, "STOPPED") == 0)
+		t->stopped_at = ecs_now();
+	ecs_task_changed(ecs, t, "status");
+}
+
+static void copy_str(char *dst, size_t len, const cJSON *obj, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+
+	snprintf(dst, len, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static double get_num(const cJSON *obj, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Rebuilds a task from its record; the definition comes from the registry. */
+static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
+{
+	struct ecs_task *t = calloc(1, sizeof(*t));
+	cleanup_cjson cJSON *td = NULL;
+	const cJSON *cs, *c;
+	char tdid[300];
+
+	if (!t)
+		return NULL;
+	copy_str(t->id, sizeof(t->id), rec, "id");
+	copy_str(t->family, sizeof(t->family), rec, "family");
+	t->rev = (int)get_num(rec, "revision");
+	snprintf(tdid, sizeof(tdid), "%s:%d", t->family, t->rev);
+	if (state_registry_get(ecs->reg, ECS_KIND_TASKDEF, tdid, &td) < 0) {
+		free(t);
+		return NULL;
+	}
+	t->taskdef = cJSON_DetachItemFromObjectCaseSensitive(td, "taskDefinition");
+	if (cJSON_GetObjectItem(rec, "overrides"))
+		t->overrides = cJSON_Duplicate(cJSON_GetObjectItem(rec, "overrides"), true);
+	if (cJSON_GetObjectItem(rec, "tags"))
+		t->tags = cJSON_Duplicate(cJSON_GetObjectItem(rec, "tags"), true);
+	copy_str(t->started_by, sizeof(t->started_by), rec, "startedBy");
+	copy_str(t->group, sizeof(t->group), rec, "group");
+	copy_str(t->last, sizeof(t->last), rec, "lastStatus");
+	copy_str(t->desired, sizeof(t->desired), rec, "desiredStatus");
+	copy_str(t->stop_code, sizeof(t->stop_code), rec, "stopCode");
+	copy_str(t->stopped_reason, sizeof(t->stopped_reason), rec, "stoppedReason");
+	if (cJSON_IsNumber(cJSON_GetObjectItem(rec, "exitCode"))) {
+		t->has_exit = true;
+		t->exit_code = (int)get_num(rec, "exitCode");
+	}
+	t->created_at = get_num(rec, "createdAt");
+	t->started_at = get_num(rec, "startedAt");
+	t->stopping_at = get_num(rec, "stoppingAt");
+	t->stopped_at = get_num(rec, "stoppedAt");
+	copy_str(t->network_mode, sizeof(t->network_mode), rec, "networkMode");
+	copy_str(t->pause_id, sizeof(t->pause_id), rec, "pauseId");
+	cs = cJSON_GetObjectItem(rec, "containers");
+	cJSON_ArrayForEach(c, cs) {
+		struct ecs_container_rt *rt;
+
+		if (t->n == ECS_CONTAINERS_MAX)
+			break;
+		rt = &t->c[t->n++];
+		copy_str(rt->name, sizeof(rt->name), c, "name");
+		copy_str(rt->id, sizeof(rt->id), c, "runtimeId");
+		rt->essential = cJSON_IsTrue(cJSON_GetObjectItem(c, "essential"));
+		copy_str(rt->status, sizeof(rt->status), c, "lastStatus");
+		if (cJSON_IsNumber(cJSON_GetObjectItem(c, "exitCode"))) {
+			rt->exited = true;
+			rt->exit_code = (int)get_num(c, "exitCode");
+		}
+		copy_str(rt->reason, sizeof(rt->reason), c, "reason");
+		copy_str(rt->health, sizeof(rt->health), c, "healthStatus");
+		copy_str(rt->image, sizeof(rt->image), c, "image");
+	}
+	clock_gettime(CLOCK_REALTIME, &t->mtime);
+	return t;
+}
+
+static void task_link(struct ecs *ecs, struct ecs_task *t)
+{
+	if (ecs->last_task)
+		ecs->last_task->next = t;
+	else
+		ecs->tasks = t;
+	ecs->last_task = t;
+}
+
+struct load_tasks {
+	struct ecs *ecs;
+};
+
+static int load_task(void *ud, const char *id)
+{
+	struct load_tasks *lt = ud;
+	cleanup_cjson cJSON *rec = NULL;
+	struct ecs_task *t;
+
+	if (state_registry_get(lt->ecs->reg, ECS_REC_TASK, id, &rec) < 0)
+		return 0;
+	t = task_from_record(lt->ecs, rec);
+	if (!t) {
+		log_warn("state: ignoring task record %s (its definition is gone)", id);
+		return 0;
+	}
+	task_link(lt->ecs, t);
+	return 0;
+}
+
+static int collect_id(void *ud, const char *id)
+{
+	return json_array_add_str(ud, id);
+}
+
+int ecs_task_load_all(struct ecs *ecs, struct nb_err *err)
+{
+	struct load_tasks lt = { .ecs = ecs };
+	cleanup_cjson cJSON *ids = cJSON_CreateArray();
+	const cJSON *id;
+	int ret = state_registry_load(ecs->reg, ECS_REC_TASK, err);
+
+	if (ret < 0)
+		return ret;
+	/* Copy the ids out: load_task calls back into the registry. */
+	ret = state_registry_list(ecs->reg, ECS_REC_TASK, collect_id, ids);
+	if (ret < 0)
+		return nb_err_set(err, ret, "out of memory loading tasks");
+	pthread_mutex_lock(&ecs->lock);
+	cJSON_ArrayForEach(id, ids)
+		load_task(&lt, id->valuestring);
+	if (ecs->last_task)
+		snprintf(ecs->latest_task, sizeof(ecs->latest_task), "%s", ecs->last_task->id);
+	pthread_mutex_unlock(&ecs->lock);
+	return 0;
+}
+
+/* ---- files ---- */
+
+bool ecs_task_exists(struct ecs *ecs, const char *id)
+{
+	bool found;
+
+	pthread_mutex_lock(&ecs->lock);
+	found = ecs_task_find(ecs, id) != NULL;
+	pthread_mutex_unlock(&ecs->lock);
+	return found;
+}
+
+int ecs_list_tasks(struct ecs *ecs, int (*emit)(void *ud, const char *name), void *ud)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ecs->lock);
+	for (struct ecs_task *t = ecs->tasks; t && ret == 0; t = t->next)
+		ret = emit(ud, t->id);
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}
+
+int ecs_latest_task(struct ecs *ecs, char id[33])
+{
+	int ret;
+
+	pthread_mutex_lock(&ecs->lock);
+	ret = ecs->latest_task[0] && ecs_task_find(ecs, ecs->latest_task) ? 0 : -ENOENT;
+	if (ret == 0)
+		memcpy(id, ecs->latest_task, 33);
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}
+
+bool ecs_task_container_exists(struct ecs *ecs, const char *id, const char *name)
+{
+	struct ecs_task *t;
+	bool found;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	found = t && ecs_task_container(t, name);
+	pthread_mutex_unlock(&ecs->lock);
+	return found;
+}
+
+int ecs_list_task_containers(struct ecs *ecs, const char *id,
+			     int (*emit)(void *ud, const char *name), void *ud)
+{
+	struct ecs_task *t;
+	int ret = 0;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	for (int i = 0; t && i < t->n && ret == 0; i++)
+		ret = emit(ud, t->c[i].name);
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}
+
+/* ECS's task health: UNHEALTHY if an essential container is, HEALTHY if
+ * every essential container with a check is, else UNKNOWN. */
+static const char *task_health(const struct ecs_task *t)
+{
+	bool any_check = false, all_healthy = true;
+
+	for (int i = 0; i < t->n; i++) {
+		const struct ecs_container_rt *c = &t->c[i];
+
+		if (!c->essential || !c->has_health_check)
+			continue;
+		any_check = true;
+		if (strcmp(c->health, "UNHEALTHY") == 0)
+			return "UNHEALTHY";
+		if (strcmp(c->health, "HEALTHY") != 0)
+			all_healthy = false;
+	}
+	return any_check && all_healthy ? "HEALTHY" : "UNKNOWN";
+}
+
+static cJSON *describe(const struct ecs_task *t)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON *cs = cJSON_AddArrayToObject(d, "containers");
+	const cJSON *v;
+	char arn[512];
+
+	cJSON_AddArrayToObject(d, "attachments");
+	json_add_str(d, "availabilityZone", ECS_REGION "a");
+	json_add_str(d, "clusterArn", ARN_PREFIX ":cluster/default");
+	snprintf(arn, sizeof(arn), ARN_PREFIX ":task/default/%s", t->id);
+	for (int i = 0; cs && i < t->n; i++) {
+		const struct ecs_container_rt *c = &t->c[i];
+		cJSON *o = cJSON_CreateObject();
+		char carn[800];
+
+		snprintf(carn, sizeof(carn), ARN_PREFIX ":container/default/%s/%s", t->id, c->name);
+		json_add_str(o, "containerArn", carn);
+		json_add_str(o, "taskArn", arn);
+		json_add_str(o, "name", c->name);
+		json_add_str(o, "image", c->image);
+		if (c->id[0])
+			json_add_str(o, "runtimeId", c->id);
+		json_add_str(o, "lastStatus", c->status);
+		if (c->exited)
+			json_add_num(o, "exitCode", c->exit_code);
+		if (c->reason[0])
+			json_add_str(o, "reason", c->reason);
+		cJSON_AddItemToObject(o, "networkBindings",
+				      c->bindings ? cJSON_Duplicate(c->bindings, true)
+						  : cJSON_CreateArray());
+		if (c->ip[0]) {
+			cJSON *nis = cJSON_AddArrayToObject(o, "networkInterfaces");
+			cJSON *ni = cJSON_CreateObject();
+
+			json_add_str(ni, "privateIpv4Address", c->ip);
+			cJSON_AddItemToArray(nis, ni);
+		}
+		json_add_str(o, "healthStatus", c->health[0] ? c->health : "UNKNOWN");
+		cJSON_AddItemToArray(cs, o);
+	}
+	if ((v = cJSON_GetObjectItem(t->taskdef, "cpu")))
+		cJSON_AddItemToObject(d, "cpu", cJSON_Duplicate(v, true));
+	add_time(d, "createdAt", t->created_at);
+	json_add_str(d, "desiredStatus", t->desired);
+	json_add_str(d, "group", t->group[0] ? t->group : "family:");
+	if (!t->group[0]) {
+		char g[300];
+
+		snprintf(g, sizeof(g), "family:%s", t->family);
+		cJSON_ReplaceItemInObject(d, "group", cJSON_CreateString(g));
+	}
+	json_add_str(d, "healthStatus", task_health(t));
+	json_add_str(d, "lastStatus", t->last);
+	json_add_str(d, "launchType", "EC2");
+	if ((v = cJSON_GetObjectItem(t->taskdef, "memory")))
+		cJSON_AddItemToObject(d, "memory", cJSON_Duplicate(v, true));
+	cJSON_AddItemToObject(d, "overrides",
+			      t->overrides ? cJSON_Duplicate(t->overrides, true)
+					   : cJSON_CreateObject());
+	add_time(d, "startedAt", t->started_at);
+	if (t->started_by[0])
+		json_add_str(d, "startedBy", t->started_by);
+	if (t->stop_code[0])
+		json_add_str(d, "stopCode", t->stop_code);
+	add_time(d, "stoppedAt", t->stopped_at);
+	if (t->stopped_reason[0])
+		json_add_str(d, "stoppedReason", t->stopped_reason);
+	add_time(d, "stoppingAt", t->stopping_at);
+	cJSON_AddItemToObject(d, "tags", t->tags ? cJSON_Duplicate(t->tags, true) : cJSON_CreateArray());
+	json_add_str(d, "taskArn", arn);
+	v = cJSON_GetObjectItem(t->taskdef, "taskDefinitionArn");
+	json_add_str(d, "taskDefinitionArn", cJSON_IsString(v) ? v->valuestring : "");
+	return d;
+}
+
+static int render_task(struct ecs *ecs, const struct ecs_task *t, enum ecs_task_file what,
+		       struct nb_buf *out)
+{
+	switch (what) {
+	case ECS_TF_STATUS:
+		return nb_buf_printf(out, "%s\n", t->last);
+	case ECS_TF_DESIRED:
+		return nb_buf_printf(out, "%s\n", t->desired);
+	case ECS_TF_HEALTH:
+		return nb_buf_printf(out, "%s\n", task_health(t));
+	case ECS_TF_EXIT_CODE:
+		return t->has_exit ? nb_buf_printf(out, "%d\n", t->exit_code) : 0;
+	case ECS_TF_STOP_CODE:
+		return t->stop_code[0] ? nb_buf_printf(out, "%s\n", t->stop_code) : 0;
+	case ECS_TF_STOPPED_REASON:
+		return t->stopped_reason[0] ? nb_buf_printf(out, "%s\n", t->stopped_reason) : 0;
+	case ECS_TF_TASKDEF_LINK:
+		return nb_buf_printf(out, "../../task-definitions/%s/%d.json", t->family, t->rev);
+	case ECS_TF_DESCRIBE: {
+		cleanup_cjson cJSON *d = describe(t);
+		cleanup_free char *text = d ? cJSON_Print(d) : NULL;
+
+		return text ? nb_buf_printf(out, "%s\n", text) : -ENOMEM;
+	}
+	case ECS_TF_LOGS:
+		return ecs_tasklog_read(ecs->logdirfd, t->id, NULL, out);
+	default:
+		return -ENOENT;
+	}
+}
+
+static int render_container(struct ecs *ecs, const struct ecs_task *t,
+			    const struct ecs_container_rt *c, enum ecs_task_file what,
+			    struct nb_buf *out)
+{
+	switch (what) {
+	case ECS_TF_C_STATUS:
+		return nb_buf_printf(out, "%s\n", c->status);
+	case ECS_TF_C_EXIT_CODE:
+		return c->exited ? nb_buf_printf(out, "%d\n", c->exit_code) : 0;
+	case ECS_TF_C_HEALTH:
+		return nb_buf_printf(out, "%s\n", c->health[0] ? c->health : "UNKNOWN");
+	case ECS_TF_C_IMAGE:
+		return nb_buf_printf(out, "%s\n", c->image);
+	case ECS_TF_C_ID:
+		return c->id[0] ? nb_buf_printf(out, "%s\n", c->id) : 0;
+	case ECS_TF_C_IP:
+		return c->ip[0] ? nb_buf_printf(out, "%s\n", c->ip) : 0;
+	case ECS_TF_C_PORTS:
+		return nb_buf_append(out, c->ports.data, c->ports.len);
+	case ECS_TF_C_REASON:
+		return c->reason[0] ? nb_buf_printf(out, "%s\n", c->reason) : 0;
+	case ECS_TF_C_LOGS:
+		return ecs_tasklog_read(ecs->logdirfd, t->id, c->name, out);
+	default:
+		return -ENOENT;
+	}
+}
+
+int ecs_task_render(struct ecs *ecs, const char *id, const char *container,
+		    enum ecs_task_file what, struct nb_buf *out, struct timespec *mtime)
+{
+	struct ecs_container_rt *c = NULL;
+	struct ecs_task *t;
+	int ret;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t && container)
+		c = ecs_task_container(t, container);
+	if (!t || (container && !c))
+		ret = -ENOENT;
+	else if (c)
+		ret = render_container(ecs, t, c, what, out);
+	else
+		ret = render_task(ecs, t, what, out);
+	if (t && mtime)
+		*mtime = t->mtime;
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}
+
+size_t ecs_task_wait_read(struct ecs *ecs, const char *id, struct nb_buf *out)
+{
+	struct ecs_task *t;
+	size_t before = out->len;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t && strcmp(t->last, "STOPPED") == 0) {
+		if (t->has_exit)
+			nb_buf_printf(out, "%d\n", t->exit_code);
+		else
+			nb_buf_puts(out, "\n");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	return out->len - before;
+}
+
+int ecs_task_stop(struct ecs *ecs, const char *id, const char *reason, struct nb_err *err)
+{
+	struct ecs_task *t;
+	int ret;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (!t)
+		ret = nb_err_set(err, -ENOENT, "no task %s", id);
+	else if (strcmp(t->desired, "STOPPED") == 0)
+		ret = nb_err_set(err, -EBUSY, "task %s is already %s", id,
+				 strcmp(t->last, "STOPPED") == 0 ? "stopped" : "stopping");
+	else if (!state_health_engine_ready(ecs->health, err))
+		ret = nb_err_wrap(err, "cannot stop task %s", id);
+	else
+		ret = ecs_task_queue_stop(ecs, t, "UserInitiated",
+					  reason && reason[0] ? reason : "Task stopped by user");
+	pthread_mutex_unlock(&ecs->lock);
+	if (ret < 0 && !err->msg[0])
+		nb_err_set(err, ret, "cannot stop task %s: %s", id, strerror(-ret));
+	return ret;
+}
+
+/* The signals `ctl kill` takes, by name and number. */
+static const struct {
+	const char *name;
+	int num;
+} signals[] = {
+	{ "SIGHUP", 1 },  { "SIGINT", 2 },   { "SIGQUIT", 3 },	{ "SIGKILL", 9 },
+	{ "SIGUSR1", 10 }, { "SIGUSR2", 12 }, { "SIGTERM", 15 }, { "SIGCONT", 18 },
+	{ "SIGSTOP", 19 }, { "SIGWINCH", 28 },
+};
+
+int ecs_task_kill(struct ecs *ecs, const char *id, const char *signal, struct nb_err *err)
+{
+	const char *name = NULL;
+	struct ecs_task *t;
+	char *end;
+	long num = strtol(signal, &end, 10);
+	int ret;
+
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]) && !name; i++) {
+		if ((*end == '\0' && end != signal && num == signals[i].num) ||
+		    strcmp(signal, signals[i].name) == 0 || strcmp(signal, signals[i].name + 3) == 0)
+			name = signals[i].name;
+	}
+	if (!name)
+		return nb_err_set(err, -EINVAL,
+				  "kill: unknown signal \"%s\"; use a name such as SIGTERM or its "
+				  "number (HUP INT QUIT KILL USR1 USR2 TERM CONT STOP WINCH)",
+				  signal);
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (!t)
+		ret = nb_err_set(err, -ENOENT, "no task %s", id);
+	else if (strcmp(t->last, "RUNNING") != 0)
+		ret = nb_err_set(err, -EBUSY, "task %s is %s; only a RUNNING task can be signalled",
+				 id, t->last);
+	else if (!state_health_engine_ready(ecs->health, err))
+		ret = nb_err_wrap(err, "cannot signal task %s", id);
+	else
+		ret = ecs_task_queue_kill(ecs, t, name);
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}
+
+int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
+{
+	struct ecs_task *t, **pp;
+	int ret = 0;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (!t) {
+		ret = nb_err_set(err, -ENOENT, "no task %s", id);
+	} else if (strcmp(t->last, "STOPPED") != 0) {
+		ret = nb_err_set(err, -EBUSY, "task %s is %s; stop it first (echo STOPPED > desired)",
+				 id, t->last);
+	} else {
+		state_registry_remove(ecs->reg, ECS_REC_TASK, id, NULL);
+		ecs_tasklog_remove(ecs->logdirfd, id);
+		for (pp = &ecs->tasks; *pp; pp = &(*pp)->next) {
+			if (*pp == t) {
+				*pp = t->next;
+				break;
+			}
+		}
+		ecs->last_task = NULL;
+		for (struct ecs_task *x = ecs->tasks; x; x = x->next)
+			ecs->last_task = x;
+		/* `latest` falls back to the newest task that is left. */
+		if (strcmp(ecs->latest_task, id) == 0)
+			snprintf(ecs->latest_task, sizeof(ecs->latest_task), "%s",
+				 ecs->last_task ? ecs->last_task->id : "");
+		ecs_task_free(t);
+		state_hub_changed(ecs->hub, "ecs/tasks");
+		state_hub_changed(ecs->hub, "ecs/tasks/latest");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	return ret;
+}

@@ -1,0 +1,168 @@
+/*
+ * backend/ecs/task_events.c - what the engine says about task containers:
+ * exits, OOM kills and health changes from the one /events subscription,
+ * and the container list of each resync (restart recovery).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/common/log.h"
+#include "backend/ecs/ecs_i.h"
+#include "backend/ecs/logcap.h"
+#include "backend/ecs/spec.h"
+
+static const char *attr(const cJSON *attrs, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* An essential container's exit stops the task, as ECS does. Lock held. */
+static void container_exited(struct ecs *ecs, struct ecs_task *t, struct ecs_container_rt *c,
+			     int code)
+{
+	c->exited = true;
+	c->exit_code = code;
+	snprintf(c->status, sizeof(c->status), "STOPPED");
+	if (c->essential && strcmp(t->desired, "RUNNING") == 0) {
+		t->has_exit = true;
+		t->exit_code = code;
+		ecs_task_queue_stop(ecs, t, "EssentialContainerExited",
+				    "Essential container in task exited");
+	}
+	ecs_task_changed(ecs, t, "container-exited");
+}
+
+void ecs_on_event(struct ecs *ecs, const cJSON *event)
+{
+	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(event, "Actor");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+	const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "Action");
+	const char *kind = attr(attrs, ECS_LABEL_KIND);
+	const char *task = attr(attrs, ECS_LABEL_OBJECT);
+	const char *name = attr(attrs, ECS_LABEL_CONTAINER);
+	struct ecs_container_rt *c;
+	struct ecs_task *t;
+	const char *a;
+
+	if (!kind || strcmp(kind, ECS_KIND_TASK) != 0 || !task || !name || !cJSON_IsString(action))
+		return;
+	a = action->valuestring;
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, task);
+	c = t ? ecs_task_container(t, name) : NULL;
+	if (!c) {
+		pthread_mutex_unlock(&ecs->lock);
+		return;
+	}
+	if (strcmp(a, "die") == 0) {
+		const char *code = attr(attrs, "exitCode");
+
+		container_exited(ecs, t, c, code ? atoi(code) : -1);
+	} else if (strcmp(a, "oom") == 0) {
+		snprintf(c->reason, sizeof(c->reason),
+			 "OutOfMemoryError: Container killed due to memory usage");
+		ecs_task_changed(ecs, t, "oom");
+	} else if (strncmp(a, "health_status: ", 15) == 0) {
+		snprintf(c->health, sizeof(c->health), "%s",
+			 strcmp(a + 15, "healthy") == 0	    ? "HEALTHY"
+			 : strcmp(a + 15, "unhealthy") == 0 ? "UNHEALTHY"
+							    : "UNKNOWN");
+		ecs_task_changed(ecs, t, "health");
+	} else if (strcmp(a, "start") == 0 && strcmp(c->status, "PENDING") == 0) {
+		snprintf(c->status, sizeof(c->status), "RUNNING");
+		ecs_task_changed(ecs, t, "container-started");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+}
+
+/* The listed container with this engine id, or NULL. */
+static const cJSON *listed(const cJSON *containers, const char *id)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, containers) {
+		const cJSON *cid = cJSON_GetObjectItem(c, "Id");
+
+		if (id[0] && cJSON_IsString(cid) && strcmp(cid->valuestring, id) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * After every (re)connection: containers that ran on are adopted (their
+ * output capture resumes where it stopped); ones that ended meanwhile are
+ * recorded as exited; a task whose containers all vanished is STOPPED.
+ */
+void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
+{
+	pthread_mutex_lock(&ecs->lock);
+	for (struct ecs_task *t = ecs->tasks; t; t = t->next) {
+		int alive = 0, known = 0;
+
+		if (strcmp(t->last, "STOPPED") == 0 || t->launching || t->stop_queued)
+			continue;
+		for (int i = 0; i < t->n; i++) {
+			struct ecs_container_rt *c = &t->c[i];
+			const cJSON *l = listed(containers, c->id);
+			const cJSON *state = cJSON_GetObjectItem(l, "State");
+
+			if (!c->id[0])
+				continue;
+			known++;
+			if (!l) {
+				if (!c->exited) {
+					snprintf(c->reason, sizeof(c->reason),
+						 "Container vanished while nimbusfs was away");
+					container_exited(ecs, t, c, -1);
+				}
+				continue;
+			}
+			if (cJSON_IsString(state) && strcmp(state->valuestring, "running") == 0) {
+				alive++;
+				ecs_task_capture_logs(ecs, t, i);
+			} else if (!c->exited) {
+				/* Exited while we were away: its code comes with the
+				 * stop job's inspect. */
+				ecs_task_capture_logs(ecs, t, i);
+				if (c->essential)
+					ecs_task_queue_stop(ecs, t, "EssentialContainerExited",
+							    "Essential container in task exited");
+			}
+		}
+		if (known && !alive && strcmp(t->desired, "RUNNING") == 0)
+			ecs_task_queue_stop(ecs, t, "TaskFailedToStart",
+					    "Task containers vanished while nimbusfs was away");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+}
+
+void ecs_stop(struct ecs *ecs)
+{
+	struct ecs_logcap *caps[64];
+	int n;
+
+	if (!ecs)
+		return;
+	atomic_store(&ecs->stopping, true);
+	pthread_mutex_lock(&ecs->lock);
+	pthread_cond_broadcast(&ecs->changed);
+	pthread_mutex_unlock(&ecs->lock);
+	/* Captures are stopped outside the lock, a batch at a time. */
+	do {
+		n = 0;
+		pthread_mutex_lock(&ecs->lock);
+		for (struct ecs_task *t = ecs->tasks; t && n < 64; t = t->next)
+			for (int i = 0; i < t->n && n < 64; i++)
+				if (t->c[i].cap) {
+					caps[n++] = t->c[i].cap;
+					t->c[i].cap = NULL;
+				}
+		pthread_mutex_unlock(&ecs->lock);
+		for (int i = 0; i < n; i++)
+			ecs_logcap_stop(caps[i]);
+	} while (n);
+}

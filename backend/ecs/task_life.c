@@ -1,0 +1,596 @@
+/*
+ * backend/ecs/task_life.c - lifecycle jobs: launch, stop and signal a
+ * task's containers. Jobs run on the worker pool and are the only ECS code
+ * that waits on the engine; they take the ECS lock only to read and record
+ * state, never across an engine call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
+#include "backend/common/log.h"
+#include "backend/ecs/ecs_i.h"
+#include "backend/ecs/logcap.h"
+#include "backend/ecs/spec.h"
+#include "backend/engine/containers.h"
+#include "backend/engine/images.h"
+
+enum job_kind { JOB_LAUNCH, JOB_STOP, JOB_KILL };
+
+struct life_job {
+	struct ecs *ecs;
+	enum job_kind kind;
+	char id[33];
+	char signal[16];
+};
+
+static int submit(struct ecs *ecs, struct ecs_task *t, enum job_kind kind, const char *signal);
+
+/* ---- log capture ---- */
+
+struct cap_ud {
+	struct ecs *ecs;
+	char task[33];
+};
+
+static void on_append(void *ud, const char *name, size_t raw, size_t task)
+{
+	struct cap_ud *c = ud;
+	char path[600];
+
+	(void)raw;
+	(void)task;
+	snprintf(path, sizeof(path), "ecs/tasks/%s/logs", c->task);
+	state_hub_changed(c->ecs->hub, path);
+	snprintf(path, sizeof(path), "ecs/tasks/%s/containers/%s/logs", c->task, name);
+	state_hub_changed(c->ecs->hub, path);
+}
+
+/* The capture's callback context lives as long as the ECS service: one per
+ * task, kept in a small arena so stop never races a late callback. */
+static struct cap_ud *cap_ud_for(struct ecs *ecs, const char *task)
+{
+	struct cap_ud *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ecs = ecs;
+	snprintf(c->task, sizeof(c->task), "%s", task);
+	return c;
+}
+
+/* Starts capturing container ci's output. Lock held (the start does not
+ * block on the engine). */
+void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
+{
+	struct ecs_container_rt *c = &t->c[ci];
+	struct ecs_logcap_ops ops = { .on_append = on_append };
+	struct nb_err err = { 0 };
+	char dir[64];
+	cleanup_close int dirfd = -1;
+
+	if (c->cap || !c->id[0] || atomic_load(&ecs->stopping))
+		return;
+	snprintf(dir, sizeof(dir), "%s", t->id);
+	if (mkdirat(ecs->logdirfd, dir, 0700) < 0 && errno != EEXIST)
+		return (void)log_error(0, "task %s: cannot create its log dir: %s", t->id,
+				       strerror(errno));
+	dirfd = openat(ecs->logdirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return;
+	if (!t->cap_ud)
+		t->cap_ud = cap_ud_for(ecs, t->id);
+	ops.ud = t->cap_ud;
+	if (!t->cap_ud ||
+	    ecs_logcap_start(ecs->eng, c->id, c->name, false, dirfd, &ops, &c->cap, &err) < 0)
+		log_error(0, "task %s: cannot capture %s's output: %s", t->id, c->name, err.msg);
+}
+
+/* ---- helpers ---- */
+
+static void stop_with(struct ecs *ecs, const char *id, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Marks the task to stop with code and reason and queues the stop job. */
+static void stop_with(struct ecs *ecs, const char *id, const char *code, const char *fmt, ...)
+{
+	struct ecs_task *t;
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t && strcmp(t->desired, "STOPPED") != 0)
+		ecs_task_queue_stop(ecs, t, code, reason);
+	pthread_mutex_unlock(&ecs->lock);
+}
+
+/* Waits (lock held) until pred holds, the task is stopping, or timeout_s. */
+static bool wait_for(struct ecs *ecs, const char *id, int timeout_s,
+		     bool (*pred)(struct ecs_task *t, const void *arg), const void *arg)
+{
+	struct timespec until;
+	struct ecs_task *t;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_s;
+	for (;;) {
+		t = ecs_task_find(ecs, id);
+		if (!t || strcmp(t->desired, "STOPPED") == 0 || atomic_load(&ecs->stopping))
+			return false;
+		if (pred(t, arg))
+			return true;
+		if (pthread_cond_timedwait(&ecs->changed, &ecs->lock, &until) == ETIMEDOUT)
+			return pred(t, arg);
+	}
+}
+
+struct dep {
+	const char *name;
+	const char *condition;
+};
+
+/* Whether a dependency's condition holds (true) or can still (false). */
+static bool dep_met(struct ecs_task *t, const void *arg)
+{
+	const struct dep *d = arg;
+	struct ecs_container_rt *c = ecs_task_container(t, d->name);
+
+	if (!c)
+		return false;
+	if (strcmp(d->condition, "START") == 0)
+		return strcmp(c->status, "PENDING") != 0;
+	if (strcmp(d->condition, "COMPLETE") == 0)
+		return c->exited;
+	if (strcmp(d->condition, "SUCCESS") == 0)
+		return c->exited; /* checked for exit 0 by the caller */
+	return strcmp(c->health, "HEALTHY") == 0 || c->exited ||
+	       strcmp(c->health, "UNHEALTHY") == 0;
+}
+
+static int ensure_image(struct ecs *ecs, const char *image, struct nb_err *err)
+{
+	cleanup_cjson cJSON *inspect = NULL;
+	int ret = engine_image_inspect(ecs->eng, image, &inspect, err);
+
+	if (ret != -ENOENT)
+		return ret;
+	return engine_image_pull(ecs->eng, image, NULL, NULL, err);
+}
+
+static const cJSON *override_for(const cJSON *overrides, const char *name)
+{
+	const cJSON *co;
+
+	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides")) {
+		const cJSON *n = cJSON_GetObjectItem(co, "name");
+
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			return co;
+	}
+	return NULL;
+}
+
+static void record_bindings(struct ecs *ecs, const char *id, const char *cname,
+			    const char *engine_id, bool all)
+{
+	cleanup_cjson cJSON *inspect = NULL;
+	cleanup_cjson cJSON *bindings = NULL;
+	struct nb_buf text = { 0 };
+	struct nb_err err = { 0 };
+	struct ecs_task *t;
+	const cJSON *net = NULL, *ip = NULL;
+	char ipaddr[64] = "";
+
+	if (engine_container_inspect(ecs->eng, engine_id, &inspect, &err) < 0)
+		return;
+	ecs_spec_bindings(inspect, &bindings, &text, &err);
+	net = cJSON_GetObjectItem(cJSON_GetObjectItem(inspect, "NetworkSettings"), "Networks");
+	if (net && net->child)
+		ip = cJSON_GetObjectItem(net->child, "IPAddress");
+	if (cJSON_IsString(ip))
+		snprintf(ipaddr, sizeof(ipaddr), "%s", ip->valuestring);
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	for (int i = 0; t && i < t->n; i++) {
+		struct ecs_container_rt *c = &t->c[i];
+
+		if (!all && strcmp(c->name, cname) != 0)
+			continue;
+		/* awsvpc: the pause container's namespace and ports are every
+		 * container's. */
+		if (ipaddr[0])
+			snprintf(c->ip, sizeof(c->ip), "%s", ipaddr);
+		cJSON_Delete(c->bindings);
+		c->bindings = bindings ? cJSON_Duplicate(bindings, true) : NULL;
+		nb_buf_reset(&c->ports);
+		nb_buf_append(&c->ports, text.data, text.len);
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	nb_buf_free(&text);
+}
+
+/* ---- launch ---- */
+
+static int start_pause(struct ecs *ecs, const char *id, const cJSON *taskdef)
+{
+	struct ecs_spec_ctx ctx = { .owner = ecs->owner, .task_id = id, .network_mode = "awsvpc" };
+	cleanup_cjson cJSON *spec = NULL;
+	struct nb_err err = { 0 };
+	char name[ECS_SPEC_DOCKER_NAME_MAX], cid[65];
+	struct ecs_task *t;
+
+	if (ensure_image(ecs, ECS_PAUSE_IMAGE, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotPullContainerError: %s", err.msg);
+		return -1;
+	}
+	ecs_spec_docker_name(id, ECS_PAUSE_CONTAINER, name, sizeof(name));
+	if (ecs_spec_pause(&ctx, taskdef, ECS_PAUSE_IMAGE, &spec, &err) < 0 ||
+	    engine_container_create(ecs->eng, name, spec, cid, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotCreateContainerError: %s", err.msg);
+		return -1;
+	}
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t) {
+		snprintf(t->pause_id, sizeof(t->pause_id), "%s", cid);
+		ecs_task_changed(ecs, t, "pause");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	if (engine_container_start(ecs->eng, cid, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotStartContainerError: %s", err.msg);
+		return -1;
+	}
+	record_bindings(ecs, id, NULL, cid, true);
+	return 0;
+}
+
+/* Waits for container cdef's dependsOn conditions; false stops the task. */
+static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef,
+			      const char *name)
+{
+	const cJSON *d, *st = cJSON_GetObjectItem(cdef, "startTimeout");
+	int timeout = cJSON_IsNumber(st) ? st->valueint : ECS_START_TIMEOUT;
+
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(cdef, "dependsOn")) {
+		const cJSON *n = cJSON_GetObjectItem(d, "containerName");
+		const cJSON *cond = cJSON_GetObjectItem(d, "condition");
+		struct dep dep = { .name = n ? n->valuestring : "",
+				   .condition = cond ? cond->valuestring : "START" };
+		struct ecs_container_rt *c;
+		struct ecs_task *t;
+		bool met, ok;
+
+		pthread_mutex_lock(&ecs->lock);
+		met = wait_for(ecs, id, timeout, dep_met, &dep);
+		t = ecs_task_find(ecs, id);
+		c = t ? ecs_task_container(t, dep.name) : NULL;
+		ok = met && c;
+		if (ok && strcmp(dep.condition, "SUCCESS") == 0)
+			ok = c->exit_code == 0;
+		if (ok && strcmp(dep.condition, "HEALTHY") == 0)
+			ok = strcmp(c->health, "HEALTHY") == 0;
+		if (!ok && t && strcmp(t->desired, "STOPPED") != 0) {
+			char reason[512];
+
+			snprintf(reason, sizeof(reason),
+				 "%s: container %s depends on %s being %s",
+				 met ? "Container dependency condition can never be met"
+				     : "Timed out waiting for a container dependency",
+				 name, dep.name, dep.condition);
+			ecs_task_queue_stop(ecs, t, "TaskFailedToStart", reason);
+		}
+		pthread_mutex_unlock(&ecs->lock);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskdef,
+			     const cJSON *overrides, const char *mode, const char *pause_id,
+			     const cJSON *cdef, int ci)
+{
+	struct ecs_spec_ctx ctx = {
+		.owner = ecs->owner, .task_id = id, .network_mode = mode, .pause_id = pause_id
+	};
+	const cJSON *nm = cJSON_GetObjectItem(cdef, "name"), *im = cJSON_GetObjectItem(cdef, "image");
+	const char *name = cJSON_IsString(nm) ? nm->valuestring : "";
+	cleanup_cjson cJSON *spec = NULL;
+	struct nb_err err = { 0 };
+	char dname[ECS_SPEC_DOCKER_NAME_MAX], cid[65];
+	struct ecs_task *t;
+
+	if (!wait_dependencies(ecs, id, cdef, name))
+		return false;
+	if (ensure_image(ecs, cJSON_IsString(im) ? im->valuestring : "", &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotPullContainerError: %s", err.msg);
+		return false;
+	}
+	ecs_spec_docker_name(id, name, dname, sizeof(dname));
+	if (ecs_spec_container(&ctx, taskdef, cdef, override_for(overrides, name), NULL, &spec,
+			       &err) < 0 ||
+	    engine_container_create(ecs->eng, dname, spec, cid, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotCreateContainerError: %s", err.msg);
+		return false;
+	}
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t && ci < t->n) {
+		snprintf(t->c[ci].id, sizeof(t->c[ci].id), "%s", cid);
+		ecs_task_changed(ecs, t, "created");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	if (engine_container_start(ecs->eng, cid, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "CannotStartContainerError: %s", err.msg);
+		return false;
+	}
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t && ci < t->n) {
+		if (strcmp(t->c[ci].status, "PENDING") == 0)
+			snprintf(t->c[ci].status, sizeof(t->c[ci].status), "RUNNING");
+		ecs_task_capture_logs(ecs, t, ci);
+		ecs_task_changed(ecs, t, "started");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	if (strcmp(mode, "awsvpc") != 0)
+		record_bindings(ecs, id, name, cid, false);
+	return true;
+}
+
+static void run_launch(struct ecs *ecs, const char *id)
+{
+	cleanup_cjson cJSON *taskdef = NULL;
+	cleanup_cjson cJSON *overrides = NULL;
+	char mode[16], pause_id[65] = "";
+	int order[ECS_CONTAINERS_MAX], n;
+	struct ecs_task *t;
+	bool ok = true;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (!t || strcmp(t->desired, "STOPPED") == 0) {
+		if (t)
+			t->launching = false;
+		pthread_cond_broadcast(&ecs->changed);
+		pthread_mutex_unlock(&ecs->lock);
+		return;
+	}
+	taskdef = cJSON_Duplicate(t->taskdef, true);
+	overrides = t->overrides ? cJSON_Duplicate(t->overrides, true) : NULL;
+	snprintf(mode, sizeof(mode), "%s", t->network_mode);
+	ecs_task_set_status(ecs, t, "PENDING");
+	pthread_mutex_unlock(&ecs->lock);
+
+	if (strcmp(mode, "awsvpc") == 0) {
+		ok = start_pause(ecs, id, taskdef) == 0;
+		pthread_mutex_lock(&ecs->lock);
+		t = ecs_task_find(ecs, id);
+		snprintf(pause_id, sizeof(pause_id), "%s", t ? t->pause_id : "");
+		pthread_mutex_unlock(&ecs->lock);
+	}
+	n = ecs_spec_start_order(taskdef, order, ECS_CONTAINERS_MAX);
+	for (int i = 0; ok && i < n; i++) {
+		const cJSON *cdef =
+			cJSON_GetArrayItem(cJSON_GetObjectItem(taskdef, "containerDefinitions"),
+					   order[i]);
+
+		pthread_mutex_lock(&ecs->lock);
+		t = ecs_task_find(ecs, id);
+		ok = t && strcmp(t->desired, "STOPPED") != 0;
+		pthread_mutex_unlock(&ecs->lock);
+		if (ok)
+			ok = launch_container(ecs, id, taskdef, overrides, mode, pause_id, cdef,
+					      order[i]);
+	}
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t) {
+		if (ok && strcmp(t->desired, "RUNNING") == 0)
+			ecs_task_set_status(ecs, t, "RUNNING");
+		t->launching = false;
+	}
+	pthread_cond_broadcast(&ecs->changed);
+	pthread_mutex_unlock(&ecs->lock);
+}
+
+/* ---- stop ---- */
+
+static void run_stop(struct ecs *ecs, const char *id)
+{
+	char ids[ECS_CONTAINERS_MAX][65], names[ECS_CONTAINERS_MAX][256], pause_id[65];
+	int timeouts[ECS_CONTAINERS_MAX], n = 0;
+	struct ecs_logcap *caps[ECS_CONTAINERS_MAX] = { 0 };
+	struct nb_err err = { 0 };
+	struct ecs_task *t;
+	const cJSON *cdef;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (!t || strcmp(t->last, "STOPPED") == 0) {
+		pthread_mutex_unlock(&ecs->lock);
+		return;
+	}
+	/* A launch still creating containers stops at its next step. */
+	while (t && t->launching && !atomic_load(&ecs->stopping)) {
+		pthread_cond_wait(&ecs->changed, &ecs->lock);
+		t = ecs_task_find(ecs, id);
+	}
+	if (!t) {
+		pthread_mutex_unlock(&ecs->lock);
+		return;
+	}
+	t->stopping_at = ecs_now();
+	ecs_task_set_status(ecs, t, "DEPROVISIONING");
+	for (int i = 0; i < t->n; i++) {
+		const cJSON *st = NULL;
+
+		cJSON_ArrayForEach(cdef, cJSON_GetObjectItem(t->taskdef, "containerDefinitions")) {
+			const cJSON *nm = cJSON_GetObjectItem(cdef, "name");
+
+			if (cJSON_IsString(nm) && strcmp(nm->valuestring, t->c[i].name) == 0)
+				st = cJSON_GetObjectItem(cdef, "stopTimeout");
+		}
+		snprintf(ids[n], sizeof(ids[n]), "%s", t->c[i].id);
+		snprintf(names[n], sizeof(names[n]), "%s", t->c[i].name);
+		timeouts[n++] = cJSON_IsNumber(st) ? st->valueint : ECS_STOP_TIMEOUT;
+	}
+	snprintf(pause_id, sizeof(pause_id), "%s", t->pause_id);
+	pthread_mutex_unlock(&ecs->lock);
+
+	/* SIGTERM, then SIGKILL after each container's stopTimeout. */
+	for (int i = n - 1; i >= 0; i--)
+		if (ids[i][0] && engine_container_stop(ecs->eng, ids[i], timeouts[i], &err) < 0 &&
+		    err.code != -ENOENT)
+			log_warn("task %s: stopping %s: %s", id, names[i], err.msg);
+	for (int i = 0; i < n; i++) {
+		cleanup_cjson cJSON *inspect = NULL;
+		const cJSON *state;
+		char reason[256] = "";
+		int code = -1;
+
+		if (!ids[i][0] || engine_container_inspect(ecs->eng, ids[i], &inspect, &err) < 0)
+			continue;
+		state = cJSON_GetObjectItem(inspect, "State");
+		if (cJSON_IsNumber(cJSON_GetObjectItem(state, "ExitCode")))
+			code = cJSON_GetObjectItem(state, "ExitCode")->valueint;
+		ecs_spec_exit_reason(state, reason, sizeof(reason));
+		pthread_mutex_lock(&ecs->lock);
+		t = ecs_task_find(ecs, id);
+		if (t && i < t->n) {
+			struct ecs_container_rt *c = &t->c[i];
+
+			c->exited = code >= 0;
+			c->exit_code = code;
+			if (reason[0])
+				snprintf(c->reason, sizeof(c->reason), "%s", reason);
+			snprintf(c->status, sizeof(c->status), "STOPPED");
+			caps[i] = c->cap;
+			c->cap = NULL;
+		}
+		pthread_mutex_unlock(&ecs->lock);
+	}
+	/* The captures end with their streams; stop waits for the last lines. */
+	for (int i = 0; i < n; i++)
+		ecs_logcap_stop(caps[i]);
+	for (int i = 0; i < n; i++)
+		if (ids[i][0])
+			engine_container_remove(ecs->eng, ids[i], true, true, &err);
+	if (pause_id[0])
+		engine_container_remove(ecs->eng, pause_id, true, true, &err);
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	if (t) {
+		for (int i = 0; i < t->n; i++) {
+			snprintf(t->c[i].status, sizeof(t->c[i].status), "STOPPED");
+			/* The exit code of the task: the essential container that ended
+			 * it, else the first essential one's. */
+			if (!t->has_exit && t->c[i].essential && t->c[i].exited) {
+				t->has_exit = true;
+				t->exit_code = t->c[i].exit_code;
+			}
+		}
+		ecs_task_set_status(ecs, t, "STOPPED");
+		t->stop_queued = false;
+	}
+	pthread_mutex_unlock(&ecs->lock);
+}
+
+/* ---- kill ---- */
+
+static void run_kill(struct ecs *ecs, const char *id, const char *signal)
+{
+	char ids[ECS_CONTAINERS_MAX][65];
+	struct nb_err err = { 0 };
+	struct ecs_task *t;
+	int n = 0;
+
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	for (int i = 0; t && i < t->n; i++)
+		if (t->c[i].id[0] && strcmp(t->c[i].status, "RUNNING") == 0)
+			snprintf(ids[n++], sizeof(ids[0]), "%s", t->c[i].id);
+	pthread_mutex_unlock(&ecs->lock);
+	for (int i = 0; i < n; i++)
+		if (engine_container_kill(ecs->eng, ids[i], signal, &err) < 0)
+			log_warn("task %s: kill %s: %s", id, signal, err.msg);
+}
+
+/* ---- queueing ---- */
+
+static void run_job(void *ud)
+{
+	struct life_job *job = ud;
+
+	switch (job->kind) {
+	case JOB_LAUNCH:
+		run_launch(job->ecs, job->id);
+		break;
+	case JOB_STOP:
+		run_stop(job->ecs, job->id);
+		break;
+	case JOB_KILL:
+		run_kill(job->ecs, job->id, job->signal);
+		break;
+	}
+	free(job);
+}
+
+static int submit(struct ecs *ecs, struct ecs_task *t, enum job_kind kind, const char *signal)
+{
+	struct life_job *job = calloc(1, sizeof(*job));
+	int ret;
+
+	if (!job)
+		return -ENOMEM;
+	if (!ecs->jobs) {
+		free(job);
+		return -EAGAIN; /* not started yet */
+	}
+	job->ecs = ecs;
+	job->kind = kind;
+	memcpy(job->id, t->id, sizeof(job->id));
+	if (signal)
+		snprintf(job->signal, sizeof(job->signal), "%s", signal);
+	ret = state_jobs_submit(ecs->jobs, run_job, free, job);
+	if (ret < 0)
+		free(job);
+	return ret;
+}
+
+int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t)
+{
+	t->launching = true;
+	return submit(ecs, t, JOB_LAUNCH, NULL);
+}
+
+int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason)
+{
+	snprintf(t->desired, sizeof(t->desired), "STOPPED");
+	if (!t->stop_code[0])
+		snprintf(t->stop_code, sizeof(t->stop_code), "%s", code);
+	if (!t->stopped_reason[0])
+		snprintf(t->stopped_reason, sizeof(t->stopped_reason), "%s", reason);
+	ecs_task_changed(ecs, t, "desired");
+	if (t->stop_queued)
+		return 0;
+	t->stop_queued = true;
+	return submit(ecs, t, JOB_STOP, NULL);
+}
+
+int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal)
+{
+	return submit(ecs, t, JOB_KILL, signal);
+}

@@ -1,0 +1,317 @@
+#!/usr/bin/env bats
+# ECS tasks: run from a registered definition, watch, wait for and stop
+# them, with real containers of the local busybox image.
+
+load ../helper
+
+setup() {
+	nb_mount
+	nb_engine_ready
+	TASKS="$MNT/ecs/tasks"
+}
+
+# register NAME JSON: registers a task definition from the JSON text.
+register() {
+	printf '%s\n' "$1" >"$MNT/ecs/task-definitions/register"
+}
+
+# one_container FAMILY COMMAND [extra container fields]: a definition with one
+# essential busybox container "app" running sh -c COMMAND.
+one_container() {
+	register "{\"family\": \"$1\", \"containerDefinitions\": [{\"name\": \"app\",
+		\"image\": \"local/busybox:latest\", \"command\": [\"sh\", \"-c\", \"$2\"],
+		\"stopTimeout\": 2 ${3:+, $3}}]}"
+}
+
+run_task() {
+	TASK="$(echo "$1" | { exec 7<>"$TASKS/run"; cat >&7; cat <&7; exec 7<&-; } | head -n 1)"
+	T="$TASKS/$TASK"
+}
+
+status_is() {
+	[ "$(cat "$T/status" 2>/dev/null)" = "$1" ]
+}
+
+@test "tasks: the directory lists run, latest and last-error" {
+	run ls "$TASKS"
+	[ "$output" = "$(printf 'last-error\nlatest\nrun')" ]
+	[ "$(stat -c %A "$TASKS/run")" = "-rw-------" ]
+}
+
+@test "tasks: run answers a 32-hex id, latest points to it, and it reaches RUNNING" {
+	one_container sleeper "echo hello; sleep 60"
+	run_task sleeper
+	[[ "$TASK" =~ ^[0-9a-f]{32}$ ]]
+	[ "$(readlink "$TASKS/latest")" = "$TASK" ]
+	nb_wait 20 status_is RUNNING
+	[ "$(cat "$T/desired")" = RUNNING ]
+	[ "$(cat "$T/containers/app/status")" = RUNNING ]
+	[[ "$(cat "$T/containers/app/id")" =~ ^[0-9a-f]{64}$ ]]
+	[ "$(cat "$T/containers/app/image")" = "local/busybox:latest" ]
+	[ "$(readlink "$T/task-definition")" = "../../task-definitions/sleeper/1.json" ]
+	nb_wait 10 grep -qx '\[app\] hello' "$T/logs"
+	nb_wait 10 grep -qx 'hello' "$T/containers/app/logs"
+	jq -e '.lastStatus == "RUNNING" and (.taskArn | endswith("'"$TASK"'"))' "$T/describe.json"
+}
+
+@test "tasks: an essential container's exit stops the task; wait answers its exit code" {
+	one_container quitter "echo bye; exit 3"
+	run_task quitter
+	run timeout 30 cat "$T/wait"
+	[ "$status" -eq 0 ]
+	[ "$output" = 3 ]
+	[ "$(cat "$T/status")" = STOPPED ]
+	[ "$(cat "$T/stop-code")" = EssentialContainerExited ]
+	[ "$(cat "$T/stopped-reason")" = "Essential container in task exited" ]
+	[ "$(cat "$T/exit-code")" = 3 ]
+	[ "$(cat "$T/containers/app/exit-code")" = 3 ]
+	grep -qx '\[app\] bye' "$T/logs"
+	# its containers are removed once their output is captured
+	[ -z "$(docker ps -aq --filter "label=io.nimbusfs.object=$TASK")" ]
+}
+
+@test "tasks: wait blocks, holds no thread, and Ctrl-C returns it at once" {
+	one_container waiter "sleep 60"
+	run_task waiter
+	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' cat "$T/wait" >/dev/null &
+	local reader=$!
+	sleep 0.5
+	kill -0 "$reader"
+	kill -INT "$reader"
+	nb_wait 2 nb_gone "$reader"
+}
+
+@test "tasks: ctl stop with a reason is UserInitiated and the reason is kept" {
+	one_container stoppable "sleep 60"
+	run_task stoppable
+	nb_wait 20 status_is RUNNING
+	echo "stop deploy done" >"$T/ctl"
+	[ "$(cat "$T/desired")" = STOPPED ]
+	run timeout 30 cat "$T/wait"
+	[ "$(cat "$T/status")" = STOPPED ]
+	[ "$(cat "$T/stop-code")" = UserInitiated ]
+	[ "$(cat "$T/stopped-reason")" = "deploy done" ]
+	# a second stop is refused: it is already stopped
+	run bash -c "echo stop > '$T/ctl'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"busy"* ]]
+	grep -q "already stopped" "$T/last-error"
+}
+
+@test "tasks: writing STOPPED to desired stops the task; other values are refused" {
+	one_container desirable "sleep 60"
+	run_task desirable
+	nb_wait 20 status_is RUNNING
+	run bash -c "echo RUNNING > '$T/desired'"
+	[ "$status" -ne 0 ]
+	run bash -c "echo PAUSED > '$T/desired'"
+	[[ "$output" == *"Invalid argument"* ]]
+	grep -q "expected STOPPED" "$T/last-error"
+	echo STOPPED >"$T/desired"
+	nb_wait 30 status_is STOPPED
+	[ "$(cat "$T/stop-code")" = UserInitiated ]
+}
+
+@test "tasks: ctl kill sends a signal; an unknown signal is EINVAL" {
+	one_container killable "trap 'echo got TERM; exit 143' TERM; sleep 60 & wait"
+	run_task killable
+	nb_wait 20 status_is RUNNING
+	sleep 0.5
+	run bash -c "echo 'kill SIGBOGUS' > '$T/ctl'"
+	[[ "$output" == *"Invalid argument"* ]]
+	grep -q 'unknown signal "SIGBOGUS"' "$T/last-error"
+	echo "kill TERM" >"$T/ctl"
+	run timeout 30 cat "$T/wait"
+	[ "$output" = 143 ]
+	nb_wait 5 grep -qx '\[app\] got TERM' "$T/logs"
+}
+
+@test "tasks: ports are published on 127.0.0.1 and answer there" {
+	register '{"family": "web", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+		"image": "local/busybox:latest", "stopTimeout": 2,
+		"command": ["sh", "-c", "mkdir -p /www && echo hello-from-task > /www/index.html && exec httpd -f -p 8080 -h /www"],
+		"portMappings": [{"containerPort": 8080}]}]}'
+	run_task web
+	nb_wait 20 status_is RUNNING
+	nb_wait 10 grep -q '^8080/tcp -> 127.0.0.1:[0-9]*$' "$T/containers/app/ports"
+	local port
+	port="$(sed -n 's|^8080/tcp -> 127.0.0.1:||p' "$T/containers/app/ports")"
+	nb_wait 10 curl -sf "http://127.0.0.1:$port/"
+	[ "$(curl -sf "http://127.0.0.1:$port/")" = hello-from-task ]
+	jq -e '.containers[0].networkBindings[0].bindIP == "127.0.0.1"' "$T/describe.json"
+}
+
+@test "tasks: awsvpc containers share one namespace and publish on it" {
+	register '{"family": "pair", "networkMode": "awsvpc", "containerDefinitions": [
+		{"name": "server", "image": "local/busybox:latest", "stopTimeout": 2,
+		 "command": ["sh", "-c", "mkdir -p /www && echo from-server > /www/index.html && exec httpd -f -p 8080 -h /www"],
+		 "portMappings": [{"containerPort": 8080}]},
+		{"name": "client", "image": "local/busybox:latest", "essential": false, "stopTimeout": 2,
+		 "dependsOn": [{"containerName": "server", "condition": "START"}],
+		 "command": ["sh", "-c", "sleep 1; wget -qO- http://localhost:8080/; sleep 60"]}]}'
+	run_task pair
+	nb_wait 20 status_is RUNNING
+	nb_wait 15 grep -qx '\[client\] from-server' "$T/logs"
+	local port
+	port="$(sed -n 's|^8080/tcp -> 127.0.0.1:||p' "$T/containers/server/ports")"
+	[ -n "$port" ]
+	[ "$(curl -sf "http://127.0.0.1:$port/")" = from-server ]
+}
+
+@test "tasks: RunTask JSON runs count tasks with overrides" {
+	one_container greeter 'echo greeting=$GREETING; sleep 60' '"environment": [{"name": "GREETING", "value": "hi"}]'
+	exec 7<>"$TASKS/run"
+	echo '{"taskDefinition": "greeter:1", "count": 2, "startedBy": "bats",
+	       "overrides": {"containerOverrides": [{"name": "app",
+	       "environment": [{"name": "GREETING", "value": "hello"}]}]}}' >&7
+	run cat <&7
+	exec 7<&-
+	[ "${#lines[@]}" -eq 2 ]
+	for id in "${lines[@]}"; do
+		[[ "$id" =~ ^[0-9a-f]{32}$ ]]
+		nb_wait 20 grep -qx '\[app\] greeting=hello' "$TASKS/$id/logs"
+		jq -e '.startedBy == "bats"' "$TASKS/$id/describe.json"
+	done
+}
+
+@test "tasks: a command override replaces the container's command" {
+	one_container overridden "echo original; sleep 60"
+	run_task '{"taskDefinition": "overridden", "overrides": {"containerOverrides": [{"name": "app", "command": ["sh", "-c", "echo replaced; exit 0"]}]}}'
+	run timeout 30 cat "$T/wait"
+	[ "$output" = 0 ]
+	grep -qx '\[app\] replaced' "$T/logs"
+	! grep -q original "$T/logs"
+}
+
+@test "tasks: bad run requests fail in write() and say why" {
+	one_container known "sleep 1"
+	run bash -c "echo nosuchfamily > '$TASKS/run'"
+	[[ "$output" == *"No such file"* ]]
+	grep -q 'no task definition family "nosuchfamily"' "$TASKS/last-error"
+	run bash -c "echo known:7 > '$TASKS/run'"
+	[[ "$output" == *"No such file"* ]]
+	run bash -c "echo '{\"taskDefinition\": \"known\", \"count\": 11}' > '$TASKS/run'"
+	[[ "$output" == *"Invalid argument"* ]]
+	grep -q count "$TASKS/last-error"
+	run bash -c "echo '{\"taskDefinition\": \"known\", \"overrides\": {\"containerOverrides\": [{\"name\": \"nope\"}]}}' > '$TASKS/run'"
+	[[ "$output" == *"Invalid argument"* ]]
+	grep -q 'no container "nope"' "$TASKS/last-error"
+	run bash -c "echo '{\"taskDefinition\": }' > '$TASKS/run'"
+	[[ "$output" == *"Invalid argument"* ]]
+	grep -q "line 1" "$TASKS/last-error"
+	# nothing was launched by any of them
+	[ "$(ls "$TASKS" | grep -c '^[0-9a-f]\{32\}$')" -eq 0 ]
+}
+
+@test "tasks: an image that cannot be pulled fails the task with CannotPullContainerError" {
+	register '{"family": "nopull", "networkMode": "bridge", "containerDefinitions": [{"name": "app", "image": "127.0.0.1:1/nothing/here:1"}]}'
+	run_task nopull
+	run timeout 60 cat "$T/wait"
+	[ "$(cat "$T/status")" = STOPPED ]
+	[ "$(cat "$T/stop-code")" = TaskFailedToStart ]
+	grep -q '^CannotPullContainerError: ' "$T/stopped-reason"
+}
+
+@test "tasks: a non-essential container may exit while the task keeps running" {
+	register '{"family": "mixed", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "main", "image": "local/busybox:latest", "command": ["sleep", "60"], "stopTimeout": 2},
+		{"name": "oneshot", "image": "local/busybox:latest", "essential": false, "command": ["sh", "-c", "exit 5"]}]}'
+	run_task mixed
+	nb_wait 20 grep -qx 5 "$T/containers/oneshot/exit-code"
+	sleep 1
+	[ "$(cat "$T/status")" = RUNNING ]
+	[ "$(cat "$T/containers/oneshot/status")" = STOPPED ]
+}
+
+@test "tasks: dependsOn SUCCESS starts a container after another one succeeded" {
+	register '{"family": "init", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "setup", "image": "local/busybox:latest", "essential": false, "command": ["sh", "-c", "echo setting up; exit 0"]},
+		{"name": "app", "image": "local/busybox:latest", "stopTimeout": 2, "command": ["sh", "-c", "echo app up; sleep 60"],
+		 "dependsOn": [{"containerName": "setup", "condition": "SUCCESS"}]}]}'
+	run_task init
+	nb_wait 20 status_is RUNNING
+	nb_wait 10 grep -qx '\[app\] app up' "$T/logs"
+	[ "$(cat "$T/containers/setup/exit-code")" = 0 ]
+}
+
+@test "tasks: dependsOn SUCCESS on a failing container fails the task to start, naming both" {
+	register '{"family": "badinit", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "setup", "image": "local/busybox:latest", "essential": false, "command": ["sh", "-c", "exit 1"]},
+		{"name": "app", "image": "local/busybox:latest", "command": ["sleep", "60"],
+		 "dependsOn": [{"containerName": "setup", "condition": "SUCCESS"}]}]}'
+	run_task badinit
+	run timeout 30 cat "$T/wait"
+	[ "$(cat "$T/stop-code")" = TaskFailedToStart ]
+	grep -q "app" "$T/stopped-reason"
+	grep -q "setup" "$T/stopped-reason"
+}
+
+@test "tasks: rmdir of a running task is EBUSY; of a stopped one forgets it" {
+	one_container forgettable "sleep 60"
+	run_task forgettable
+	nb_wait 20 status_is RUNNING
+	run rmdir "$T"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"busy"* ]]
+	grep -q "stop it first" "$TASKS/last-error"
+	echo stop >"$T/ctl"
+	nb_wait 30 status_is STOPPED
+	rmdir "$T"
+	[ ! -e "$T" ]
+	! ls "$TASKS" | grep -q "$TASK"
+}
+
+@test "tasks: the task's events stream shows its status changes" {
+	one_container eventful "sleep 60"
+	exec 8<"$MNT/events"
+	run_task eventful
+	run timeout 20 grep -m 1 "\"id\":\"$TASK\".*\"lastStatus\":\"RUNNING\"" <&8
+	exec 8<&-
+	[ "$status" -eq 0 ]
+	exec 8<"$T/events"
+	echo stop >"$T/ctl"
+	run timeout 30 grep -m 1 '"lastStatus":"STOPPED"' <&8
+	exec 8<&-
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"type\":\"ecs-task\",\"id\":\"$TASK\""* ]]
+}
+
+@test "tasks: a health check's result shows in health" {
+	register '{"family": "healthy", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+		"image": "local/busybox:latest", "command": ["sleep", "60"], "stopTimeout": 2,
+		"healthCheck": {"command": ["CMD-SHELL", "true"], "interval": 5, "timeout": 2, "retries": 1}}]}'
+	run_task healthy
+	nb_wait 30 grep -qx HEALTHY "$T/containers/app/health"
+	nb_wait 5 grep -qx HEALTHY "$T/health"
+}
+
+@test "tasks: run answers EHOSTDOWN when the engine is unreachable" {
+	nb_unmount
+	nb_mount --engine unix:///nonexistent
+	TASKS="$MNT/ecs/tasks"
+	one_container offline "true"
+	run bash -c "echo offline > '$TASKS/run'"
+	[[ "$output" == *"Host is down"* ]]
+	grep -q "engine unreachable" "$TASKS/last-error"
+}
+
+@test "tasks: running tasks survive an unmount and are found again with their logs" {
+	one_container survivor "i=0; while true; do echo tick \$i; i=\$((i+1)); sleep 0.2; done"
+	run_task survivor
+	nb_wait 20 status_is RUNNING
+	nb_wait 10 grep -q '^\[app\] tick 3$' "$T/logs"
+	nb_unmount
+	sleep 1
+	nb_mount
+	T="$MNT/ecs/tasks/$TASK"
+	nb_engine_ready
+	[ "$(cat "$T/status")" = RUNNING ]
+	local n
+	n=$(grep -c tick "$T/logs")
+	nb_wait 10 bash -c "[ \$(grep -c tick '$T/logs') -gt $((n + 3)) ]"
+	# no line lost or repeated across the restart
+	run bash -c "sed -n 's/^\[app\] tick //p' '$T/logs' | awk 'NR - 1 != \$1 { exit 1 }'"
+	[ "$status" -eq 0 ]
+	echo stop >"$T/ctl"
+	nb_wait 30 status_is STOPPED
+}

@@ -1,0 +1,700 @@
+/*
+ * tests/unit/test_logcap.c - log capture: the pure line buffer fed the way
+ * the network feeds it, then whole captures against tests/unit/fake_engine.c
+ * writing into a fresh mkdtemp dir. The fake engine ignores since=, so a
+ * restarted capture sees everything again, as after a 1 s rounding would.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "backend/common/buf.h"
+#include "backend/common/cleanup.h"
+#include "backend/ecs/logcap.h"
+#include "backend/engine/engine.h"
+#include "backend/engine/logs.h"
+#include "backend/state/atomic.h"
+#include "tests/unit/fake_engine.h"
+
+#define T0	  "2026-11-23T10:00:00."
+#define LOGS_PATH "/v1.41/containers/c1/logs"
+
+/* ---- line buffer helpers ---- */
+
+struct lines {
+	struct nb_buf text; /* "text|" per line */
+	struct nb_buf meta; /* "<nsec>x<nts>|" per line, "-|" without a time */
+	int stop_after;	    /* nonzero: return 7 from that line */
+	int n;
+};
+
+static int lines_cb(void *ud, const struct ecs_line *l)
+{
+	struct lines *s = ud;
+
+	assert_int_equal(nb_buf_printf(&s->text, "%.*s|", (int)l->len, l->text), 0);
+	if (l->has_ts)
+		assert_int_equal(nb_buf_printf(&s->meta, "%dx%u|", (int)l->ts.nsec, l->nts), 0);
+	else
+		assert_int_equal(nb_buf_puts(&s->meta, "-|"), 0);
+	return ++s->n == s->stop_after ? 7 : 0;
+}
+
+static void lines_free(struct lines *s)
+{
+	nb_buf_free(&s->text);
+	nb_buf_free(&s->meta);
+}
+
+static const char *text_of(struct lines *s)
+{
+	return s->text.data ? s->text.data : "";
+}
+
+/* Feeds s in pieces of step bytes. */
+static void feed_steps(struct ecs_linebuf *lb, const char *s, size_t step, struct lines *out)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len; i += step)
+		assert_int_equal(
+			ecs_linebuf_feed(lb, s + i, len - i < step ? len - i : step, lines_cb, out),
+			0);
+}
+
+/* ---- capture environment ---- */
+
+struct env {
+	struct fake_engine fe;
+	struct engine *eng;
+	char dir[64];
+	int dirfd;
+	struct nb_err err;
+	struct nb_buf frames[4]; /* reply bodies the routes point into */
+	struct fake_piece pieces[4][64];
+	struct fake_route routes[4];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int appends;	 /* protected by lock */
+	int dones;	 /* protected by lock */
+	int done_err;	 /* protected by lock */
+	size_t raw_now;	 /* protected by lock */
+	size_t task_now; /* protected by lock */
+};
+
+static void on_append(void *ud, const char *name, size_t raw, size_t task)
+{
+	struct env *env = ud;
+
+	assert_non_null(name);
+	pthread_mutex_lock(&env->lock);
+	env->appends++;
+	env->raw_now = raw;
+	env->task_now = task;
+	pthread_cond_broadcast(&env->cond);
+	pthread_mutex_unlock(&env->lock);
+}
+
+static void on_done(void *ud, const char *name, int err)
+{
+	struct env *env = ud;
+
+	assert_non_null(name);
+	pthread_mutex_lock(&env->lock);
+	env->dones++;
+	env->done_err = err;
+	pthread_cond_broadcast(&env->cond);
+	pthread_mutex_unlock(&env->lock);
+}
+
+static int env_setup(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+
+	if (!env)
+		return -1;
+	pthread_mutex_init(&env->lock, NULL);
+	pthread_cond_init(&env->cond, NULL);
+	snprintf(env->dir, sizeof(env->dir), "/tmp/test-logcap-XXXXXX");
+	if (!mkdtemp(env->dir) || (env->dirfd = open(env->dir, O_RDONLY | O_DIRECTORY)) < 0 ||
+	    fake_engine_start(&env->fe, env->routes) < 0 ||
+	    engine_new(env->fe.url, &env->eng, &env->err) < 0) {
+		free(env);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int env_teardown(void **state)
+{
+	struct env *env = *state;
+
+	engine_free(env->eng);
+	fake_engine_stop(&env->fe);
+	for (int i = 0; i < 4; i++)
+		nb_buf_free(&env->frames[i]);
+	close(env->dirfd);
+	nftw(env->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	pthread_cond_destroy(&env->cond);
+	pthread_mutex_destroy(&env->lock);
+	free(env);
+	return 0;
+}
+
+static const struct ecs_logcap_ops *ops_of(struct env *env)
+{
+	static struct ecs_logcap_ops ops;
+
+	ops = (struct ecs_logcap_ops){ .on_append = on_append, .on_done = on_done, .ud = env };
+	return &ops;
+}
+
+/* Appends one engine message (one frame) "<T0><nsec>Z <text>" to b. */
+static void msg(struct nb_buf *b, int stream, int nsec, const char *text)
+{
+	char payload[256];
+	int len = snprintf(payload, sizeof(payload), T0 "%09dZ %s", nsec, text);
+	unsigned char hdr[8] = { (unsigned char)stream, 0, 0, 0, 0, 0, 0, 0 };
+
+	hdr[6] = (unsigned char)(len >> 8);
+	hdr[7] = (unsigned char)len;
+	assert_int_equal(nb_buf_append(b, hdr, sizeof(hdr)), 0);
+	assert_int_equal(nb_buf_append(b, payload, (size_t)len), 0);
+}
+
+/* Serves frames[i] for path as a chunked reply cut into nparts pieces
+ * (split anywhere, even inside headers); hang keeps the stream open. */
+static void route(struct env *env, int i, const char *path, int nparts, int delay_ms, bool hang)
+{
+	size_t len = env->frames[i].len, step = (len + (size_t)nparts - 1) / (size_t)nparts;
+	int n = 0;
+
+	assert_true(nparts < 64);
+	for (size_t off = 0; off < len; off += step, n++)
+		env->pieces[i][n] = (struct fake_piece){ env->frames[i].data + off,
+							 len - off < step ? len - off : step };
+	if (!len)
+		env->pieces[i][n++] = (struct fake_piece){ "", 0 };
+	env->pieces[i][n] = (struct fake_piece){ 0 };
+	env->routes[i] = (struct fake_route){ .method = "GET",
+					      .path = path,
+					      .content_type = "application/vnd.docker.raw-stream",
+					      .chunks = len ? env->pieces[i] : NULL,
+					      .chunk_delay_ms = delay_ms,
+					      .hang = hang };
+	fake_engine_set_routes(&env->fe, env->routes);
+}
+
+/* Waits (at most 5 s) until on_done has run n times; returns its last err. */
+static int wait_done(struct env *env, int n)
+{
+	struct timespec until;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&env->lock);
+	while (env->dones < n)
+		if (pthread_cond_timedwait(&env->cond, &env->lock, &until))
+			break;
+	assert_int_equal(env->dones, n);
+	ret = env->done_err;
+	pthread_mutex_unlock(&env->lock);
+	return ret;
+}
+
+/* The file's contents ("" when missing), malloc'd. */
+static char *slurp(struct env *env, const char *name)
+{
+	char *buf = NULL;
+	struct nb_err err = { 0 };
+
+	if (state_read_file(env->dirfd, name, 1 << 24, &buf, NULL, &err) == -ENOENT)
+		return strdup("");
+	assert_non_null(buf);
+	return buf;
+}
+
+static void assert_file(struct env *env, const char *name, const char *want)
+{
+	cleanup_free char *got = slurp(env, name);
+
+	assert_string_equal(got, want);
+}
+
+static int64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* ---- errors ---- */
+
+static void test_start_refuses_names_that_cannot_name_a_log_file(void **state)
+{
+	struct env *env = *state;
+	static const char *bad[] = { "", "a/b", ".hidden", "task", NULL };
+	struct ecs_logcap *cap = NULL;
+
+	for (int i = 0; bad[i]; i++) {
+		assert_int_equal(ecs_logcap_start(env->eng, "c1", bad[i], false, env->dirfd, NULL,
+						  &cap, &env->err),
+				 -EINVAL);
+		assert_non_null(strstr(env->err.msg, "cannot name a log file"));
+	}
+	assert_int_equal(
+		ecs_logcap_start(env->eng, "", "web", false, env->dirfd, NULL, &cap, &env->err),
+		-EINVAL);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, -1, NULL, &cap, &env->err),
+			 -EBADF);
+	assert_null(cap);
+}
+
+static void test_start_refuses_a_corrupt_pos_file(void **state)
+{
+	struct env *env = *state;
+	static const char *bad[] = { "",
+				     "12.5 1\n",
+				     "12.000000005\n",
+				     "x.000000005 1\n",
+				     "12.000000005 1",
+				     "12.000000005 1\nmore",
+				     NULL };
+	struct ecs_logcap *cap = NULL;
+
+	for (int i = 0; bad[i]; i++) {
+		assert_int_equal(state_write_atomic(env->dirfd, "web.pos", bad[i], strlen(bad[i]),
+						    0644, &env->err),
+				 0);
+		assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, NULL,
+						  &cap, &env->err),
+				 -EINVAL);
+		assert_non_null(strstr(env->err.msg, "web.pos is corrupt"));
+	}
+	assert_null(cap);
+}
+
+static void test_malformed_times_are_refused(void **state)
+{
+	static const char *bad[] = { "",
+				     "2026-11-23",
+				     "2026-11-23T10:00:00",
+				     "2026-13-23T10:00:00Z",
+				     "2026-11-23T24:00:00Z",
+				     "2026-11-23T10:00:00.Z",
+				     "2026-11-23T10:00:00.5",
+				     "2026-11-23T10:00:00+0100",
+				     "2026-11-23T10:00:00Zjunk",
+				     "hello world",
+				     NULL };
+	struct ecs_ts t;
+
+	(void)state;
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(ecs_ts_parse(bad[i], strlen(bad[i]), &t), -EINVAL);
+}
+
+static void test_a_missing_container_ends_the_capture_with_enoent(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+
+	/* no route: the fake engine answers 404 */
+	assert_int_equal(ecs_logcap_start(env->eng, "gone", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), -ENOENT);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "");
+	assert_int_equal(faccessat(env->dirfd, "web.pos", F_OK, 0), -1);
+}
+
+/* ---- timestamps and lines ---- */
+
+static void test_times_parse_to_unix_nanoseconds(void **state)
+{
+	struct ecs_ts t, u;
+
+	(void)state;
+	assert_int_equal(ecs_ts_parse("2026-11-23T19:35:44.260766239Z", 30, &t), 0);
+	assert_int_equal(t.sec, 1795462544); /* what the engine's since= took for it */
+	assert_int_equal(t.nsec, 260766239);
+	assert_int_equal(ecs_ts_parse("1970-01-01T00:00:00Z", 20, &t), 0);
+	assert_int_equal(t.sec, 0);
+	assert_int_equal(ecs_ts_parse("2026-11-23T21:35:44.26+02:00", 28, &u), 0);
+	assert_int_equal(u.sec, 1795462544);
+	assert_int_equal(u.nsec, 260000000);
+	assert_int_equal(ecs_ts_parse("2026-11-23T19:35:44.2607662391Z", 31, &t), 0);
+	assert_int_equal(t.nsec, 260766239);
+	assert_int_equal(ecs_ts_cmp(&u, &t), -1);
+	assert_int_equal(ecs_ts_cmp(&t, &u), 1);
+	assert_int_equal(ecs_ts_cmp(&t, &t), 0);
+}
+
+static void test_lines_split_across_chunks_come_out_whole(void **state)
+{
+	static const char stream[] = T0 "000000001Z first line\n" T0 "000000002Z second\n" T0
+					"000000003Z \n" T0 "000000004Z last\n";
+
+	(void)state;
+	for (size_t step = 1; step <= sizeof(stream); step++) {
+		struct ecs_linebuf lb = { .timestamps = true };
+		struct lines out = { 0 };
+
+		feed_steps(&lb, stream, step, &out);
+		assert_string_equal(text_of(&out), "first line|second||last|");
+		assert_string_equal(out.meta.data, "1x1|2x1|3x1|4x1|");
+		assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+		assert_int_equal(out.n, 4);
+		ecs_linebuf_free(&lb);
+		lines_free(&out);
+	}
+}
+
+static void test_timestamps_are_stripped_and_text_without_one_is_kept(void **state)
+{
+	struct ecs_linebuf lb = { .timestamps = true };
+	struct lines out = { 0 };
+
+	(void)state;
+	feed_steps(&lb,
+		   T0 "000000001Z  two spaces\n"
+		      "no time here\n"
+		      "2026-99-99T00:00:00Z looks like one\n" T0 "000000002Z\n"
+		      "x\n",
+		   5, &out);
+	assert_string_equal(text_of(&out),
+			    " two spaces|no time here|"
+			    "2026-99-99T00:00:00Z looks like one|" T0 "000000002Z|x|");
+	assert_string_equal(out.meta.data, "1x1|-|-|-|-|");
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+
+	/* Without timestamps nothing is stripped. */
+	lb = (struct ecs_linebuf){ .timestamps = false, .strip_cr = true };
+	out = (struct lines){ 0 };
+	feed_steps(&lb, T0 "000000001Z tty\r\nplain\n", 3, &out);
+	assert_string_equal(text_of(&out), T0 "000000001Z tty|plain|");
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+}
+
+static void test_a_partial_last_line_is_held_then_flushed_with_a_newline(void **state)
+{
+	struct ecs_linebuf lb = { .timestamps = true };
+	struct lines out = { 0 };
+
+	(void)state;
+	feed_steps(&lb, T0 "000000001Z done\n" T0 "000000002Z no newline yet", 4, &out);
+	assert_string_equal(text_of(&out), "done|");
+	feed_steps(&lb, " still", 2, &out);
+	assert_string_equal(text_of(&out), "done|");
+	assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+	assert_string_equal(text_of(&out), "done|no newline yet still|");
+	assert_string_equal(out.meta.data, "1x1|2x1|");
+	/* Nothing held: a second flush emits nothing. */
+	assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+	assert_int_equal(out.n, 2);
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+}
+
+static void test_a_long_lines_messages_join_into_one_line(void **state)
+{
+	struct ecs_linebuf lb = { .timestamps = true };
+	struct lines out = { 0 };
+
+	(void)state;
+	/* The engine cuts a long line into messages, each stamped (often with
+	 * the same time); only the frame boundary says where one ends. */
+	feed_steps(&lb, T0 "000000005Z aaaa", 3, &out);
+	ecs_linebuf_end_message(&lb);
+	feed_steps(&lb, T0 "000000005Z bbbb", 7, &out);
+	ecs_linebuf_end_message(&lb);
+	feed_steps(&lb, T0 "000000006Z cc\n", 100, &out);
+	ecs_linebuf_end_message(&lb);
+	feed_steps(&lb, T0 "000000006Z next\n", 100, &out);
+	assert_string_equal(text_of(&out), "aaaabbbbcc|next|");
+	assert_string_equal(out.meta.data, "6x1|6x1|");
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+}
+
+static void test_a_callback_can_stop_the_feed(void **state)
+{
+	struct ecs_linebuf lb = { .timestamps = true };
+	struct lines out = { .stop_after = 1 };
+	static const char s[] = T0 "000000001Z a\n" T0 "000000002Z b\n";
+
+	(void)state;
+	assert_int_equal(ecs_linebuf_feed(&lb, s, strlen(s), lines_cb, &out), 7);
+	assert_string_equal(text_of(&out), "a|");
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+}
+
+static void test_resume_skips_messages_already_written(void **state)
+{
+	struct ecs_logpos resume = { .ts = { 0, 0 }, .count = 0 };
+	struct ecs_linebuf lb = { .timestamps = true, .resume = &resume };
+	struct lines out = { 0 };
+
+	(void)state;
+	assert_int_equal(ecs_ts_parse(T0 "000000005Z", 30, &resume.ts), 0);
+	resume.count = 2; /* two messages at ...05 were written, the third was not */
+	feed_steps(&lb,
+		   T0 "000000004Z old\n" T0 "000000005Z dup one\n" T0 "000000005Z dup two\n" T0
+		      "000000005Z new at the same time\n" T0 "000000006Z newer\n",
+		   9, &out);
+	assert_string_equal(text_of(&out), "new at the same time|newer|");
+	assert_int_equal(resume.count, 0);
+	ecs_linebuf_free(&lb);
+	lines_free(&out);
+}
+
+/* ---- captures ---- */
+
+static void test_capture_writes_raw_and_prefixed_task_logs(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+	struct fake_request req;
+	struct nb_buf *f = &env->frames[0];
+
+	msg(f, ENGINE_STDOUT, 1, "hello\n");
+	msg(f, ENGINE_STDERR, 2, "oops ");
+	msg(f, ENGINE_STDOUT, 3, "world\n");
+	msg(f, ENGINE_STDERR, 3, "continued\n");
+	msg(f, ENGINE_STDOUT, 4, "no newline at exit");
+	route(env, 0, LOGS_PATH, 7, 10, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "hello\nworld\noops continued\nno newline at exit\n");
+	assert_file(env, "task.log",
+		    "[web] hello\n[web] world\n[web] oops continued\n[web] no newline at exit\n");
+	assert_file(env, "web.pos", "1795428000.000000004 1\n");
+	pthread_mutex_lock(&env->lock);
+	assert_true(env->appends >= 1 && env->appends <= 8);
+	assert_int_equal(env->raw_now,
+			 strlen("hello\nworld\noops continued\nno newline at exit\n"));
+	assert_int_equal(env->task_now, env->raw_now + 4 * strlen("[web] "));
+	pthread_mutex_unlock(&env->lock);
+	assert_int_equal(fake_engine_nreqs(&env->fe), 2);
+	assert_true(fake_engine_request(&env->fe, 0, &req));
+	free(req.body);
+	assert_string_equal(req.path, LOGS_PATH "?follow=1&stdout=1&stderr=1&timestamps=1"
+						"&since=0.000000000&tail=all");
+	/* The catch-up read after the end got everything again and wrote none. */
+	assert_true(fake_engine_request(&env->fe, 1, &req));
+	free(req.body);
+	assert_string_equal(req.path, LOGS_PATH "?follow=0&stdout=1&stderr=1&timestamps=1"
+						"&since=1795428000.000000004&tail=all");
+}
+
+static void test_a_last_message_the_follow_stream_dropped_is_read_again(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
+	route(env, 0, LOGS_PATH "?follow=1", 2, 0, false);
+	msg(&env->frames[1], ENGINE_STDERR, 2, "two\n");
+	msg(&env->frames[1], ENGINE_STDOUT, 3, "bye, no newline");
+	route(env, 1, LOGS_PATH "?follow=0", 2, 0, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "one\ntwo\nbye, no newline\n");
+	assert_file(env, "task.log", "[web] one\n[web] two\n[web] bye, no newline\n");
+	assert_file(env, "web.pos", "1795428000.000000003 1\n");
+}
+
+static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+	struct fake_request req;
+
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
+	route(env, 0, LOGS_PATH, 2, 0, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+
+	/* The engine sends from since= on, inclusive; this one sends it all. */
+	nb_buf_reset(&env->frames[0]);
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
+	route(env, 0, LOGS_PATH, 3, 0, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 2), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "one\ntwo\nthree\n");
+	assert_file(env, "task.log", "[web] one\n[web] two\n[web] three\n");
+	assert_file(env, "web.pos", "1795428000.000000003 1\n");
+	assert_true(fake_engine_request(&env->fe, -2, &req));
+	free(req.body);
+	assert_non_null(strstr(req.path, "?follow=1&"));
+	assert_non_null(strstr(req.path, "&since=1795428000.000000002&"));
+}
+
+static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+	struct timespec t0;
+	int64_t ms;
+
+	/* A long line's first piece is held; stop writes it rather than lose it. */
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "line\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "first piece of a long line");
+	route(env, 0, LOGS_PATH, 1, 0, true);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	for (int i = 0; i < 500; i++) {
+		cleanup_free char *got = slurp(env, "web.log");
+
+		if (!strcmp(got, "line\n"))
+			break;
+		usleep(10000);
+	}
+	assert_file(env, "web.log", "line\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ecs_logcap_stop(cap);
+	ms = ms_since(&t0);
+	assert_true(ms < 250);
+	assert_file(env, "web.log", "line\nfirst piece of a long line\n");
+	assert_file(env, "web.pos", "1795428000.000000002 1\n");
+	pthread_mutex_lock(&env->lock);
+	assert_int_equal(env->dones, 0); /* stopped, not ended */
+	pthread_mutex_unlock(&env->lock);
+	ecs_logcap_stop(NULL);
+}
+
+static void test_a_stopped_long_line_resumes_after_its_written_piece(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+
+	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000002 1\n", 23,
+					    0644, &env->err),
+			 0);
+	/* Both pieces carry the same time: the count tells them apart. */
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "first piece");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, " second piece\n");
+	route(env, 0, LOGS_PATH, 1, 0, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", " second piece\n");
+	assert_file(env, "web.pos", "1795428000.000000002 2\n");
+}
+
+static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *a = NULL, *b = NULL;
+	char line[160];
+	int na = 0, nb = 0;
+	cleanup_free char *task = NULL;
+	char *save = NULL;
+
+	/* Long lines in many small chunks, so any second write per line would
+	 * very likely land between the other capture's writes. */
+	for (int i = 0; i < 150; i++) {
+		snprintf(line, sizeof(line), "%03d %0100d\n", i, 0);
+		msg(&env->frames[0], ENGINE_STDOUT, i + 1, line);
+		msg(&env->frames[1], ENGINE_STDERR, i + 1, line);
+	}
+	route(env, 0, "/v1.41/containers/ca/logs", 60, 1, false);
+	route(env, 1, "/v1.41/containers/cb/logs", 60, 1, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "ca", "alpha", false, env->dirfd, ops_of(env),
+					  &a, &env->err),
+			 0);
+	assert_int_equal(ecs_logcap_start(env->eng, "cb", "beta", false, env->dirfd, ops_of(env),
+					  &b, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 2), 0);
+	ecs_logcap_stop(a);
+	ecs_logcap_stop(b);
+	task = slurp(env, "task.log");
+	for (char *l = strtok_r(task, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int idx = -1, n = 0;
+		char rest[128];
+
+		if (sscanf(l, "[alpha] %d %127s%n", &idx, rest, &n) == 2)
+			na++;
+		else if (sscanf(l, "[beta] %d %127s%n", &idx, rest, &n) == 2)
+			nb++;
+		else
+			fail_msg("mixed line: %s", l);
+		assert_int_equal(strlen(rest), 100);
+		assert_int_equal(l[n], '\0');
+	}
+	assert_int_equal(na, 150);
+	assert_int_equal(nb, 150);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_start_refuses_names_that_cannot_name_a_log_file),
+		T(test_start_refuses_a_corrupt_pos_file),
+		cmocka_unit_test(test_malformed_times_are_refused),
+		T(test_a_missing_container_ends_the_capture_with_enoent),
+		cmocka_unit_test(test_times_parse_to_unix_nanoseconds),
+		cmocka_unit_test(test_lines_split_across_chunks_come_out_whole),
+		cmocka_unit_test(test_timestamps_are_stripped_and_text_without_one_is_kept),
+		cmocka_unit_test(test_a_partial_last_line_is_held_then_flushed_with_a_newline),
+		cmocka_unit_test(test_a_long_lines_messages_join_into_one_line),
+		cmocka_unit_test(test_a_callback_can_stop_the_feed),
+		cmocka_unit_test(test_resume_skips_messages_already_written),
+		T(test_capture_writes_raw_and_prefixed_task_logs),
+		T(test_a_last_message_the_follow_stream_dropped_is_read_again),
+		T(test_restart_with_the_pos_file_neither_loses_nor_repeats),
+		T(test_stop_while_idle_returns_promptly_and_saves_the_position),
+		T(test_a_stopped_long_line_resumes_after_its_written_piece),
+		T(test_concurrent_containers_never_interleave_within_a_task_log_line),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
