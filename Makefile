@@ -17,7 +17,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
 	backend/common/json.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
-	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c \
+	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
 	backend/state/health.c backend/state/metrics.c backend/state/daemon.c \

@@ -151,9 +151,10 @@ static int tasks_commit(struct fsnode_ctx *ctx, const struct fsnode *node, const
 		if (len == 7 && memcmp(data, "STOPPED", 7) == 0)
 			return ecs_task_stop(ecs, task, NULL, err);
 		if (len == 7 && memcmp(data, "RUNNING", 7) == 0)
-			return nb_err_set(err, -EPERM,
-					  "desired: a task only goes from RUNNING to STOPPED; run a "
-					  "new one with ecs/tasks/run");
+			return nb_err_set(
+				err, -EPERM,
+				"desired: a task only goes from RUNNING to STOPPED; run a "
+				"new one with ecs/tasks/run");
 		return nb_err_set(err, -EINVAL, "desired: expected STOPPED, got \"%.*s\"",
 				  (int)(len > 64 ? 64 : len), data);
 	default:

@@ -30,6 +30,10 @@ finish() {
 			echo "integration: leftover container $c" >&2
 			docker rm -f "$c" >/dev/null 2>&1 || true
 		done
+		for v in $(docker volume ls -q --filter label=io.nimbusfs.owner 2>/dev/null); do
+			echo "integration: leftover volume $v" >&2
+			docker volume rm -f "$v" >/dev/null 2>&1 || true
+		done
 		for n in $(docker network ls -q --filter label=io.nimbusfs.owner 2>/dev/null); do
 			docker network rm "$n" >/dev/null 2>&1 || true
 		done

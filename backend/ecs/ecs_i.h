@@ -18,11 +18,11 @@
 #include "backend/state/health.h"
 #include "backend/state/jobs.h"
 
-#define ECS_REC_TASK	      "tasks"
-#define ECS_CONTAINERS_MAX    10
-#define ECS_STOP_TIMEOUT      30  /* s, as ECS */
-#define ECS_START_TIMEOUT     120 /* s, dependsOn conditions, as ECS */
-#define ECS_PAUSE_IMAGE	      "local/busybox:latest"
+#define ECS_REC_TASK	   "tasks"
+#define ECS_CONTAINERS_MAX 10
+#define ECS_STOP_TIMEOUT   30  /* s, as ECS */
+#define ECS_START_TIMEOUT  120 /* s, dependsOn conditions, as ECS */
+#define ECS_PAUSE_IMAGE	   "local/busybox:latest"
 
 struct ecs_logcap;
 
@@ -45,8 +45,8 @@ struct ecs_container_rt {
 	bool has_health_check;
 	char image[512];
 	char ip[64];
-	cJSON *bindings;       /* networkBindings */
-	struct nb_buf ports;   /* the `ports` file */
+	cJSON *bindings;	/* networkBindings */
+	struct nb_buf ports;	/* the `ports` file */
 	struct ecs_logcap *cap; /* while output is being captured */
 };
 
@@ -86,7 +86,7 @@ struct ecs {
 	const char *owner;
 	int logdirfd; /* <state>/task-logs */
 	pthread_mutex_t lock;
-	pthread_cond_t changed; /* broadcast on every task change; with lock */
+	pthread_cond_t changed;		       /* broadcast on every task change; with lock */
 	struct family *families, *last_family; /* protected by lock */
 	struct nb_buf last_answer;	       /* protected by lock */
 	struct timespec last_answer_at;	       /* protected by lock */

@@ -116,9 +116,8 @@ void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
 	state_hub_publish(ecs->hub, "ecs-task", t->id, fields);
 	/* Every file of the task may have changed; the notifier only acts
 	 * on the ones the kernel knows. */
-	static const char *const files[] = { "status",	      "desired",   "describe.json",
-					     "health",	      "exit-code", "stop-code",
-					     "stopped-reason", "logs" };
+	static const char *const files[] = { "status",	  "desired",   "describe.json",	 "health",
+					     "exit-code", "stop-code", "stopped-reason", "logs" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "ecs/tasks/%s/%s", t->id, files[i]);
 		state_hub_changed(ecs->hub, path);
@@ -200,7 +199,8 @@ static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
 	copy_str(t->network_mode, sizeof(t->network_mode), rec, "networkMode");
 	copy_str(t->pause_id, sizeof(t->pause_id), rec, "pauseId");
 	cs = cJSON_GetObjectItem(rec, "containers");
-	cJSON_ArrayForEach(c, cs) {
+	cJSON_ArrayForEach(c, cs)
+	{
 		struct ecs_container_rt *rt;
 
 		if (t->n == ECS_CONTAINERS_MAX)
@@ -271,8 +271,7 @@ int ecs_task_load_all(struct ecs *ecs, struct nb_err *err)
 	if (ret < 0)
 		return nb_err_set(err, ret, "out of memory loading tasks");
 	pthread_mutex_lock(&ecs->lock);
-	cJSON_ArrayForEach(id, ids)
-		load_task(&lt, id->valuestring);
+	cJSON_ArrayForEach(id, ids) load_task(&lt, id->valuestring);
 	if (ecs->last_task)
 		snprintf(ecs->latest_task, sizeof(ecs->latest_task), "%s", ecs->last_task->id);
 	pthread_mutex_unlock(&ecs->lock);
@@ -429,7 +428,8 @@ static cJSON *describe(const struct ecs_task *t)
 	if (t->stopped_reason[0])
 		json_add_str(d, "stoppedReason", t->stopped_reason);
 	add_time(d, "stoppingAt", t->stopping_at);
-	cJSON_AddItemToObject(d, "tags", t->tags ? cJSON_Duplicate(t->tags, true) : cJSON_CreateArray());
+	cJSON_AddItemToObject(d, "tags",
+			      t->tags ? cJSON_Duplicate(t->tags, true) : cJSON_CreateArray());
 	json_add_str(d, "taskArn", arn);
 	v = cJSON_GetObjectItem(t->taskdef, "taskDefinitionArn");
 	json_add_str(d, "taskDefinitionArn", cJSON_IsString(v) ? v->valuestring : "");
@@ -495,8 +495,8 @@ static int render_container(struct ecs *ecs, const struct ecs_task *t,
 	}
 }
 
-int ecs_task_render(struct ecs *ecs, const char *id, const char *container,
-		    enum ecs_task_file what, struct nb_buf *out, struct timespec *mtime)
+int ecs_task_render(struct ecs *ecs, const char *id, const char *container, enum ecs_task_file what,
+		    struct nb_buf *out, struct timespec *mtime)
 {
 	struct ecs_container_rt *c = NULL;
 	struct ecs_task *t;
@@ -563,8 +563,8 @@ static const struct {
 	const char *name;
 	int num;
 } signals[] = {
-	{ "SIGHUP", 1 },  { "SIGINT", 2 },   { "SIGQUIT", 3 },	{ "SIGKILL", 9 },
-	{ "SIGUSR1", 10 }, { "SIGUSR2", 12 }, { "SIGTERM", 15 }, { "SIGCONT", 18 },
+	{ "SIGHUP", 1 },   { "SIGINT", 2 },    { "SIGQUIT", 3 },  { "SIGKILL", 9 },
+	{ "SIGUSR1", 10 }, { "SIGUSR2", 12 },  { "SIGTERM", 15 }, { "SIGCONT", 18 },
 	{ "SIGSTOP", 19 }, { "SIGWINCH", 28 },
 };
 
@@ -578,7 +578,8 @@ int ecs_task_kill(struct ecs *ecs, const char *id, const char *signal, struct nb
 
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]) && !name; i++) {
 		if ((*end == '\0' && end != signal && num == signals[i].num) ||
-		    strcmp(signal, signals[i].name) == 0 || strcmp(signal, signals[i].name + 3) == 0)
+		    strcmp(signal, signals[i].name) == 0 ||
+		    strcmp(signal, signals[i].name + 3) == 0)
 			name = signals[i].name;
 	}
 	if (!name)
@@ -611,8 +612,9 @@ int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
 	if (!t) {
 		ret = nb_err_set(err, -ENOENT, "no task %s", id);
 	} else if (strcmp(t->last, "STOPPED") != 0) {
-		ret = nb_err_set(err, -EBUSY, "task %s is %s; stop it first (echo STOPPED > desired)",
-				 id, t->last);
+		ret = nb_err_set(err, -EBUSY,
+				 "task %s is %s; stop it first (echo STOPPED > desired)", id,
+				 t->last);
 	} else {
 		state_registry_remove(ecs->reg, ECS_REC_TASK, id, NULL);
 		ecs_tasklog_remove(ecs->logdirfd, id);

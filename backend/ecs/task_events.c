@@ -83,7 +83,8 @@ static const cJSON *listed(const cJSON *containers, const char *id)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, containers) {
+	cJSON_ArrayForEach(c, containers)
+	{
 		const cJSON *cid = cJSON_GetObjectItem(c, "Id");
 
 		if (id[0] && cJSON_IsString(cid) && strcmp(cid->valuestring, id) == 0)

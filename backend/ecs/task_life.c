@@ -21,6 +21,7 @@
 #include "backend/ecs/spec.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
+#include "backend/engine/volumes.h"
 
 enum job_kind { JOB_LAUNCH, JOB_STOP, JOB_KILL };
 
@@ -172,7 +173,8 @@ static const cJSON *override_for(const cJSON *overrides, const char *name)
 {
 	const cJSON *co;
 
-	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides")) {
+	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides"))
+	{
 		const cJSON *n = cJSON_GetObjectItem(co, "name");
 
 		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
@@ -256,13 +258,13 @@ static int start_pause(struct ecs *ecs, const char *id, const cJSON *taskdef)
 }
 
 /* Waits for container cdef's dependsOn conditions; false stops the task. */
-static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef,
-			      const char *name)
+static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef, const char *name)
 {
 	const cJSON *d, *st = cJSON_GetObjectItem(cdef, "startTimeout");
 	int timeout = cJSON_IsNumber(st) ? st->valueint : ECS_START_TIMEOUT;
 
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(cdef, "dependsOn")) {
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(cdef, "dependsOn"))
+	{
 		const cJSON *n = cJSON_GetObjectItem(d, "containerName");
 		const cJSON *cond = cJSON_GetObjectItem(d, "condition");
 		struct dep dep = { .name = n ? n->valuestring : "",
@@ -283,8 +285,7 @@ static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef
 		if (!ok && t && strcmp(t->desired, "STOPPED") != 0) {
 			char reason[512];
 
-			snprintf(reason, sizeof(reason),
-				 "%s: container %s depends on %s being %s",
+			snprintf(reason, sizeof(reason), "%s: container %s depends on %s being %s",
 				 met ? "Container dependency condition can never be met"
 				     : "Timed out waiting for a container dependency",
 				 name, dep.name, dep.condition);
@@ -304,7 +305,8 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 	struct ecs_spec_ctx ctx = {
 		.owner = ecs->owner, .task_id = id, .network_mode = mode, .pause_id = pause_id
 	};
-	const cJSON *nm = cJSON_GetObjectItem(cdef, "name"), *im = cJSON_GetObjectItem(cdef, "image");
+	const cJSON *nm = cJSON_GetObjectItem(cdef, "name"),
+		    *im = cJSON_GetObjectItem(cdef, "image");
 	const char *name = cJSON_IsString(nm) ? nm->valuestring : "";
 	cleanup_cjson cJSON *spec = NULL;
 	struct nb_err err = { 0 };
@@ -382,9 +384,8 @@ static void run_launch(struct ecs *ecs, const char *id)
 	}
 	n = ecs_spec_start_order(taskdef, order, ECS_CONTAINERS_MAX);
 	for (int i = 0; ok && i < n; i++) {
-		const cJSON *cdef =
-			cJSON_GetArrayItem(cJSON_GetObjectItem(taskdef, "containerDefinitions"),
-					   order[i]);
+		const cJSON *cdef = cJSON_GetArrayItem(
+			cJSON_GetObjectItem(taskdef, "containerDefinitions"), order[i]);
 
 		pthread_mutex_lock(&ecs->lock);
 		t = ecs_task_find(ecs, id);
@@ -406,6 +407,32 @@ static void run_launch(struct ecs *ecs, const char *id)
 }
 
 /* ---- stop ---- */
+
+/* The task's own volumes (labelled with it; shared ones carry no label
+ * of ours) go with its containers. */
+static void remove_task_volumes(struct ecs *ecs, const char *id)
+{
+	cleanup_cjson cJSON *vols = NULL;
+	struct nb_err err = { 0 };
+	const cJSON *v;
+	char label[128];
+
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_OBJECT, id);
+	if (engine_volume_list(ecs->eng, label, &vols, &err) < 0) {
+		log_warn("task %s: cannot list its volumes: %s", id, err.msg);
+		return;
+	}
+	cJSON_ArrayForEach(v, vols)
+	{
+		const cJSON *name = cJSON_GetObjectItem(v, "Name");
+
+		if (cJSON_IsString(name) &&
+		    engine_volume_remove(ecs->eng, name->valuestring, true, &err) < 0 &&
+		    err.code != -ENOENT)
+			log_warn("task %s: cannot remove volume %s: %s", id, name->valuestring,
+				 err.msg);
+	}
+}
 
 static void run_stop(struct ecs *ecs, const char *id)
 {
@@ -436,7 +463,8 @@ static void run_stop(struct ecs *ecs, const char *id)
 	for (int i = 0; i < t->n; i++) {
 		const cJSON *st = NULL;
 
-		cJSON_ArrayForEach(cdef, cJSON_GetObjectItem(t->taskdef, "containerDefinitions")) {
+		cJSON_ArrayForEach(cdef, cJSON_GetObjectItem(t->taskdef, "containerDefinitions"))
+		{
 			const cJSON *nm = cJSON_GetObjectItem(cdef, "name");
 
 			if (cJSON_IsString(nm) && strcmp(nm->valuestring, t->c[i].name) == 0)
@@ -489,6 +517,7 @@ static void run_stop(struct ecs *ecs, const char *id)
 			engine_container_remove(ecs->eng, ids[i], true, true, &err);
 	if (pause_id[0])
 		engine_container_remove(ecs->eng, pause_id, true, true, &err);
+	remove_task_volumes(ecs, id);
 
 	pthread_mutex_lock(&ecs->lock);
 	t = ecs_task_find(ecs, id);

@@ -36,7 +36,8 @@ static int parse_ref(const char *ref, struct run_req *r, struct nb_err *err)
 	if (strncmp(ref, "arn:", 4) == 0) {
 		if (!slash)
 			return nb_err_set(err, -EINVAL,
-					  "taskDefinition \"%s\" is not a task definition ARN", ref);
+					  "taskDefinition \"%s\" is not a task definition ARN",
+					  ref);
 		ref = slash + strlen(":task-definition/");
 	}
 	colon = strchr(ref, ':');
@@ -46,9 +47,9 @@ static int parse_ref(const char *ref, struct run_req *r, struct nb_err *err)
 	memcpy(r->family, ref, n);
 	r->family[n] = '\0';
 	if (!ecs_family_valid(r->family))
-		return nb_err_set(err, -EINVAL,
-				  "taskDefinition \"%s\": a family is 1-255 letters, digits, - or _",
-				  ref);
+		return nb_err_set(
+			err, -EINVAL,
+			"taskDefinition \"%s\": a family is 1-255 letters, digits, - or _", ref);
 	r->rev = 0;
 	if (colon) {
 		char *end;
@@ -71,7 +72,8 @@ static int check_overrides(const cJSON *overrides, const cJSON *taskdef, struct 
 		return 0;
 	if (json_get_array_opt(overrides, "containerOverrides", &cos, err) < 0)
 		return nb_err_wrap(err, "overrides");
-	cJSON_ArrayForEach(co, cos) {
+	cJSON_ArrayForEach(co, cos)
+	{
 		const char *name;
 		const cJSON *cd, *cmd = NULL, *env = NULL, *e;
 		bool found = false;
@@ -79,35 +81,37 @@ static int check_overrides(const cJSON *overrides, const cJSON *taskdef, struct 
 
 		if (json_get_str(co, "name", &name, err) < 0)
 			return nb_err_wrap(err, "overrides.containerOverrides[%d]", i);
-		cJSON_ArrayForEach(cd, cdefs) {
+		cJSON_ArrayForEach(cd, cdefs)
+		{
 			const cJSON *cn = cJSON_GetObjectItem(cd, "name");
 
 			found |= cJSON_IsString(cn) && strcmp(cn->valuestring, name) == 0;
 		}
 		if (!found)
-			return nb_err_set(err, -EINVAL,
-					  "overrides.containerOverrides[%d].name: no container \"%s\" "
-					  "in the task definition",
-					  i, name);
+			return nb_err_set(
+				err, -EINVAL,
+				"overrides.containerOverrides[%d].name: no container \"%s\" "
+				"in the task definition",
+				i, name);
 		if (json_get_array_opt(co, "command", &cmd, err) < 0 ||
 		    json_get_array_opt(co, "environment", &env, err) < 0 ||
 		    json_get_int_opt(co, "cpu", 0, 0, 262144, &n, err) < 0 ||
 		    json_get_int_opt(co, "memory", 6, 6, 16777216, &n, err) < 0 ||
 		    json_get_int_opt(co, "memoryReservation", 6, 6, 16777216, &n, err) < 0)
 			return nb_err_wrap(err, "overrides.containerOverrides[%d]", i);
-		cJSON_ArrayForEach(e, cmd)
-			if (!cJSON_IsString(e))
-				return nb_err_set(err, -EINVAL,
-						  "overrides.containerOverrides[%d].command must be "
-						  "an array of strings",
-						  i);
-		cJSON_ArrayForEach(e, env) {
+		cJSON_ArrayForEach(e, cmd) if (!cJSON_IsString(e)) return nb_err_set(
+			err, -EINVAL,
+			"overrides.containerOverrides[%d].command must be "
+			"an array of strings",
+			i);
+		cJSON_ArrayForEach(e, env)
+		{
 			const char *s;
 
 			if (json_get_str(e, "name", &s, err) < 0 ||
 			    json_get_str_opt(e, "value", "", &s, err) < 0)
-				return nb_err_wrap(err, "overrides.containerOverrides[%d].environment",
-						   i);
+				return nb_err_wrap(
+					err, "overrides.containerOverrides[%d].environment", i);
 		}
 		i++;
 	}
@@ -190,7 +194,8 @@ static struct ecs_task *task_new(const struct run_req *r, const cJSON *taskdef)
 	snprintf(t->network_mode, sizeof(t->network_mode), "%s",
 		 cJSON_IsString(mode) ? mode->valuestring : "awsvpc");
 	t->created_at = ecs_now();
-	cJSON_ArrayForEach(cd, cJSON_GetObjectItem(taskdef, "containerDefinitions")) {
+	cJSON_ArrayForEach(cd, cJSON_GetObjectItem(taskdef, "containerDefinitions"))
+	{
 		struct ecs_container_rt *c;
 		const cJSON *v;
 
@@ -213,8 +218,7 @@ static struct ecs_task *task_new(const struct run_req *r, const cJSON *taskdef)
 	return t;
 }
 
-int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer,
-	    struct nb_err *err)
+int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer, struct nb_err *err)
 {
 	cleanup_cjson cJSON *doc = NULL;
 	cleanup_cjson cJSON *td = NULL;

@@ -315,3 +315,22 @@ status_is() {
 	echo stop >"$T/ctl"
 	nb_wait 30 status_is STOPPED
 }
+
+@test "tasks: a task volume is shared by its containers and removed with the task" {
+	register '{"family": "vol", "networkMode": "bridge",
+		"volumes": [{"name": "data", "dockerVolumeConfiguration": {"scope": "task"}}],
+		"containerDefinitions": [
+		{"name": "writer", "image": "local/busybox:latest", "essential": false,
+		 "command": ["sh", "-c", "echo shared-data > /data/f"],
+		 "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}]},
+		{"name": "reader", "image": "local/busybox:latest", "stopTimeout": 2,
+		 "dependsOn": [{"containerName": "writer", "condition": "SUCCESS"}],
+		 "command": ["sh", "-c", "cat /data/f; sleep 60"],
+		 "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": true}]}]}'
+	run_task vol
+	nb_wait 20 grep -qx '\[reader\] shared-data' "$T/logs"
+	[ -n "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")" ]
+	echo stop >"$T/ctl"
+	nb_wait 30 status_is STOPPED
+	[ -z "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")" ]
+}
