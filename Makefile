@@ -15,7 +15,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DNIMBUSFS_VERSION='"$(VERSION)"' -I
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
-	backend/common/json.c
+	backend/common/json.c backend/common/fdio.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c
@@ -32,7 +32,7 @@ FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec
+	test_openfile test_hub test_registry test_taskdef test_spec test_logcap
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/fdio.h"
 #include "backend/common/log.h"
 #include "backend/ecs/logcap.h"
 #include "backend/engine/engine.h"
@@ -361,18 +362,11 @@ static int64_t now_ns(void)
  * task's concurrent captures whole in task.log. */
 static int write_line(int fd, const char *p, size_t len, size_t *end)
 {
+	int ret = nb_write_all(fd, p, len);
 	off_t off;
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n; /* a short write means a full disk: finish anyway */
-	}
+	if (ret < 0)
+		return ret;
 	off = lseek(fd, 0, SEEK_CUR);
 	if (off >= 0)
 		*end = (size_t)off;

@@ -11,22 +11,8 @@
 #include <unistd.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/fdio.h"
 #include "backend/state/atomic.h"
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		       struct nb_err *err)
@@ -44,7 +30,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 		if (fd < 0)
 			return nb_err_set(err, -errno, "cannot create %s in the state dir: %s", tmp,
 					  strerror(errno));
-		ret = write_all(fd, data, len);
+		ret = nb_write_all(fd, data, len);
 		if (ret == 0 && fsync(fd) < 0)
 			ret = -errno;
 		if (ret < 0) {
