@@ -76,6 +76,8 @@ enum fsnode_kind {
 	FSNODE_DIR,
 	FSNODE_VALUE,	/* read/write attribute, one value */
 	FSNODE_TEXT,	/* generated, read-only */
+	FSNODE_APPEND,	/* read-only and only ever grows (logs): a read past
+			   what this fd has seen fetches what was added */
 	FSNODE_SYMLINK, /* render gives the target */
 	FSNODE_VERB,	/* write-only command lines */
 	FSNODE_TXN,	/* write a request, read its answer on the same fd */

@@ -209,7 +209,10 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 		ret = fsnode_file_flush(ctx, f);
 		if (ret < 0)
 			return ret;
-	} else if (off == 0 && !f->answered && !f->fresh) {
+	} else if ((off == 0 && !f->answered && !f->fresh) ||
+		   (f->node->route->kind == FSNODE_APPEND && (size_t)off >= f->snap.len)) {
+		/* Content only grows, so re-reading it for `tail -f` never
+		 * mixes two states. */
 		ret = fsnode_file_render(ctx, f);
 		if (ret < 0)
 			return ret;

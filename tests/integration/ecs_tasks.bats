@@ -334,3 +334,26 @@ status_is() {
 	nb_wait 30 status_is STOPPED
 	[ -z "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")" ]
 }
+
+@test "tasks: tail -f follows a task's logs as lines arrive" {
+	one_container ticker "i=0; while true; do echo tick \$i; i=\$((i+1)); sleep 0.2; done"
+	run_task ticker
+	nb_wait 20 grep -q 'tick 1$' "$T/logs"
+	tail -f "$T/logs" >"$BATS_TEST_TMPDIR/tail.out" &
+	local tailer=$!
+	# lines written after tail opened the file reach it
+	nb_wait 15 grep -q 'tick 15$' "$BATS_TEST_TMPDIR/tail.out"
+	kill "$tailer"
+}
+
+@test "tasks: a container killed for memory says OutOfMemoryError" {
+	register '{"family": "oom", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+		"image": "local/busybox:latest", "memory": 16,
+		"command": ["sh", "-c", "head -c 200000000 /dev/zero | tail"]}]}'
+	run_task oom
+	run timeout 60 cat "$T/wait"
+	[ "$output" = 137 ]
+	[ "$(cat "$T/containers/app/reason")" = "OutOfMemoryError: Container killed due to memory usage" ]
+	[ "$(cat "$T/stop-code")" = EssentialContainerExited ]
+	jq -e '.containers[0].reason | startswith("OutOfMemoryError")' "$T/describe.json"
+}
