@@ -25,14 +25,14 @@ STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
 	backend/ecs/taskdef_walk.c backend/ecs/spec.c backend/ecs/logcap.c backend/ecs/task.c \
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
-	backend/ecs/task_logs.c
+	backend/ecs/task_logs.c backend/ecs/secrets.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/ops.c
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/ops.c
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec test_logcap
+	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
@@ -47,7 +47,7 @@ $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
-	$(BUILD)/tools/bench_events
+	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -60,6 +60,10 @@ $(BUILD)/tools/bench_minfs: tools/bench_minfs.c
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tools/bench_ecs: tools/bench_ecs.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 

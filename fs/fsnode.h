@@ -67,6 +67,9 @@ enum fsnode_type {
 	FSNODE_TC_PORTS,
 	FSNODE_TC_LOGS,
 	FSNODE_TC_REASON,
+	FSNODE_ECS_SECRETS,
+	FSNODE_SECRETS_LASTERR,
+	FSNODE_SECRET,
 	FSNODE_LAMBDA,
 	FSNODE_EC2,
 	FSNODE_TYPE_COUNT
@@ -153,6 +156,13 @@ struct fsnode_ops {
 		     struct nb_err *err);
 	int (*rmdir)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
 		     struct nb_err *err);
+	/* "*" file routes: create makes an empty object called name under dir
+	 * (0 when it already exists), which the kernel then opens; unlink
+	 * removes it (-ENOENT when absent). Without them, EACCES and EPERM. */
+	int (*create)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
+		      struct nb_err *err);
+	int (*unlink)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
+		      struct nb_err *err);
 };
 
 /* One open file: fi->fh. */

@@ -1,5 +1,5 @@
 /*
- * fs/node_ecs.h - the ecs/ subtree: task definitions (and, to come, tasks).
+ * fs/node_ecs.h - the ecs/ subtree: task definitions, tasks and secrets.
  */
 #ifndef NB_FS_NODE_ECS_H
 #define NB_FS_NODE_ECS_H
@@ -8,5 +8,6 @@
 
 extern const struct fsnode_ops fsnode_ecs_ops;
 extern const struct fsnode_ops fsnode_ecs_tasks_ops;
+extern const struct fsnode_ops fsnode_ecs_secrets_ops;
 
 #endif

@@ -285,50 +285,55 @@ static void do_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, 0);
 }
 
+/* create/unlink: allowed only where a "*" file route has ops for it. */
+static const struct fsnode_route *object_file_route(struct fsnode *dir, const char *name)
+{
+	const struct fsnode_route *r = fsnode_route_match(dir->route->type, name);
+
+	if (!r || r->kind == FSNODE_DIR || strcmp(r->name, "*") != 0)
+		return NULL;
+	return r;
+}
+
 static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct fsnode_ctx *ctx = ctx_of(req);
 	struct fsnode *dir = node_of(req, parent);
+	const struct fsnode_route *r;
+	struct nb_err err = { 0 };
+	int ret;
 
 	count(req, STATE_OP_OTHER);
 	if (!dir || !fsnode_route_match(dir->route->type, name))
 		return reply_err(req, ENOENT);
-	reply_err(req, EPERM);
+	r = object_file_route(dir, name);
+	if (!r || !r->ops->unlink)
+		return reply_err(req, EPERM);
+	ret = r->ops->unlink(ctx, dir, name, &err);
+	if (ret < 0) {
+		fsnode_lasterr_set(ctx, dir->path, err.msg);
+		return reply_err(req, -ret);
+	}
+	fuse_reply_err(req, 0);
 }
 
-static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
+/* Makes node's open file as fi asks and stores it in fi->fh. */
+static int open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fuse_file_info *fi)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)fi;
-	count(req, STATE_OP_OTHER);
-	/* Every file that exists is already there; new names are not files. */
-	reply_err(req, EACCES);
-}
-
-static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *node = node_of(req, ino);
 	int acc = fi->flags & O_ACCMODE;
-	enum fsnode_kind kind;
+	enum fsnode_kind kind = node->route->kind;
 	struct fsnode_file *f;
 	int ret = 0;
 
-	count(req, STATE_OP_OPEN);
-	if (!node)
-		return reply_err(req, ENOENT);
-	kind = node->route->kind;
 	if (kind == FSNODE_DIR)
-		return reply_err(req, EISDIR);
+		return -EISDIR;
 	if ((acc != O_WRONLY && !fsnode_kind_readable(kind)) ||
 	    (acc != O_RDONLY && !fsnode_kind_writable(kind)) ||
 	    (fi->flags & O_TRUNC && !fsnode_kind_writable(kind)))
-		return reply_err(req, EACCES);
+		return -EACCES;
 	f = fsnode_file_new(node, fi->flags);
 	if (!f)
-		return reply_err(req, ENOMEM);
+		return -ENOMEM;
 	if (kind == FSNODE_STREAM) {
 		node->route->ops->stream_open(ctx, node, &f->cursor);
 		fi->nonseekable = 1;
@@ -344,7 +349,7 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (ret < 0) {
 		fsnode_file_free(f);
-		return reply_err(req, -ret);
+		return ret;
 	}
 	/* Content is generated per open; the page cache would only hide it. */
 	fi->direct_io = 1;
@@ -354,12 +359,83 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uintptr_t)f;
 	fsnode_table_attach(ctx->nodes, f);
 	atomic_fetch_add(&ctx->d->metrics.open_files, 1);
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* The opener was interrupted: no release will come. */
-		fsnode_table_detach(ctx->nodes, f);
-		atomic_fetch_sub(&ctx->d->metrics.open_files, 1);
-		fsnode_file_free(f);
+	return 0;
+}
+
+/* Undoes open_node() when the opener was interrupted: no release will come. */
+static void close_node(struct fsnode_ctx *ctx, struct fuse_file_info *fi)
+{
+	struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
+
+	fsnode_table_detach(ctx->nodes, f);
+	atomic_fetch_sub(&ctx->d->metrics.open_files, 1);
+	fsnode_file_free(f);
+}
+
+static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fsnode_ctx *ctx = ctx_of(req);
+	struct fsnode *dir = node_of(req, parent), *node;
+	const struct fsnode_route *r;
+	struct fuse_entry_param e;
+	struct nb_err err = { 0 };
+	int ret;
+
+	(void)mode; /* the route's mode is the file's */
+	count(req, STATE_OP_OTHER);
+	if (!dir)
+		return reply_err(req, ENOENT);
+	r = object_file_route(dir, name);
+	/* Elsewhere every file that exists is already there; new names are
+	 * not files. */
+	if (!r || !r->ops->create)
+		return reply_err(req, EACCES);
+	if (r->ops->lookup && r->ops->lookup(ctx, dir, r, name) == 0) {
+		if (fi->flags & O_EXCL)
+			return reply_err(req, EEXIST);
+	} else {
+		ret = r->ops->create(ctx, dir, name, &err);
+		if (ret < 0) {
+			fsnode_lasterr_set(ctx, dir->path, err.msg);
+			return reply_err(req, -ret);
+		}
 	}
+	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
+	if (ret < 0)
+		return reply_err(req, -ret);
+	memset(&e, 0, sizeof(e));
+	ret = node_stat(ctx, node, &e.attr);
+	if (ret == 0)
+		ret = open_node(ctx, node, fi);
+	if (ret < 0) {
+		fsnode_table_forget(ctx->nodes, node->ino, 1);
+		return reply_err(req, -ret);
+	}
+	e.ino = node->ino;
+	e.generation = 1;
+	e.attr_timeout = FSNODE_ATTR_TIMEOUT;
+	e.entry_timeout = FSNODE_ATTR_TIMEOUT;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		close_node(ctx, fi);
+		fsnode_table_forget(ctx->nodes, node->ino, 1);
+	}
+}
+
+static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsnode_ctx *ctx = ctx_of(req);
+	struct fsnode *node = node_of(req, ino);
+	int ret;
+
+	count(req, STATE_OP_OPEN);
+	if (!node)
+		return reply_err(req, ENOENT);
+	ret = open_node(ctx, node, fi);
+	if (ret < 0)
+		return reply_err(req, -ret);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		close_node(ctx, fi);
 }
 
 static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -33,6 +33,7 @@ static const struct fsnode_route routes[] = {
 	R_DIR(FSNODE_ROOT, "ecs", FSNODE_ECS),
 	R_DIR(FSNODE_ECS, "task-definitions", FSNODE_ECS_TASKDEFS),
 	R_DIR(FSNODE_ECS, "tasks", FSNODE_ECS_TASKS),
+	R_DIR(FSNODE_ECS, "secrets", FSNODE_ECS_SECRETS),
 	{ FSNODE_ECS_TASKDEFS, "register", FSNODE_TASKDEF_REGISTER, FSNODE_TXN, 0600,
 	  FSNODE_COMMIT_JSON, &fsnode_ecs_ops },
 	{ FSNODE_ECS_TASKDEFS, "last-error", FSNODE_TASKDEF_LASTERR, FSNODE_LASTERR, 0444,
@@ -85,6 +86,11 @@ static const struct fsnode_route routes[] = {
 	T(FSNODE_TASK_CONTAINER, "logs", FSNODE_TC_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_CONTAINER, "reason", FSNODE_TC_REASON, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 #undef T
+	{ FSNODE_ECS_SECRETS, "last-error", FSNODE_SECRETS_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_secrets_ops },
+	/* A secret's value is the file's whole content: created by writing it. */
+	{ FSNODE_ECS_SECRETS, "*", FSNODE_SECRET, FSNODE_VALUE, 0600, FSNODE_COMMIT_VALUE,
+	  &fsnode_ecs_secrets_ops },
 	R_DIR(FSNODE_ROOT, "lambda", FSNODE_LAMBDA),
 	R_DIR(FSNODE_ROOT, "ec2", FSNODE_EC2),
 };

@@ -135,6 +135,7 @@ int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 	ecs->owner = deps->owner;
 	ecs->logdirfd = -1;
 	pthread_mutex_init(&ecs->lock, NULL);
+	pthread_mutex_init(&ecs->secrets_lock, NULL);
 	pthread_cond_init(&ecs->changed, NULL);
 	ret = ecs_logdir_open(ecs, deps->statedirfd, err);
 	if (ret < 0) {
@@ -151,6 +152,8 @@ int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 		if (ret < 0)
 			nb_err_set(err, ret, "out of memory loading task definitions");
 	}
+	if (ret >= 0)
+		ret = ecs_secrets_load(ecs, err);
 	if (ret >= 0)
 		ret = ecs_task_load_all(ecs, err);
 	if (ret < 0) {
@@ -182,10 +185,12 @@ void ecs_free(struct ecs *ecs)
 		next = t->next;
 		ecs_task_free(t);
 	}
+	ecs_secrets_free(ecs);
 	if (ecs->logdirfd >= 0)
 		close(ecs->logdirfd);
 	nb_buf_free(&ecs->last_answer);
 	pthread_cond_destroy(&ecs->changed);
+	pthread_mutex_destroy(&ecs->secrets_lock);
 	pthread_mutex_destroy(&ecs->lock);
 	free(ecs);
 }

@@ -1,6 +1,6 @@
 /*
- * backend/ecs/ecs.h - the ECS service: task definitions (and, to come,
- * tasks). Records live in the object registry; every call answers from
+ * backend/ecs/ecs.h - the ECS service: task definitions, tasks and the
+ * secrets tasks read. Records live in the object registry; every call answers from
  * memory or the state dir and never waits on the engine.
  */
 #ifndef NB_ECS_H
@@ -15,6 +15,10 @@
 #include "backend/state/registry.h"
 
 #define ECS_KIND_TASKDEF "task-definitions"
+#define ECS_KIND_SECRET	 "secrets"
+/* Secrets Manager's limits: a name, and a SecretString. */
+#define ECS_SECRET_NAME_MAX  512
+#define ECS_SECRET_VALUE_MAX 65536
 /* The account and region ARNs name; a local cloud has one of each. */
 #define ECS_ACCOUNT "000000000000"
 #define ECS_REGION  "local"
@@ -124,6 +128,27 @@ int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err);
 /* `wait`: "<exit-code>\n" once the task is STOPPED (empty exit code: "\n"),
  * else 0 bytes. */
 size_t ecs_task_wait_read(struct ecs *ecs, const char *id, struct nb_buf *out);
+
+/*
+ * Secrets (ecs/secrets/NAME), which task definitions' `secrets` refer to.
+ * Each call takes the secrets lock; create, put and remove store the
+ * change in the state dir (a 0600 file) before they return.
+ */
+/* 0, or -EINVAL with the reason: a name is 1-512 of [A-Za-z0-9_+=.@-]. */
+int ecs_secret_name_check(const char *name, struct nb_err *err);
+bool ecs_secret_exists(struct ecs *ecs, const char *name);
+int ecs_list_secrets(struct ecs *ecs, int (*emit)(void *ud, const char *name), void *ud);
+/* The value, byte for byte, and when it was last written. -ENOENT. */
+int ecs_secret_render(struct ecs *ecs, const char *name, struct nb_buf *out,
+		      struct timespec *mtime);
+/* Makes an empty secret; 0 when it already exists. -EINVAL bad name. */
+int ecs_secret_create(struct ecs *ecs, const char *name, struct nb_err *err);
+/* Replaces an existing secret's value: -EFBIG over ECS_SECRET_VALUE_MAX,
+ * -EINVAL with a NUL byte, -ENOENT when it is gone. */
+int ecs_secret_put(struct ecs *ecs, const char *name, const char *value, size_t len,
+		   struct nb_err *err);
+/* -ENOENT when absent. */
+int ecs_secret_remove(struct ecs *ecs, const char *name, struct nb_err *err);
 
 /* Engine events and resyncs for ecs-task containers (the events thread). */
 void ecs_on_event(struct ecs *ecs, const cJSON *event);

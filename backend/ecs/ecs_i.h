@@ -1,8 +1,8 @@
 /*
  * backend/ecs/ecs_i.h - the ECS service's private state, shared by its
  * files: ecs.c (task definitions), task.c (the task model and its files),
- * task_run.c (RunTask requests), task_life.c (lifecycle jobs) and
- * task_events.c (engine events).
+ * task_run.c (RunTask requests), task_life.c (lifecycle jobs),
+ * task_events.c (engine events) and secrets.c (ecs/secrets/).
  */
 #ifndef NB_ECS_I_H
 #define NB_ECS_I_H
@@ -25,6 +25,7 @@
 #define ECS_PAUSE_IMAGE	   "local/busybox:latest"
 
 struct ecs_logcap;
+struct ecs_secret;
 
 struct family {
 	char *name;
@@ -92,6 +93,9 @@ struct ecs {
 	struct timespec last_answer_at;	       /* protected by lock */
 	struct ecs_task *tasks, *last_task;    /* protected by lock */
 	char latest_task[33];		       /* protected by lock */
+	/* Never held with lock: resolving secrets needs no task state. */
+	pthread_mutex_t secrets_lock;
+	struct ecs_secret *secrets; /* protected by secrets_lock; creation order */
 	_Atomic bool stopping;
 };
 
@@ -116,5 +120,37 @@ int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t);
 int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason);
 int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal);
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci);
+
+/* secrets.c */
+int ecs_secrets_load(struct ecs *ecs, struct nb_err *err);
+void ecs_secrets_free(struct ecs *ecs);
+
+/* What a valueFrom names: name, and for a Secrets Manager ARN whose NAME
+ * ends in the random "-XXXXXX" suffix, alt (NAME without it; else ""). */
+struct ecs_secret_ref {
+	char name[ECS_SECRET_NAME_MAX + 1];
+	char alt[ECS_SECRET_NAME_MAX + 1];
+};
+
+/*
+ * Pure. Parses valueFrom: a plain name is itself; arn:PARTITION:
+ * secretsmanager:REGION:ACCOUNT:secret:NAME[:json-key:version-stage:
+ * version-id] gives NAME (and alt); arn:PARTITION:ssm:REGION:ACCOUNT:
+ * parameter/NAME gives NAME without leading '/'. Returns 0; -ENOTSUP when
+ * a json-key, version stage or version id is given; -EINVAL for another
+ * ARN, an empty NAME or one past ECS_SECRET_NAME_MAX.
+ */
+int ecs_secret_ref_parse(const char *value_from, struct ecs_secret_ref *ref);
+
+/*
+ * Resolves container cdef's `secrets` [{name, valueFrom}] to what
+ * ecs_spec_container() takes: [{name, value}] (*out, caller frees; NULL when
+ * it has none), each value a stored secret's without one trailing newline.
+ * valueFrom finds a secret by name, then by alt. -ENOENT (or -EINVAL,
+ * -ENOMEM) with err a stoppedReason naming the secret and container. Takes
+ * secrets_lock; no I/O.
+ */
+int ecs_secrets_resolve(struct ecs *ecs, const cJSON *cdef, const char *container, cJSON **out,
+			struct nb_err *err);
 
 #endif

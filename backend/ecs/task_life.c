@@ -309,18 +309,24 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 		    *im = cJSON_GetObjectItem(cdef, "image");
 	const char *name = cJSON_IsString(nm) ? nm->valuestring : "";
 	cleanup_cjson cJSON *spec = NULL;
+	cleanup_cjson cJSON *secrets = NULL;
 	struct nb_err err = { 0 };
 	char dname[ECS_SPEC_DOCKER_NAME_MAX], cid[65];
 	struct ecs_task *t;
 
 	if (!wait_dependencies(ecs, id, cdef, name))
 		return false;
+	/* As the agent: secrets are task resources, found before any pull. */
+	if (ecs_secrets_resolve(ecs, cdef, name, &secrets, &err) < 0) {
+		stop_with(ecs, id, "TaskFailedToStart", "%s", err.msg);
+		return false;
+	}
 	if (ensure_image(ecs, cJSON_IsString(im) ? im->valuestring : "", &err) < 0) {
 		stop_with(ecs, id, "TaskFailedToStart", "CannotPullContainerError: %s", err.msg);
 		return false;
 	}
 	ecs_spec_docker_name(id, name, dname, sizeof(dname));
-	if (ecs_spec_container(&ctx, taskdef, cdef, override_for(overrides, name), NULL, &spec,
+	if (ecs_spec_container(&ctx, taskdef, cdef, override_for(overrides, name), secrets, &spec,
 			       &err) < 0 ||
 	    engine_container_create(ecs->eng, dname, spec, cid, &err) < 0) {
 		stop_with(ecs, id, "TaskFailedToStart", "CannotCreateContainerError: %s", err.msg);

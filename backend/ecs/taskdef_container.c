@@ -213,7 +213,7 @@ const struct td_field td_container_fields[] = {
 	{ .name = "mountPoints", .kind = TD_ARR_OBJ, .sub = mount_fields },
 	{ .name = "volumesFrom", .kind = TD_ARR_OBJ, .sub = volumes_from_fields },
 	{ .name = "linuxParameters", .kind = TD_OBJ, .sub = linux_fields },
-	{ .name = "secrets", .kind = TD_ARR_OBJ, .flags = TD_WARN, .sub = secret_fields },
+	{ .name = "secrets", .kind = TD_ARR_OBJ, .sub = secret_fields },
 	{ .name = "dependsOn", .kind = TD_ARR_OBJ, .sub = depends_fields },
 	{ .name = "startTimeout", .kind = TD_INT, .min = 2, .max = 120 },
 	{ .name = "stopTimeout", .kind = TD_INT, .min = 2, .max = 120 },

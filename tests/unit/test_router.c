@@ -39,6 +39,7 @@ static const struct expected_route ecs_children[] = {
 	{ FSNODE_ECS, "task-definitions", FSNODE_ECS_TASKDEFS, FSNODE_DIR, 0755,
 	  FSNODE_COMMIT_NONE },
 	{ FSNODE_ECS, "tasks", FSNODE_ECS_TASKS, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE },
+	{ FSNODE_ECS, "secrets", FSNODE_ECS_SECRETS, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -193,6 +194,23 @@ static void test_ecs_tasks_has_run_latest_and_one_directory_per_task(void **stat
 	assert_int_equal(fsnode_route_match(FSNODE_TASK_CONTAINER, "ports")->kind, FSNODE_TEXT);
 }
 
+static void test_ecs_secrets_holds_last_error_and_one_0600_value_file_per_secret(void **state)
+{
+	const struct fsnode_route *r;
+
+	(void)state;
+	assert_int_equal(fsnode_route_match(FSNODE_ECS_SECRETS, "last-error")->kind,
+			 FSNODE_LASTERR);
+	r = fsnode_route_match(FSNODE_ECS_SECRETS, "db-password");
+	assert_non_null(r);
+	assert_int_equal(r->type, FSNODE_SECRET);
+	assert_int_equal(r->kind, FSNODE_VALUE);
+	assert_int_equal(r->mode, 0600);
+	assert_int_equal(r->commit, FSNODE_COMMIT_VALUE);
+	assert_non_null(r->ops->create);
+	assert_non_null(r->ops->unlink);
+}
+
 static void test_every_listed_child_is_found_again_by_name(void **state)
 {
 	(void)state;
@@ -220,6 +238,8 @@ int main(void)
 		cmocka_unit_test(test_iterating_ecs_lists_only_its_own_children),
 		cmocka_unit_test(test_iterating_a_directory_without_routes_yields_nothing),
 		cmocka_unit_test(test_ecs_tasks_has_run_latest_and_one_directory_per_task),
+		cmocka_unit_test(
+			test_ecs_secrets_holds_last_error_and_one_0600_value_file_per_secret),
 		cmocka_unit_test(test_every_listed_child_is_found_again_by_name),
 	};
 

@@ -657,7 +657,6 @@ static void test_each_unimplemented_field_given_is_warned_by_path(void **state)
 		       "'containerDefinitions[0].logConfiguration is accepted but not implemented',"
 		       "'containerDefinitions[0].linuxParameters.capabilities is accepted but not "
 		       "implemented',"
-		       "'containerDefinitions[0].secrets is accepted but not implemented',"
 		       "'containerDefinitions[1].privileged is accepted but not implemented']");
 	assert_json(AT(def, "containerDefinitions", "0", "logConfiguration"),
 		    "{'logDriver':'awslogs'}");
