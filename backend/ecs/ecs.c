@@ -185,6 +185,7 @@ void ecs_free(struct ecs *ecs)
 		next = t->next;
 		ecs_task_free(t);
 	}
+	free(ecs->task_buckets);
 	ecs_secrets_free(ecs);
 	if (ecs->logdirfd >= 0)
 		close(ecs->logdirfd);

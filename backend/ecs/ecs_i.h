@@ -49,6 +49,7 @@ struct ecs_container_rt {
 	cJSON *bindings;	/* networkBindings */
 	struct nb_buf ports;	/* the `ports` file */
 	struct ecs_logcap *cap; /* while output is being captured */
+	bool capture_done;	/* its stream ended by itself: all output is in */
 };
 
 struct ecs_task {
@@ -75,7 +76,8 @@ struct ecs_task {
 	bool launching;	  /* the launch job runs */
 	void *cap_ud;	  /* log capture callbacks' context, freed with the task */
 	struct timespec mtime;
-	struct ecs_task *next;
+	struct ecs_task *next;	/* launch order */
+	struct ecs_task *hnext; /* hash bucket */
 };
 
 struct ecs {
@@ -92,6 +94,8 @@ struct ecs {
 	struct nb_buf last_answer;	       /* protected by lock */
 	struct timespec last_answer_at;	       /* protected by lock */
 	struct ecs_task *tasks, *last_task;    /* protected by lock */
+	struct ecs_task **task_buckets;	       /* protected by lock: by id */
+	size_t task_nbuckets, ntasks;	       /* protected by lock */
 	char latest_task[33];		       /* protected by lock */
 	/* Never held with lock: resolving secrets needs no task state. */
 	pthread_mutex_t secrets_lock;
@@ -103,6 +107,9 @@ double ecs_now(void);
 
 /* task.c: lock held for all of these */
 struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id);
+/* Adds t at the end of the launch order and to the index; -ENOMEM. */
+int ecs_task_link(struct ecs *ecs, struct ecs_task *t);
+void ecs_task_unlink(struct ecs *ecs, struct ecs_task *t);
 struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name);
 /* Records a change: mtime, the registry record, events, changed paths.
  * what names the event ("status"...). Lock held; disk I/O. */

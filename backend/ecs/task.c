@@ -14,12 +14,86 @@
 
 #define ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
 
+static size_t id_hash(const char *id)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 1099511628211ull;
+	return h;
+}
+
+/* A hash by id, so a file read costs the same with 10 or 10,000 tasks. */
 struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id)
 {
-	for (struct ecs_task *t = ecs->tasks; t; t = t->next)
+	if (!ecs->task_nbuckets)
+		return NULL;
+	for (struct ecs_task *t = ecs->task_buckets[id_hash(id) % ecs->task_nbuckets]; t;
+	     t = t->hnext)
 		if (strcmp(t->id, id) == 0)
 			return t;
 	return NULL;
+}
+
+static int index_grow(struct ecs *ecs)
+{
+	size_t n = ecs->task_nbuckets ? ecs->task_nbuckets * 2 : 256;
+	struct ecs_task **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (struct ecs_task *t = ecs->tasks; t; t = t->next) {
+		size_t i = id_hash(t->id) % n;
+
+		t->hnext = b[i];
+		b[i] = t;
+	}
+	free(ecs->task_buckets);
+	ecs->task_buckets = b;
+	ecs->task_nbuckets = n;
+	return 0;
+}
+
+int ecs_task_link(struct ecs *ecs, struct ecs_task *t)
+{
+	size_t i;
+
+	if (ecs->ntasks + 1 > ecs->task_nbuckets * 2 && index_grow(ecs) < 0 && !ecs->task_nbuckets)
+		return -ENOMEM;
+	i = id_hash(t->id) % ecs->task_nbuckets;
+	t->hnext = ecs->task_buckets[i];
+	ecs->task_buckets[i] = t;
+	t->next = NULL;
+	if (ecs->last_task)
+		ecs->last_task->next = t;
+	else
+		ecs->tasks = t;
+	ecs->last_task = t;
+	ecs->ntasks++;
+	return 0;
+}
+
+void ecs_task_unlink(struct ecs *ecs, struct ecs_task *t)
+{
+	struct ecs_task **pp;
+
+	for (pp = &ecs->task_buckets[id_hash(t->id) % ecs->task_nbuckets]; *pp;
+	     pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	}
+	ecs->last_task = NULL;
+	for (pp = &ecs->tasks; *pp;) {
+		if (*pp == t) {
+			*pp = t->next;
+			continue;
+		}
+		ecs->last_task = *pp;
+		pp = &(*pp)->next;
+	}
+	ecs->ntasks--;
 }
 
 struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name)
@@ -222,15 +296,6 @@ static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
 	return t;
 }
 
-static void task_link(struct ecs *ecs, struct ecs_task *t)
-{
-	if (ecs->last_task)
-		ecs->last_task->next = t;
-	else
-		ecs->tasks = t;
-	ecs->last_task = t;
-}
-
 struct load_tasks {
 	struct ecs *ecs;
 };
@@ -248,7 +313,10 @@ static int load_task(void *ud, const char *id)
 		log_warn("state: ignoring task record %s (its definition is gone)", id);
 		return 0;
 	}
-	task_link(lt->ecs, t);
+	if (ecs_task_link(lt->ecs, t) < 0) {
+		ecs_task_free(t);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -604,7 +672,7 @@ int ecs_task_kill(struct ecs *ecs, const char *id, const char *signal, struct nb
 
 int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
 {
-	struct ecs_task *t, **pp;
+	struct ecs_task *t;
 	int ret = 0;
 
 	pthread_mutex_lock(&ecs->lock);
@@ -618,15 +686,7 @@ int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
 	} else {
 		state_registry_remove(ecs->reg, ECS_REC_TASK, id, NULL);
 		ecs_tasklog_remove(ecs->logdirfd, id);
-		for (pp = &ecs->tasks; *pp; pp = &(*pp)->next) {
-			if (*pp == t) {
-				*pp = t->next;
-				break;
-			}
-		}
-		ecs->last_task = NULL;
-		for (struct ecs_task *x = ecs->tasks; x; x = x->next)
-			ecs->last_task = x;
+		ecs_task_unlink(ecs, t);
 		/* `latest` falls back to the newest task that is left. */
 		if (strcmp(ecs->latest_task, id) == 0)
 			snprintf(ecs->latest_task, sizeof(ecs->latest_task), "%s",

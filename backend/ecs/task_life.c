@@ -54,6 +54,24 @@ static void on_append(void *ud, const char *name, size_t raw, size_t task)
 	state_hub_changed(c->ecs->hub, path);
 }
 
+/* The container exited and its stream ended: everything it wrote is
+ * captured, so the stop job may now end the capture. */
+static void on_done(void *ud, const char *name, int err)
+{
+	struct cap_ud *cu = ud;
+	struct ecs_container_rt *c;
+	struct ecs_task *t;
+
+	(void)err;
+	pthread_mutex_lock(&cu->ecs->lock);
+	t = ecs_task_find(cu->ecs, cu->task);
+	c = t ? ecs_task_container(t, name) : NULL;
+	if (c)
+		c->capture_done = true;
+	pthread_cond_broadcast(&cu->ecs->changed);
+	pthread_mutex_unlock(&cu->ecs->lock);
+}
+
 /* The capture's callback context lives as long as the ECS service: one per
  * task, kept in a small arena so stop never races a late callback. */
 static struct cap_ud *cap_ud_for(struct ecs *ecs, const char *task)
@@ -72,7 +90,7 @@ static struct cap_ud *cap_ud_for(struct ecs *ecs, const char *task)
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 {
 	struct ecs_container_rt *c = &t->c[ci];
-	struct ecs_logcap_ops ops = { .on_append = on_append };
+	struct ecs_logcap_ops ops = { .on_append = on_append, .on_done = on_done };
 	struct nb_err err = { 0 };
 	char dir[64];
 	cleanup_close int dirfd = -1;
@@ -89,6 +107,7 @@ void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 	if (!t->cap_ud)
 		t->cap_ud = cap_ud_for(ecs, t->id);
 	ops.ud = t->cap_ud;
+	c->capture_done = false;
 	if (!t->cap_ud ||
 	    ecs_logcap_start(ecs->eng, c->id, c->name, false, dirfd, &ops, &c->cap, &err) < 0)
 		log_error(0, "task %s: cannot capture %s's output: %s", t->id, c->name, err.msg);
@@ -414,6 +433,32 @@ static void run_launch(struct ecs *ecs, const char *id)
 
 /* ---- stop ---- */
 
+static bool captures_done(struct ecs_task *t, const void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < t->n; i++)
+		if (t->c[i].cap && !t->c[i].capture_done)
+			return false;
+	return true;
+}
+
+/* Waits (at most 5 s) until every capture of the task read its stream to
+ * the end, so no line a container wrote before exiting is lost. */
+static void wait_captures(struct ecs *ecs, const char *id)
+{
+	struct timespec until;
+	struct ecs_task *t;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&ecs->lock);
+	while ((t = ecs_task_find(ecs, id)) && !captures_done(t, NULL) &&
+	       !atomic_load(&ecs->stopping))
+		if (pthread_cond_timedwait(&ecs->changed, &ecs->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&ecs->lock);
+}
+
 /* The task's own volumes (labelled with it; shared ones carry no label
  * of ours) go with its containers. */
 static void remove_task_volumes(struct ecs *ecs, const char *id)
@@ -494,6 +539,8 @@ static void run_stop(struct ecs *ecs, const char *id)
 		char reason[256] = "";
 		int code = -1;
 
+		if (i == 0)
+			wait_captures(ecs, id);
 		if (!ids[i][0] || engine_container_inspect(ecs->eng, ids[i], &inspect, &err) < 0)
 			continue;
 		state = cJSON_GetObjectItem(inspect, "State");
@@ -515,7 +562,8 @@ static void run_stop(struct ecs *ecs, const char *id)
 		}
 		pthread_mutex_unlock(&ecs->lock);
 	}
-	/* The captures end with their streams; stop waits for the last lines. */
+	/* The captures end with their streams once the containers exited; give
+	 * them a moment to read the last lines before ending them. */
 	for (int i = 0; i < n; i++)
 		ecs_logcap_stop(caps[i]);
 	for (int i = 0; i < n; i++)

@@ -251,11 +251,11 @@ int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer,
 			ret = nb_err_set(err, -ENOMEM, "out of memory");
 			break;
 		}
-		if (ecs->last_task)
-			ecs->last_task->next = t;
-		else
-			ecs->tasks = t;
-		ecs->last_task = t;
+		if (ecs_task_link(ecs, t) < 0) {
+			ecs_task_free(t);
+			ret = nb_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
 		memcpy(ecs->latest_task, t->id, sizeof(t->id));
 		ecs_task_changed(ecs, t, "created");
 		nb_buf_printf(answer, "%s\n", t->id);
