@@ -178,14 +178,45 @@ static bool dep_met(struct ecs_task *t, const void *arg)
 	       strcmp(c->health, "UNHEALTHY") == 0;
 }
 
-static int ensure_image(struct ecs *ecs, const char *image, struct nb_err *err)
+struct pull_ctx {
+	struct ecs *ecs;
+	const char *task;
+	const char *image;
+};
+
+/* Each progress message of a pull becomes a line on the task's events. */
+static int on_pull_progress(const cJSON *msg, void *ud)
+{
+	struct pull_ctx *p = ud;
+	const cJSON *status = cJSON_GetObjectItem(msg, "status");
+	const cJSON *progress = cJSON_GetObjectItem(msg, "progress");
+	const cJSON *layer = cJSON_GetObjectItem(msg, "id");
+	cJSON *fields = cJSON_CreateObject();
+
+	if (fields) {
+		json_add_str(fields, "change", "pull");
+		json_add_str(fields, "image", p->image);
+		if (cJSON_IsString(layer))
+			json_add_str(fields, "layer", layer->valuestring);
+		if (cJSON_IsString(status))
+			json_add_str(fields, "status", status->valuestring);
+		if (cJSON_IsString(progress))
+			json_add_str(fields, "progress", progress->valuestring);
+	}
+	state_hub_publish(p->ecs->hub, "ecs-task", p->task, fields);
+	return 0;
+}
+
+/* Pulls image unless the engine has it, announcing progress on events. */
+static int ensure_image(struct ecs *ecs, const char *task, const char *image, struct nb_err *err)
 {
 	cleanup_cjson cJSON *inspect = NULL;
+	struct pull_ctx p = { .ecs = ecs, .task = task, .image = image };
 	int ret = engine_image_inspect(ecs->eng, image, &inspect, err);
 
 	if (ret != -ENOENT)
 		return ret;
-	return engine_image_pull(ecs->eng, image, NULL, NULL, err);
+	return engine_image_pull(ecs->eng, image, on_pull_progress, &p, err);
 }
 
 static const cJSON *override_for(const cJSON *overrides, const char *name)
@@ -251,7 +282,7 @@ static int start_pause(struct ecs *ecs, const char *id, const cJSON *taskdef)
 	char name[ECS_SPEC_DOCKER_NAME_MAX], cid[65];
 	struct ecs_task *t;
 
-	if (ensure_image(ecs, ECS_PAUSE_IMAGE, &err) < 0) {
+	if (ensure_image(ecs, id, ECS_PAUSE_IMAGE, &err) < 0) {
 		stop_with(ecs, id, "TaskFailedToStart", "CannotPullContainerError: %s", err.msg);
 		return -1;
 	}
@@ -340,7 +371,7 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 		stop_with(ecs, id, "TaskFailedToStart", "%s", err.msg);
 		return false;
 	}
-	if (ensure_image(ecs, cJSON_IsString(im) ? im->valuestring : "", &err) < 0) {
+	if (ensure_image(ecs, id, cJSON_IsString(im) ? im->valuestring : "", &err) < 0) {
 		stop_with(ecs, id, "TaskFailedToStart", "CannotPullContainerError: %s", err.msg);
 		return false;
 	}

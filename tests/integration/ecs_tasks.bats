@@ -357,3 +357,32 @@ status_is() {
 	[ "$(cat "$T/stop-code")" = EssentialContainerExited ]
 	jq -e '.containers[0].reason | startswith("OutOfMemoryError")' "$T/describe.json"
 }
+
+@test "tasks: container definition fields reach the container" {
+	register '{"family": "fields", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "db", "image": "local/busybox:latest", "essential": false, "stopTimeout": 2,
+		 "command": ["sleep", "60"]},
+		{"name": "app", "image": "local/busybox:latest", "stopTimeout": 2,
+		 "entryPoint": ["sh", "-c"],
+		 "command": ["echo wd=$(pwd); echo uid=$(id -u); echo host=$(hostname); echo nofile=$(ulimit -n); grep -q extra.example /etc/hosts && echo extra=yes; grep -q database /etc/hosts && echo link=yes; touch /x 2>/dev/null || echo readonly=yes; sleep 60"],
+		 "workingDirectory": "/tmp", "user": "65534", "hostname": "apphost",
+		 "readonlyRootFilesystem": true,
+		 "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
+		 "extraHosts": [{"hostname": "extra.example", "ipAddress": "127.0.0.2"}],
+		 "links": ["db:database"],
+		 "dockerLabels": {"com.example.team": "shop"},
+		 "dependsOn": [{"containerName": "db", "condition": "START"}],
+		 "linuxParameters": {"initProcessEnabled": true}}]}'
+	run_task fields
+	nb_wait 20 grep -qx '\[app\] readonly=yes' "$T/logs"
+	grep -qx '\[app\] wd=/tmp' "$T/logs"
+	grep -qx '\[app\] uid=65534' "$T/logs"
+	grep -qx '\[app\] host=apphost' "$T/logs"
+	grep -qx '\[app\] nofile=1024' "$T/logs"
+	grep -qx '\[app\] extra=yes' "$T/logs"
+	grep -qx '\[app\] link=yes' "$T/logs"
+	local id
+	id="$(cat "$T/containers/app/id")"
+	[ "$(docker inspect -f '{{index .Config.Labels "com.example.team"}}' "$id")" = shop ]
+	[ "$(docker inspect -f '{{.HostConfig.Init}}' "$id")" = true ]
+}
