@@ -25,7 +25,8 @@ STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
 	backend/ecs/taskdef_walk.c backend/ecs/spec.c backend/ecs/logcap.c backend/ecs/task.c \
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
-	backend/ecs/task_logs.c backend/ecs/secrets.c
+	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
+	backend/ecs/task_stop.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
 	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/ops.c

@@ -103,7 +103,11 @@ struct ecs {
 	_Atomic bool stopping;
 };
 
+#define ECS_ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
+
 double ecs_now(void);
+/* Adds an epoch-seconds timestamp, leaving unset (0) ones out as AWS does. */
+void ecs_json_add_time(cJSON *obj, const char *field, double t);
 
 /* task.c: lock held for all of these */
 struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id);
@@ -126,7 +130,11 @@ void ecs_tasklog_remove(int logdirfd, const char *task);
 int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t);
 int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason);
 int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal);
+/* task_logs.c: starts capturing container ci's output; lock held. */
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci);
+/* task_stop.c: the jobs behind ecs_task_queue_stop/kill. */
+void ecs_task_run_stop(struct ecs *ecs, const char *id);
+void ecs_task_run_kill(struct ecs *ecs, const char *id, const char *signal);
 
 /* secrets.c */
 int ecs_secrets_load(struct ecs *ecs, struct nb_err *err);
