@@ -132,6 +132,10 @@ int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, c
 int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal);
 /* task_logs.c: starts capturing container ci's output; lock held. */
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci);
+/* task_events.c: records a container's exit and, unless an OOM kill or an
+ * engine error already explains it, the reason: "Exited with code N" or
+ * "Killed by signal SIGTERM (exit code 143)". Lock held. */
+void ecs_container_note_exit(struct ecs_container_rt *c, int code);
 /* task_stop.c: the jobs behind ecs_task_queue_stop/kill. */
 void ecs_task_run_stop(struct ecs *ecs, const char *id);
 void ecs_task_run_kill(struct ecs *ecs, const char *id, const char *signal);

@@ -19,12 +19,28 @@ static const char *attr(const cJSON *attrs, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+void ecs_container_note_exit(struct ecs_container_rt *c, int code)
+{
+	const char *sig = ecs_spec_exit_signal(code);
+
+	c->exited = code >= 0;
+	c->exit_code = code;
+	snprintf(c->status, sizeof(c->status), "STOPPED");
+	if (c->reason[0] || code < 0)
+		return; /* an OOM kill or an engine error said more */
+	if (sig)
+		snprintf(c->reason, sizeof(c->reason), "Killed by signal %s (exit code %d)", sig,
+			 code);
+	else
+		snprintf(c->reason, sizeof(c->reason), "Exited with code %d", code);
+}
+
 /* An essential container's exit stops the task, as ECS does. Lock held. */
 static void container_exited(struct ecs *ecs, struct ecs_task *t, struct ecs_container_rt *c,
 			     int code)
 {
+	ecs_container_note_exit(c, code);
 	c->exited = true;
-	c->exit_code = code;
 	snprintf(c->status, sizeof(c->status), "STOPPED");
 	if (c->essential && strcmp(t->desired, "RUNNING") == 0) {
 		t->has_exit = true;

@@ -139,11 +139,9 @@ void ecs_task_run_stop(struct ecs *ecs, const char *id)
 		if (t && i < t->n) {
 			struct ecs_container_rt *c = &t->c[i];
 
-			c->exited = code >= 0;
-			c->exit_code = code;
 			if (reason[0])
 				snprintf(c->reason, sizeof(c->reason), "%s", reason);
-			snprintf(c->status, sizeof(c->status), "STOPPED");
+			ecs_container_note_exit(c, code);
 			caps[i] = c->cap;
 			c->cap = NULL;
 		}
@@ -197,4 +195,3 @@ void ecs_task_run_kill(struct ecs *ecs, const char *id, const char *signal)
 		if (engine_container_kill(ecs->eng, ids[i], signal, &err) < 0)
 			log_warn("task %s: kill %s: %s", id, signal, err.msg);
 }
-

@@ -65,6 +65,7 @@ status_is() {
 	[ "$(cat "$T/stopped-reason")" = "Essential container in task exited" ]
 	[ "$(cat "$T/exit-code")" = 3 ]
 	[ "$(cat "$T/containers/app/exit-code")" = 3 ]
+	[ "$(cat "$T/containers/app/reason")" = "Exited with code 3" ]
 	grep -qx '\[app\] bye' "$T/logs"
 	# its containers are removed once their output is captured
 	[ -z "$(docker ps -aq --filter "label=io.nimbusfs.object=$TASK")" ]
@@ -123,6 +124,7 @@ status_is() {
 	echo "kill TERM" >"$T/ctl"
 	run timeout 30 cat "$T/wait"
 	[ "$output" = 143 ]
+	[ "$(cat "$T/containers/app/reason")" = "Killed by signal SIGTERM (exit code 143)" ]
 	nb_wait 5 grep -qx '\[app\] got TERM' "$T/logs"
 }
 
@@ -385,4 +387,44 @@ status_is() {
 	id="$(cat "$T/containers/app/id")"
 	[ "$(docker inspect -f '{{index .Config.Labels "com.example.team"}}' "$id")" = shop ]
 	[ "$(docker inspect -f '{{.HostConfig.Init}}' "$id")" = true ]
+}
+
+@test "tasks: dependsOn HEALTHY waits for the dependency's health check" {
+	register '{"family": "healthdep", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "db", "image": "local/busybox:latest", "stopTimeout": 2, "command": ["sleep", "60"],
+		 "healthCheck": {"command": ["CMD-SHELL", "true"], "interval": 5, "timeout": 2, "retries": 1}},
+		{"name": "app", "image": "local/busybox:latest", "stopTimeout": 2,
+		 "command": ["sh", "-c", "echo app after healthy db; sleep 60"],
+		 "dependsOn": [{"containerName": "db", "condition": "HEALTHY"}]}]}'
+	run_task healthdep
+	nb_wait 40 status_is RUNNING
+	[ "$(cat "$T/containers/db/health")" = HEALTHY ]
+	nb_wait 10 grep -qx '\[app\] app after healthy db' "$T/logs"
+}
+
+@test "tasks: a dependsOn condition that does not hold in startTimeout fails the task" {
+	register '{"family": "slowdep", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "db", "image": "local/busybox:latest", "essential": false, "stopTimeout": 2,
+		 "command": ["sleep", "60"]},
+		{"name": "app", "image": "local/busybox:latest", "startTimeout": 2, "command": ["true"],
+		 "dependsOn": [{"containerName": "db", "condition": "COMPLETE"}]}]}'
+	run_task slowdep
+	run timeout 60 cat "$T/wait"
+	[ "$(cat "$T/stop-code")" = TaskFailedToStart ]
+	grep -q "^Timed out waiting for a container dependency: container app depends on db being COMPLETE$" "$T/stopped-reason"
+}
+
+@test "tasks: a task whose containers vanished while unmounted shows STOPPED with a reason" {
+	one_container vanisher "sleep 60"
+	run_task vanisher
+	nb_wait 20 status_is RUNNING
+	local id
+	id="$(cat "$T/containers/app/id")"
+	nb_unmount
+	docker rm -f "$id" >/dev/null
+	nb_mount
+	T="$MNT/ecs/tasks/$TASK"
+	nb_wait 30 status_is STOPPED
+	grep -q "vanished while nimbusfs was away" "$T/containers/app/reason"
+	[ -n "$(cat "$T/stopped-reason")" ]
 }
