@@ -23,13 +23,15 @@ STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c
 	backend/state/health.c backend/state/metrics.c backend/state/daemon.c \
 	backend/state/registry.c backend/state/jobs.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
-	backend/ecs/taskdef_walk.c backend/ecs/spec.c backend/ecs/logcap.c backend/ecs/task.c \
+	backend/ecs/taskdef_graph.c backend/ecs/taskdef_walk.c backend/ecs/spec.c \
+	backend/ecs/spec_reply.c backend/ecs/logcap.c backend/ecs/logline.c backend/ecs/task.c \
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
 	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
 	backend/ecs/task_stop.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/ops.c
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/ops.c \
+	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
@@ -80,11 +82,15 @@ $(BUILD)/nimbusfs: $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC) $(MAIN_SRC))
 
 # Unit tests link every module but fs/main.c; cmocka prints their summaries.
 $(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC)) \
-		$(BUILD)/tests/unit/fake_engine.o
+		$(BUILD)/tests/unit/fake_engine.o $(BUILD)/tests/unit/helpers.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/unit/fake_engine.o: tests/unit/fake_engine.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit/helpers.o: tests/unit/helpers.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -1,7 +1,9 @@
 /*
  * fs/ops.c - the FUSE front door: each request is resolved to its node and
  * handed to that node's subtree module through the route's ops. Handlers
- * answer from memory and never wait on the engine.
+ * answer from memory and never wait on the engine. This file holds the ops
+ * table, the helpers every handler shares and the file operations; the
+ * directory-entry operations are in ops_dir.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,29 +15,30 @@
 #include "backend/common/log.h"
 #include "fs/openfile.h"
 #include "fs/ops.h"
+#include "fs/ops_i.h"
 #include "fs/park.h"
 
-static struct fsnode_ctx *ctx_of(fuse_req_t req)
+struct fsnode_ctx *fsnode_ops_ctx_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
 
-static void count(fuse_req_t req, enum state_metric_op op)
+void fsnode_ops_count(fuse_req_t req, enum state_metric_op op)
 {
-	state_metrics_count_op(&ctx_of(req)->d->metrics, op);
+	state_metrics_count_op(&fsnode_ops_ctx_of(req)->d->metrics, op);
 }
 
-static void reply_err(fuse_req_t req, int err)
+void fsnode_ops_reply_err(fuse_req_t req, int err)
 {
 	if (err)
-		atomic_fetch_add_explicit(&ctx_of(req)->d->metrics.fuse_errors, 1,
+		atomic_fetch_add_explicit(&fsnode_ops_ctx_of(req)->d->metrics.fuse_errors, 1,
 					  memory_order_relaxed);
 	fuse_reply_err(req, err);
 }
 
-static struct fsnode *node_of(fuse_req_t req, fuse_ino_t ino)
+struct fsnode *fsnode_ops_node_of(fuse_req_t req, fuse_ino_t ino)
 {
-	return fsnode_table_get(ctx_of(req)->nodes, ino);
+	return fsnode_table_get(fsnode_ops_ctx_of(req)->nodes, ino);
 }
 
 static void set_time(struct timespec *ts, const struct timespec *src)
@@ -44,7 +47,7 @@ static void set_time(struct timespec *ts, const struct timespec *src)
 }
 
 /* Fills st from what the node shows now; -ENOENT when its object is gone. */
-static int node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, struct stat *st)
+int fsnode_ops_node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, struct stat *st)
 {
 	const struct fsnode_route *r = node->route;
 	struct nb_buf content = { 0 };
@@ -91,64 +94,70 @@ static int node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, struct s
 	return ret;
 }
 
+int fsnode_ops_entry(struct fsnode_ctx *ctx, const struct fsnode *node, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = node->ino;
+	e->generation = 1;
+	e->attr_timeout = FSNODE_ATTR_TIMEOUT;
+	e->entry_timeout = FSNODE_ATTR_TIMEOUT;
+	return fsnode_ops_node_stat(ctx, node, &e->attr);
+}
+
 static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, parent), *node;
+	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
+	struct fsnode *dir = fsnode_ops_node_of(req, parent), *node;
 	const struct fsnode_route *r;
 	struct fuse_entry_param e;
 	int ret;
 
-	count(req, STATE_OP_LOOKUP);
+	fsnode_ops_count(req, STATE_OP_LOOKUP);
 	if (!dir)
-		return reply_err(req, ENOENT);
+		return fsnode_ops_reply_err(req, ENOENT);
 	r = fsnode_route_match(dir->route->type, name);
 	if (!r)
-		return reply_err(req, ENOENT);
+		return fsnode_ops_reply_err(req, ENOENT);
 	if (strcmp(r->name, "*") == 0 && (!r->ops->lookup || r->ops->lookup(ctx, dir, r, name) < 0))
-		return reply_err(req, ENOENT);
+		return fsnode_ops_reply_err(req, ENOENT);
 	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
 	if (ret < 0)
-		return reply_err(req, -ret);
-	memset(&e, 0, sizeof(e));
-	ret = node_stat(ctx, node, &e.attr);
+		return fsnode_ops_reply_err(req, -ret);
+	ret = fsnode_ops_entry(ctx, node, &e);
 	if (ret < 0) {
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
-		return reply_err(req, -ret);
+		return fsnode_ops_reply_err(req, -ret);
 	}
-	e.ino = node->ino;
-	e.generation = 1;
-	e.attr_timeout = FSNODE_ATTR_TIMEOUT;
-	e.entry_timeout = FSNODE_ATTR_TIMEOUT;
 	fuse_reply_entry(req, &e);
 }
 
 static void do_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	fsnode_table_forget(ctx_of(req)->nodes, ino, nlookup);
+	fsnode_table_forget(fsnode_ops_ctx_of(req)->nodes, ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void do_forget_multi(fuse_req_t req, size_t count_, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count_; i++)
-		fsnode_table_forget(ctx_of(req)->nodes, forgets[i].ino, forgets[i].nlookup);
+		fsnode_table_forget(fsnode_ops_ctx_of(req)->nodes, forgets[i].ino,
+				    forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
 static void do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fsnode *node = node_of(req, ino);
+	struct fsnode *node = fsnode_ops_node_of(req, ino);
 	struct stat st;
 	int ret;
 
 	(void)fi;
-	count(req, STATE_OP_GETATTR);
+	fsnode_ops_count(req, STATE_OP_GETATTR);
 	if (!node)
-		return reply_err(req, ENOENT);
-	ret = node_stat(ctx_of(req), node, &st);
+		return fsnode_ops_reply_err(req, ENOENT);
+	ret = fsnode_ops_node_stat(fsnode_ops_ctx_of(req), node, &st);
 	if (ret < 0)
-		return reply_err(req, -ret);
+		return fsnode_ops_reply_err(req, -ret);
 	fuse_reply_attr(req, &st, FSNODE_ATTR_TIMEOUT);
 }
 
@@ -157,20 +166,20 @@ static void do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	struct fsnode *node = node_of(req, ino);
+	struct fsnode *node = fsnode_ops_node_of(req, ino);
 	struct stat st;
 	int ret;
 
-	count(req, STATE_OP_OTHER);
+	fsnode_ops_count(req, STATE_OP_OTHER);
 	if (!node)
-		return reply_err(req, ENOENT);
+		return fsnode_ops_reply_err(req, ENOENT);
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
-		return reply_err(req, EPERM);
+		return fsnode_ops_reply_err(req, EPERM);
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (!fsnode_kind_writable(node->route->kind))
-			return reply_err(req, EACCES);
+			return fsnode_ops_reply_err(req, EACCES);
 		if (attr->st_size != 0)
-			return reply_err(req, EINVAL);
+			return fsnode_ops_reply_err(req, EINVAL);
 		if (fi && fi->fh) {
 			struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
 
@@ -179,146 +188,33 @@ static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 			pthread_mutex_unlock(&f->lock);
 		}
 	}
-	ret = node_stat(ctx_of(req), node, &st);
+	ret = fsnode_ops_node_stat(fsnode_ops_ctx_of(req), node, &st);
 	if (ret < 0)
-		return reply_err(req, -ret);
+		return fsnode_ops_reply_err(req, -ret);
 	fuse_reply_attr(req, &st, FSNODE_ATTR_TIMEOUT);
 }
 
 static void do_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	struct fsnode *node = node_of(req, ino);
+	struct fsnode *node = fsnode_ops_node_of(req, ino);
 	struct nb_buf target = { 0 };
 	struct timespec mtime;
 	int ret;
 
-	count(req, STATE_OP_OTHER);
+	fsnode_ops_count(req, STATE_OP_OTHER);
 	if (!node || node->route->kind != FSNODE_SYMLINK)
-		return reply_err(req, node ? EINVAL : ENOENT);
-	ret = node->route->ops->render(ctx_of(req), node, &target, &mtime);
+		return fsnode_ops_reply_err(req, node ? EINVAL : ENOENT);
+	ret = node->route->ops->render(fsnode_ops_ctx_of(req), node, &target, &mtime);
 	if (ret < 0 || !target.data) {
 		nb_buf_free(&target);
-		return reply_err(req, ret < 0 ? -ret : ENOENT);
+		return fsnode_ops_reply_err(req, ret < 0 ? -ret : ENOENT);
 	}
 	fuse_reply_readlink(req, target.data);
 	nb_buf_free(&target);
 }
 
-static void reply_new_dir(fuse_req_t req, struct fsnode *dir, const char *name)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	const struct fsnode_route *r = fsnode_route_match(dir->route->type, name);
-	struct fuse_entry_param e;
-	struct fsnode *node;
-	int ret = r ? fsnode_table_lookup(ctx->nodes, dir, r, name, &node) : -ENOENT;
-
-	if (ret < 0)
-		return reply_err(req, -ret);
-	memset(&e, 0, sizeof(e));
-	node_stat(ctx, node, &e.attr);
-	e.ino = node->ino;
-	e.generation = 1;
-	e.attr_timeout = FSNODE_ATTR_TIMEOUT;
-	e.entry_timeout = FSNODE_ATTR_TIMEOUT;
-	fuse_reply_entry(req, &e);
-}
-
-/* mkdir/rmdir: allowed only where a "*" directory route has ops for it. */
-static const struct fsnode_route *object_dir_route(struct fsnode *dir, const char *name)
-{
-	const struct fsnode_route *r = fsnode_route_match(dir->route->type, name);
-
-	if (!r || r->kind != FSNODE_DIR || strcmp(r->name, "*") != 0)
-		return NULL;
-	return r;
-}
-
-static void do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, parent);
-	const struct fsnode_route *r;
-	struct nb_err err = { 0 };
-	int ret;
-
-	(void)mode;
-	count(req, STATE_OP_OTHER);
-	if (!dir)
-		return reply_err(req, ENOENT);
-	if (fsnode_route_match(dir->route->type, name) &&
-	    strcmp(fsnode_route_match(dir->route->type, name)->name, "*") != 0)
-		return reply_err(req, EEXIST);
-	r = object_dir_route(dir, name);
-	if (!r || !r->ops->mkdir) {
-		fsnode_lasterr_set(ctx, dir->path, "mkdir: objects here are not created by mkdir");
-		return reply_err(req, EPERM);
-	}
-	ret = r->ops->mkdir(ctx, dir, name, &err);
-	if (ret < 0) {
-		fsnode_lasterr_set(ctx, dir->path, err.msg);
-		return reply_err(req, -ret);
-	}
-	reply_new_dir(req, dir, name);
-}
-
-static void do_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, parent);
-	const struct fsnode_route *r;
-	struct nb_err err = { 0 };
-	int ret;
-
-	count(req, STATE_OP_OTHER);
-	if (!dir)
-		return reply_err(req, ENOENT);
-	r = object_dir_route(dir, name);
-	if (!r || !r->ops->rmdir) {
-		fsnode_lasterr_set(ctx, dir->path, "rmdir: this directory cannot be removed");
-		return reply_err(req, fsnode_route_match(dir->route->type, name) ? EPERM : ENOENT);
-	}
-	ret = r->ops->rmdir(ctx, dir, name, &err);
-	if (ret < 0) {
-		fsnode_lasterr_set(ctx, dir->path, err.msg);
-		return reply_err(req, -ret);
-	}
-	fuse_reply_err(req, 0);
-}
-
-/* create/unlink: allowed only where a "*" file route has ops for it. */
-static const struct fsnode_route *object_file_route(struct fsnode *dir, const char *name)
-{
-	const struct fsnode_route *r = fsnode_route_match(dir->route->type, name);
-
-	if (!r || r->kind == FSNODE_DIR || strcmp(r->name, "*") != 0)
-		return NULL;
-	return r;
-}
-
-static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, parent);
-	const struct fsnode_route *r;
-	struct nb_err err = { 0 };
-	int ret;
-
-	count(req, STATE_OP_OTHER);
-	if (!dir || !fsnode_route_match(dir->route->type, name))
-		return reply_err(req, ENOENT);
-	r = object_file_route(dir, name);
-	if (!r || !r->ops->unlink)
-		return reply_err(req, EPERM);
-	ret = r->ops->unlink(ctx, dir, name, &err);
-	if (ret < 0) {
-		fsnode_lasterr_set(ctx, dir->path, err.msg);
-		return reply_err(req, -ret);
-	}
-	fuse_reply_err(req, 0);
-}
-
 /* Makes node's open file as fi asks and stores it in fi->fh. */
-static int open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fuse_file_info *fi)
+int fsnode_ops_open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fuse_file_info *fi)
 {
 	int acc = fi->flags & O_ACCMODE;
 	enum fsnode_kind kind = node->route->kind;
@@ -362,8 +258,9 @@ static int open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fuse_fi
 	return 0;
 }
 
-/* Undoes open_node() when the opener was interrupted: no release will come. */
-static void close_node(struct fsnode_ctx *ctx, struct fuse_file_info *fi)
+/* Undoes fsnode_ops_open_node() when the opener was interrupted: no release
+ * will come. */
+void fsnode_ops_close_node(struct fsnode_ctx *ctx, struct fuse_file_info *fi)
 {
 	struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
 
@@ -372,70 +269,20 @@ static void close_node(struct fsnode_ctx *ctx, struct fuse_file_info *fi)
 	fsnode_file_free(f);
 }
 
-static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, parent), *node;
-	const struct fsnode_route *r;
-	struct fuse_entry_param e;
-	struct nb_err err = { 0 };
-	int ret;
-
-	(void)mode; /* the route's mode is the file's */
-	count(req, STATE_OP_OTHER);
-	if (!dir)
-		return reply_err(req, ENOENT);
-	r = object_file_route(dir, name);
-	/* Elsewhere every file that exists is already there; new names are
-	 * not files. */
-	if (!r || !r->ops->create)
-		return reply_err(req, EACCES);
-	if (r->ops->lookup && r->ops->lookup(ctx, dir, r, name) == 0) {
-		if (fi->flags & O_EXCL)
-			return reply_err(req, EEXIST);
-	} else {
-		ret = r->ops->create(ctx, dir, name, &err);
-		if (ret < 0) {
-			fsnode_lasterr_set(ctx, dir->path, err.msg);
-			return reply_err(req, -ret);
-		}
-	}
-	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
-	if (ret < 0)
-		return reply_err(req, -ret);
-	memset(&e, 0, sizeof(e));
-	ret = node_stat(ctx, node, &e.attr);
-	if (ret == 0)
-		ret = open_node(ctx, node, fi);
-	if (ret < 0) {
-		fsnode_table_forget(ctx->nodes, node->ino, 1);
-		return reply_err(req, -ret);
-	}
-	e.ino = node->ino;
-	e.generation = 1;
-	e.attr_timeout = FSNODE_ATTR_TIMEOUT;
-	e.entry_timeout = FSNODE_ATTR_TIMEOUT;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		close_node(ctx, fi);
-		fsnode_table_forget(ctx->nodes, node->ino, 1);
-	}
-}
-
 static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *node = node_of(req, ino);
+	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
+	struct fsnode *node = fsnode_ops_node_of(req, ino);
 	int ret;
 
-	count(req, STATE_OP_OPEN);
+	fsnode_ops_count(req, STATE_OP_OPEN);
 	if (!node)
-		return reply_err(req, ENOENT);
-	ret = open_node(ctx, node, fi);
+		return fsnode_ops_reply_err(req, ENOENT);
+	ret = fsnode_ops_open_node(ctx, node, fi);
 	if (ret < 0)
-		return reply_err(req, -ret);
+		return fsnode_ops_reply_err(req, -ret);
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		close_node(ctx, fi);
+		fsnode_ops_close_node(ctx, fi);
 }
 
 static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -448,19 +295,19 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int ret;
 
 	(void)ino;
-	count(req, STATE_OP_READ);
+	fsnode_ops_count(req, STATE_OP_READ);
 	if (f->node->route->kind == FSNODE_STREAM)
-		return fsnode_park_read(ctx_of(req)->park, req, f, size);
+		return fsnode_park_read(fsnode_ops_ctx_of(req)->park, req, f, size);
 	/* The reply goes out after the unlock: once the reader has its bytes
 	 * it may close, and the release may free f on another worker. The
 	 * bytes are copied because another read on this fd may re-render. */
 	pthread_mutex_lock(&f->lock);
-	ret = fsnode_file_read(ctx_of(req), f, off, size, &data, &len);
+	ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
 	if (ret == 0 && len)
 		ret = nb_buf_append(&out, data, len);
 	pthread_mutex_unlock(&f->lock);
 	if (ret < 0)
-		reply_err(req, -ret);
+		fsnode_ops_reply_err(req, -ret);
 	else
 		fuse_reply_buf(req, out.data, out.len);
 	nb_buf_free(&out);
@@ -473,12 +320,12 @@ static void do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	ssize_t ret;
 
 	(void)ino;
-	count(req, STATE_OP_WRITE);
+	fsnode_ops_count(req, STATE_OP_WRITE);
 	pthread_mutex_lock(&f->lock);
-	ret = fsnode_file_write(ctx_of(req), f, buf, size, off);
+	ret = fsnode_file_write(fsnode_ops_ctx_of(req), f, buf, size, off);
 	pthread_mutex_unlock(&f->lock);
 	if (ret < 0)
-		return reply_err(req, (int)-ret);
+		return fsnode_ops_reply_err(req, (int)-ret);
 	fuse_reply_write(req, (size_t)ret);
 }
 
@@ -488,16 +335,16 @@ static void do_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int ret;
 
 	(void)ino;
-	count(req, STATE_OP_OTHER);
+	fsnode_ops_count(req, STATE_OP_OTHER);
 	pthread_mutex_lock(&f->lock);
-	ret = fsnode_file_flush(ctx_of(req), f);
+	ret = fsnode_file_flush(fsnode_ops_ctx_of(req), f);
 	pthread_mutex_unlock(&f->lock);
-	reply_err(req, -ret);
+	fsnode_ops_reply_err(req, -ret);
 }
 
 static void do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fsnode_ctx *ctx = ctx_of(req);
+	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
 	struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
 
 	(void)ino;
@@ -510,13 +357,13 @@ static void do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void do_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
-	struct fsnode_ctx *ctx = ctx_of(req);
+	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
 	struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
 	unsigned revents = 0;
 	uint64_t gen;
 
 	(void)ino;
-	count(req, STATE_OP_POLL);
+	fsnode_ops_count(req, STATE_OP_POLL);
 	gen = fsnode_table_poll(ctx->nodes, f, ph);
 	if (f->node->route->kind == FSNODE_STREAM) {
 		if (fsnode_park_ready(ctx->park, f))
@@ -533,101 +380,6 @@ static void do_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 			revents |= POLLOUT | POLLWRNORM;
 	}
 	fuse_reply_poll(req, revents);
-}
-
-struct dir_listing {
-	struct nb_buf names; /* NUL-separated */
-};
-
-static int emit_name(void *ud, const char *name)
-{
-	struct dir_listing *l = ud;
-
-	return nb_buf_append(&l->names, name, strlen(name) + 1);
-}
-
-static void do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fsnode_ctx *ctx = ctx_of(req);
-	struct fsnode *dir = node_of(req, ino);
-	const struct fsnode_route *r = NULL;
-	struct dir_listing *l;
-	int ret = 0;
-
-	count(req, STATE_OP_READDIR);
-	if (!dir)
-		return reply_err(req, ENOENT);
-	if (dir->route->kind != FSNODE_DIR)
-		return reply_err(req, ENOTDIR);
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return reply_err(req, ENOMEM);
-	/* A snapshot at opendir keeps offsets stable while objects come and go. */
-	ret = emit_name(l, ".");
-	if (ret == 0)
-		ret = emit_name(l, "..");
-	while (ret == 0 && (r = fsnode_route_next(dir->route->type, r))) {
-		if (strcmp(r->name, "*") != 0)
-			ret = emit_name(l, r->name);
-		else if (r->ops->list)
-			ret = r->ops->list(ctx, dir, r, emit_name, l);
-	}
-	if (ret < 0) {
-		nb_buf_free(&l->names);
-		free(l);
-		return reply_err(req, -ret);
-	}
-	fi->fh = (uintptr_t)l;
-	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		nb_buf_free(&l->names);
-		free(l);
-	}
-}
-
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
-	struct fsnode *dir = node_of(req, ino);
-	char *buf = malloc(size);
-	size_t used = 0, pos = 0;
-	off_t index = 0;
-
-	count(req, STATE_OP_READDIR);
-	if (!buf)
-		return reply_err(req, ENOMEM);
-	while (pos < l->names.len) {
-		const char *name = l->names.data + pos;
-		const struct fsnode_route *r =
-			dir ? fsnode_route_match(dir->route->type, name) : NULL;
-		struct stat st = { 0 };
-		size_t n;
-
-		pos += strlen(name) + 1;
-		if (index++ < off)
-			continue;
-		st.st_ino = 0xffffffff; /* "unknown": lookup gives the real one */
-		st.st_mode = !r || r->kind == FSNODE_DIR ? S_IFDIR
-			     : r->kind == FSNODE_SYMLINK ? S_IFLNK
-							 : S_IFREG;
-		n = fuse_add_direntry(req, buf + used, size - used, name, &st, index);
-		if (n > size - used)
-			break;
-		used += n;
-	}
-	fuse_reply_buf(req, buf, used);
-	free(buf);
-}
-
-static void do_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
-
-	(void)ino;
-	nb_buf_free(&l->names);
-	free(l);
-	fuse_reply_err(req, 0);
 }
 
 static void do_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -655,18 +407,18 @@ const struct fuse_lowlevel_ops fsnode_ll_ops = {
 	.getattr = do_getattr,
 	.setattr = do_setattr,
 	.readlink = do_readlink,
-	.mkdir = do_mkdir,
-	.rmdir = do_rmdir,
-	.unlink = do_unlink,
-	.create = do_create,
+	.mkdir = fsnode_ops_mkdir,
+	.rmdir = fsnode_ops_rmdir,
+	.unlink = fsnode_ops_unlink,
+	.create = fsnode_ops_create,
 	.open = do_open,
 	.read = do_read,
 	.write = do_write,
 	.flush = do_flush,
 	.release = do_release,
 	.poll = do_poll,
-	.opendir = do_opendir,
-	.readdir = do_readdir,
-	.releasedir = do_releasedir,
+	.opendir = fsnode_ops_opendir,
+	.readdir = fsnode_ops_readdir,
+	.releasedir = fsnode_ops_releasedir,
 	.statfs = do_statfs,
 };

@@ -4,12 +4,25 @@
 #   1. stat+open+read+close of `version`: nimbusfs vs a tmpfs file and vs a
 #      minimal low-level FUSE filesystem serving the same bytes.
 #   2. engine event -> line readable in `events`, vs the raw /events stream.
+#   3. ECS task launch (1 and 3 containers) until `status` reads RUNNING, vs
+#      raw create+start of the same containers from one C process.
+#   4. container exit -> `status` STOPPED, from the engine's `die` event
+#      timestamp, vs the same event's arrival on the raw /events stream.
+#   5. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
+#      same window.
+# Environment: BENCH_READS (20000), BENCH_EVENTS (20), BENCH_TASKS (10 runs
+# per launch size and of the exit figure), BENCH_IDLE_TASKS (100),
+# BENCH_IDLE_SECONDS (60).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 B=build/tools
 READS=${BENCH_READS:-20000}
 EVENTS=${BENCH_EVENTS:-20}
+TASKS=${BENCH_TASKS:-10}
+IDLE_TASKS=${BENCH_IDLE_TASKS:-100}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
+IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
 mkdir -p "$work/mnt" "$work/minfs" "$work/state"
 pids=()
@@ -21,6 +34,14 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	# Containers an interrupted run left: only this run's owner id (and its
+	# floor's) label them.
+	if [ -s "$work/state/id" ] && command -v docker >/dev/null; then
+		o=$(cat "$work/state/id")
+		for l in "io.nimbusfs.owner=$o" "io.nimbusfs.owner=$o-floor"; do
+			docker ps -aq --filter "label=$l" | xargs -r timeout 60 docker rm -f >/dev/null 2>&1 || true
+		done
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -36,6 +57,7 @@ wait_mount() {
 
 build/nimbusfs -f --state-dir "$work/state" "$work/mnt" 2>"$work/nimbusfs.log" 3>&- &
 pids+=($!)
+nb_pid=$!
 wait_mount "$work/mnt"
 for _ in $(seq 1 200); do
 	grep -qx ok "$work/mnt/health" && break
@@ -72,3 +94,45 @@ printf '%-44s %10s\n' "  nimbusfs events file" "$nb_ms"
 printf '%-44s %10s\n' "  added by nimbusfs (goal <= 5 ms)" "$(awk -v a="$nb_ms" -v b="$raw_ms" 'BEGIN { printf "%.3f", a - b }')"
 printf '%-44s %10s\n' "  ratio nimbusfs / raw" "$(ratio "$nb_ms" "$raw_ms")"
 printf '%-44s %10s\n' "  samples" "$samples"
+echo
+
+# ECS. bench_ecs alternates nimbusfs and floor runs, and cleans up after
+# itself (ctl stop, `wait`, rmdir; raw containers removed) with bounded waits.
+printf '%-44s %10s %10s\n' "task launch: run -> status RUNNING" "median ms" "p90 ms"
+while read -r size raw_med raw_p90 nbl_med nbl_p90 samples misses; do
+	printf '%-44s %10s %10s\n' "  $size container(s): raw create+start (floor)" "$raw_med" "$raw_p90"
+	printf '%-44s %10s %10s\n' "  $size container(s): nimbusfs" "$nbl_med" "$nbl_p90"
+	printf '%-44s %10s\n' "  $size container(s): ratio (goal <= 1.10)" "$(ratio "$nbl_med" "$raw_med")"
+	printf '%-44s %10s\n' "  $size container(s): samples, poll timeouts" "$samples, $misses"
+done < <($B/bench_ecs launch "$work/mnt" "$owner" "$IMAGE" "$TASKS")
+echo
+
+read -r die_med die_p90 ctr_med ctr_p90 task_med task_p90 samples misses < \
+	<($B/bench_ecs exit "$work/mnt" "$owner" "$IMAGE" "$TASKS")
+printf '%-44s %10s %10s\n' "exit: engine 'die' timestamp -> reader" "median ms" "p90 ms"
+printf '%-44s %10s %10s\n' "  raw /events stream (floor)" "$die_med" "$die_p90"
+printf '%-44s %10s %10s\n' "  containers/NAME/status STOPPED" "$ctr_med" "$ctr_p90"
+printf '%-44s %10s %10s\n' "  status STOPPED (+inspect, capture, remove)" "$task_med" "$task_p90"
+printf '%-44s %10s\n' "  container: added by nimbusfs (goal <= 5)" "$(awk -v a="$ctr_med" -v b="$die_med" 'BEGIN { printf "%.3f", a - b }')"
+printf '%-44s %10s\n' "  container: ratio nimbusfs / raw" "$(ratio "$ctr_med" "$die_med")"
+printf '%-44s %10s\n' "  task: ratio nimbusfs / raw" "$(ratio "$task_med" "$die_med")"
+printf '%-44s %10s\n' "  samples, poll timeouts" "$samples, $misses"
+echo
+
+# dockerd's pid: the daemon's pidfile, else the oldest dockerd.
+dpid=$(cat /var/run/docker.pid 2>/dev/null || true)
+if [ -z "$dpid" ] || [ "$(cat "/proc/$dpid/comm" 2>/dev/null)" != dockerd ]; then
+	dpid=$(pgrep -xo dockerd || true)
+fi
+if [ -z "$dpid" ]; then
+	echo "bench: no local dockerd; idle CPU figure skipped" >&2
+	exit 0
+fi
+read -r nb_cpu d_cpu nb_ns d_ns running launch_s stop_s < \
+	<($B/bench_ecs idle "$work/mnt" "$nb_pid" "$dpid" "$IMAGE" "$IDLE_TASKS" "$IDLE_SECONDS")
+printf '%-44s %10s %10s\n' "idle CPU, $running tasks RUNNING, ${IDLE_SECONDS} s" "CPU-s/s" "schedstat"
+printf '%-44s %10s %10s\n' "  dockerd (floor)" "$d_cpu" "$d_ns"
+printf '%-44s %10s %10s\n' "  nimbusfs (goal < 0.005)" "$nb_cpu" "$nb_ns"
+# utime+stime counts 10 ms ticks; the ratio uses the ns-precise schedstat.
+printf '%-44s %10s\n' "  ratio nimbusfs / dockerd (schedstat)" "$(ratio "$nb_ns" "$d_ns")"
+printf '%-44s %10s\n' "  launch of all / stop+rmdir of all (s)" "$launch_s / $stop_s"

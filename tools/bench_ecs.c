@@ -26,7 +26,9 @@
  *     until all are RUNNING, then measures the CPU time (utime+stime) of
  *     nimbusfs and of dockerd over SECONDS of no activity, then stops and
  *     removes the tasks.
- *     Prints: "<nb cpu-s/s> <dockerd cpu-s/s> <running> <launch s> <stop s>".
+ *     Prints: "<nb cpu-s/s> <dockerd cpu-s/s> <nb> <dockerd> <running>
+ *     <launch s> <stop s>": first from utime+stime (/proc/PID/stat, 10 ms
+ *     ticks), then the same from the threads' schedstat (ns).
  *
  * Value files are watched the way nimbusfs documents: read from offset 0,
  * poll() for POLLPRI, lseek 0, read again. Each poll() is capped at 1 s and
@@ -34,6 +36,7 @@
  * value had changed without a wakeup (0 when poll() is reliable).
  * Every wait is bounded.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -257,7 +260,8 @@ static int wait_values(char paths[][1024], int n, const char *want, int timeout_
 			/* A change poll() did not report would be seen by this
 			 * re-read; count it. */
 			for (int i = 0; i < n; i++)
-				if (pfd[i].fd >= 0 && read_value(pfd[i].fd, val, sizeof(val)) == 0 &&
+				if (pfd[i].fd >= 0 &&
+				    read_value(pfd[i].fd, val, sizeof(val)) == 0 &&
 				    strcmp(val, want) == 0)
 					poll_timeouts++;
 		} else if (pr < 0 && errno != EINTR) {
@@ -309,7 +313,11 @@ static int cleanup_tasks(char ids[][ID_LEN + 1], int n, int timeout_s)
 			fprintf(stderr, "bench_ecs: %s: %s\n", path, strerror(errno));
 			continue;
 		}
-		if (left > 0 && poll(&pfd, 1, (int)left + 1) > 0)
+		/* Short slices: each poll() asks the filesystem again, so this
+		 * ends promptly even if a wakeup for `wait` were missed. */
+		while (left > 0 && poll(&pfd, 1, 100) == 0)
+			left = deadline - now_ms(CLOCK_MONOTONIC);
+		if (left > 0 && (pfd.revents & POLLIN))
 			(void)!read(pfd.fd, buf, sizeof(buf));
 		close(pfd.fd);
 		task_path(path, sizeof(path), ids[i], "");
@@ -350,8 +358,8 @@ static int engine_open(void)
 /* The ContainerCreate body nimbusfs builds for a bridge container of the
  * bench families (backend/ecs/spec.c): same image, command, stop timeout,
  * labels (owner changed, so nimbusfs does not follow these) and host config. */
-static cJSON *floor_spec(const char *owner, const char *image, const char *family,
-			 const char *task, const char *name)
+static cJSON *floor_spec(const char *owner, const char *image, const char *family, const char *task,
+			 const char *name)
 {
 	cJSON *spec = cJSON_CreateObject();
 	cJSON *cmd = cJSON_AddArrayToObject(spec, "Cmd");
@@ -641,6 +649,7 @@ static int bench_exit(const char *owner, const char *image, int runs)
 	       quantile(task, n, 0.5), quantile(task, n, 0.9), n, poll_timeouts);
 	fflush(stdout);
 	stopping = true;
+	engine_stream_wake(&stopping);
 	pthread_join(th, NULL);
 	return 0;
 }
@@ -672,13 +681,50 @@ static long long cpu_ticks(const char *pid)
 	return utime + stime;
 }
 
+/* CPU time of all of pid's threads in ns, from each one's schedstat (ns
+ * precision where stat counts 10 ms ticks), or -1. A thread that ends
+ * inside the window takes its time with it; an idle process starts none. */
+static long long cpu_ns(const char *pid)
+{
+	char path[128], buf[256];
+	long long sum = 0, v;
+	struct dirent *de;
+	DIR *dir;
+	ssize_t n;
+	int fd, found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task/%.32s/schedstat", pid, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (sscanf(buf, "%lld", &v) == 1) {
+			sum += v;
+			found++;
+		}
+	}
+	closedir(dir);
+	return found ? sum : -1;
+}
+
 static int bench_idle(const char *nbpid, const char *dpid, const char *image, int count,
 		      int seconds)
 {
 	static char ids[MAX_TASKS][ID_LEN + 1];
 	char json[2048], path[1][1024];
 	double t0, launch_s, stop_s, seen, hz = (double)sysconf(_SC_CLK_TCK);
-	long long nb0, nb1, d0, d1;
+	long long nb0, nb1, d0, d1, nbs0, nbs1, ds0, ds1;
 	int n = 0, running = 0, fd, got;
 
 	taskdef_json(json, sizeof(json), "idle", image, 1, "[\"sleep\",\"3600\"]");
@@ -710,10 +756,14 @@ static int bench_idle(const char *nbpid, const char *dpid, const char *image, in
 	sleep(2); /* let the launch's aftermath (log captures opening) settle */
 	nb0 = cpu_ticks(nbpid);
 	d0 = cpu_ticks(dpid);
+	nbs0 = cpu_ns(nbpid);
+	ds0 = cpu_ns(dpid);
 	t0 = now_ms(CLOCK_MONOTONIC);
 	sleep((unsigned)seconds);
 	nb1 = cpu_ticks(nbpid);
 	d1 = cpu_ticks(dpid);
+	nbs1 = cpu_ns(nbpid);
+	ds1 = cpu_ns(dpid);
 	seen = (now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
 	t0 = now_ms(CLOCK_MONOTONIC);
 	cleanup_tasks(ids, n, STOP_WAIT_S);
@@ -723,8 +773,11 @@ static int bench_idle(const char *nbpid, const char *dpid, const char *image, in
 			dpid);
 		return 1;
 	}
-	printf("%.5f %.5f %d %.1f %.1f\n", (double)(nb1 - nb0) / hz / seen,
-	       (double)(d1 - d0) / hz / seen, running, launch_s, stop_s);
+	printf("%.5f %.5f %.6f %.6f %d %.1f %.1f\n", (double)(nb1 - nb0) / hz / seen,
+	       (double)(d1 - d0) / hz / seen,
+	       nbs0 < 0 || nbs1 < 0 ? -1 : (double)(nbs1 - nbs0) / 1e9 / seen,
+	       ds0 < 0 || ds1 < 0 ? -1 : (double)(ds1 - ds0) / 1e9 / seen, running, launch_s,
+	       stop_s);
 	fflush(stdout);
 	return 0;
 }

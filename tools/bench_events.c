@@ -208,6 +208,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	/* The fs reader is blocked in read(); the process exit ends it. */
 	stopping = true;
+	engine_stream_wake(&stopping);
 	pthread_join(raw, NULL);
 	(void)label;
 	_exit(0);

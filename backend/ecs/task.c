@@ -11,6 +11,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
+#include "backend/state/atomic.h"
 
 static size_t id_hash(const char *id)
 {
@@ -176,7 +177,11 @@ void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
 	char path[128];
 
 	clock_gettime(CLOCK_REALTIME, &t->mtime);
-	if (!rec || state_registry_put(ecs->reg, ECS_REC_TASK, t->id, rec, &err) < 0)
+	/* No fsync under the lock on every change (it held readers up ~10 ms):
+	 * a crash may lose the newest change, which the next resync corrects
+	 * from the engine's containers. */
+	if (!rec || state_registry_put_flags(ecs->reg, ECS_REC_TASK, t->id, rec, STATE_WRITE_NOSYNC,
+					     &err) < 0)
 		log_error(0, "task %s: cannot record its state: %s", t->id, err.msg);
 	if (fields) {
 		json_add_str(fields, "change", what);
@@ -189,7 +194,8 @@ void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
 	/* Every file of the task may have changed; the notifier only acts
 	 * on the ones the kernel knows. */
 	static const char *const files[] = { "status",	  "desired",   "describe.json",	 "health",
-					     "exit-code", "stop-code", "stopped-reason", "logs" };
+					     "exit-code", "stop-code", "stopped-reason", "logs",
+					     "wait",	  "events" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "ecs/tasks/%s/%s", t->id, files[i]);
 		state_hub_changed(ecs->hub, path);

@@ -48,7 +48,8 @@ static cJSON *describe(const struct ecs_task *t)
 		cJSON *o = cJSON_CreateObject();
 		char carn[800];
 
-		snprintf(carn, sizeof(carn), ECS_ARN_PREFIX ":container/default/%s/%s", t->id, c->name);
+		snprintf(carn, sizeof(carn), ECS_ARN_PREFIX ":container/default/%s/%s", t->id,
+			 c->name);
 		json_add_str(o, "containerArn", carn);
 		json_add_str(o, "taskArn", arn);
 		json_add_str(o, "name", c->name);
@@ -207,4 +208,3 @@ size_t ecs_task_wait_read(struct ecs *ecs, const char *id, struct nb_buf *out)
 	pthread_mutex_unlock(&ecs->lock);
 	return out->len - before;
 }
-

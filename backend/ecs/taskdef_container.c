@@ -1,9 +1,9 @@
 /*
  * backend/ecs/taskdef_container.c - container definitions: their field
- * tables, the rules that span fields or containers (names, essential,
- * dependsOn and its cycles, links, volumes, network mode) and the defaults
- * DescribeTaskDefinition shows. Limits are ECS's, from the ContainerDefinition
- * API reference.
+ * tables, the rules that span one container's fields (health check, ports,
+ * ulimits, mounts, network mode) and the defaults DescribeTaskDefinition
+ * shows. Rules that span containers are in taskdef_graph.c. Limits are
+ * ECS's, from the ContainerDefinition API reference.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -247,37 +247,6 @@ const struct td_field td_container_fields[] = {
 	{ .name = NULL },
 };
 
-/* One walk over the containers; there are at most ECS_TASKDEF_CONTAINERS_MAX. */
-struct ctr_set {
-	cJSON *obj[ECS_TASKDEF_CONTAINERS_MAX];
-	const char *name[ECS_TASKDEF_CONTAINERS_MAX];
-	bool deps[ECS_TASKDEF_CONTAINERS_MAX][ECS_TASKDEF_CONTAINERS_MAX]; /* [i][j]: i needs j */
-	int n;
-	const cJSON *volumes;
-	enum td_netmode mode;
-	const char *mode_name;
-};
-
-static cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
-static const char *get_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = get(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int find_container(const struct ctr_set *s, const char *name)
-{
-	for (int i = 0; i < s->n; i++)
-		if (strcmp(s->name[i], name) == 0)
-			return i;
-	return -1;
-}
-
 static int oom(struct td_ctx *c)
 {
 	return nb_err_set(c->err, -ENOMEM, "out of memory");
@@ -321,7 +290,7 @@ static int check_health(struct td_ctx *c, cJSON *hc)
 	return 0;
 }
 
-static int check_ports(struct td_ctx *c, const struct ctr_set *s, cJSON *ports)
+static int check_ports(struct td_ctx *c, const struct td_ctr_set *s, cJSON *ports)
 {
 	cJSON *pm;
 	int i = 0;
@@ -378,42 +347,7 @@ static int check_ulimits(struct td_ctx *c, const cJSON *ulimits)
 	return 0;
 }
 
-/* links: "name" or "name:alias", bridge mode only, naming another container. */
-static int check_links(struct td_ctx *c, const struct ctr_set *s, int self, const cJSON *links)
-{
-	const cJSON *l;
-	int i = 0;
-
-	if (!links || !links->child)
-		return 0;
-	td_push_key(c, "links");
-	if (s->mode != TD_NET_BRIDGE)
-		return td_fail(c, "are only valid in bridge network mode, not %s", s->mode_name);
-	cJSON_ArrayForEach(l, links)
-	{
-		char name[256];
-		const char *colon = strchr(l->valuestring, ':');
-		size_t len = colon ? (size_t)(colon - l->valuestring) : strlen(l->valuestring);
-		size_t mark = td_push_index(c, i++);
-		int target;
-
-		if (len >= sizeof(name) || (colon && !ecs_family_valid(colon + 1)))
-			return td_fail(c, "must be \"name\" or \"name:alias\"");
-		memcpy(name, l->valuestring, len);
-		name[len] = '\0';
-		if (!ecs_family_valid(name))
-			return td_fail(c, "must be \"name\" or \"name:alias\"");
-		target = find_container(s, name);
-		if (target < 0)
-			return td_fail(c, "names no container of the task: \"%s\"", name);
-		if (target == self)
-			return td_fail(c, "names the container itself");
-		td_pop(c, mark);
-	}
-	return 0;
-}
-
-static int check_mounts(struct td_ctx *c, const struct ctr_set *s, const cJSON *mounts)
+static int check_mounts(struct td_ctx *c, const struct td_ctr_set *s, const cJSON *mounts)
 {
 	const cJSON *m;
 	int i = 0;
@@ -443,60 +377,7 @@ static int check_mounts(struct td_ctx *c, const struct ctr_set *s, const cJSON *
 	return 0;
 }
 
-/* Checks a reference from container self to another by name (volumesFrom,
- * dependsOn); returns its index, or -EINVAL. */
-static int check_ref(struct td_ctx *c, const struct ctr_set *s, int self, const char *list, int i,
-		     const char *key, const char *name)
-{
-	size_t mark = td_push_key(c, list);
-	int target = find_container(s, name);
-
-	td_push_index(c, i);
-	td_push_key(c, key);
-	if (target < 0)
-		return td_fail(c, "\"%s\" names no container of the task", name);
-	if (target == self)
-		return td_fail(c, "names the container itself");
-	td_pop(c, mark);
-	return target;
-}
-
-static int check_deps(struct td_ctx *c, struct ctr_set *s, int self)
-{
-	const cJSON *d;
-	int i = 0;
-
-	cJSON_ArrayForEach(d, get(s->obj[self], "volumesFrom"))
-	{
-		int ret = check_ref(c, s, self, "volumesFrom", i++, "sourceContainer",
-				    get_str(d, "sourceContainer"));
-
-		if (ret < 0)
-			return ret;
-	}
-	i = 0;
-	cJSON_ArrayForEach(d, get(s->obj[self], "dependsOn"))
-	{
-		int target = check_ref(c, s, self, "dependsOn", i, "containerName",
-				       get_str(d, "containerName"));
-
-		if (target < 0)
-			return target;
-		if (strcmp(get_str(d, "condition"), "HEALTHY") == 0 &&
-		    !get(s->obj[target], "healthCheck")) {
-			td_push_key(c, "dependsOn");
-			td_push_index(c, i);
-			td_push_key(c, "condition");
-			return td_fail(c, "HEALTHY needs container \"%s\" to have a healthCheck",
-				       s->name[target]);
-		}
-		s->deps[self][target] = true;
-		i++;
-	}
-	return 0;
-}
-
-static int check_network(struct td_ctx *c, const struct ctr_set *s, const cJSON *ctr)
+static int check_network(struct td_ctx *c, const struct td_ctr_set *s, const cJSON *ctr)
 {
 	const cJSON *extra = get(ctr, "extraHosts");
 
@@ -512,7 +393,7 @@ static int check_network(struct td_ctx *c, const struct ctr_set *s, const cJSON 
 	return 0;
 }
 
-static int check_container(struct td_ctx *c, struct ctr_set *s, int i)
+int td_check_container(struct td_ctx *c, struct td_ctr_set *s, int i)
 {
 	cJSON *ctr = s->obj[i];
 	const cJSON *mem = get(ctr, "memory"), *res = get(ctr, "memoryReservation");
@@ -531,10 +412,10 @@ static int check_container(struct td_ctx *c, struct ctr_set *s, int i)
 	if ((hc && (ret = check_health(c, hc)) < 0) ||
 	    (ret = check_ports(c, s, get(ctr, "portMappings"))) < 0 ||
 	    (ret = check_ulimits(c, get(ctr, "ulimits"))) < 0 ||
-	    (ret = check_links(c, s, i, get(ctr, "links"))) < 0 ||
+	    (ret = td_check_links(c, s, i, get(ctr, "links"))) < 0 ||
 	    (ret = check_network(c, s, ctr)) < 0 ||
 	    (ret = check_mounts(c, s, get(ctr, "mountPoints"))) < 0 ||
-	    (ret = check_deps(c, s, i)) < 0)
+	    (ret = td_check_deps(c, s, i)) < 0)
 		return ret;
 	if (!get(ctr, "essential") && json_add_bool(ctr, "essential", true) < 0)
 		return oom(c);
@@ -547,108 +428,4 @@ static int check_container(struct td_ctx *c, struct ctr_set *s, int i)
 	    (ret = add_default_array(c, ctr, "systemControls")) < 0)
 		return ret;
 	return 0;
-}
-
-/* Depth-first search; stack holds the path from the root, so a back edge
- * to a grey container closes a cycle made of the stack from there on. */
-static int find_cycle(const struct ctr_set *s, int at, int *color, int *stack, int depth,
-		      int *cycle_start)
-{
-	color[at] = 1;
-	stack[depth] = at;
-	for (int j = 0; j < s->n; j++) {
-		if (!s->deps[at][j])
-			continue;
-		if (color[j] == 1) {
-			for (int k = 0; k <= depth; k++)
-				if (stack[k] == j)
-					*cycle_start = k;
-			return depth + 1;
-		}
-		if (color[j] == 0) {
-			int len = find_cycle(s, j, color, stack, depth + 1, cycle_start);
-
-			if (len > 0)
-				return len;
-		}
-	}
-	color[at] = 2;
-	return 0;
-}
-
-static int check_cycles(struct td_ctx *c, const struct ctr_set *s)
-{
-	int color[ECS_TASKDEF_CONTAINERS_MAX] = { 0 }, stack[ECS_TASKDEF_CONTAINERS_MAX];
-
-	for (int i = 0; i < s->n; i++) {
-		char names[ECS_TASKDEF_CONTAINERS_MAX * 260];
-		size_t n = 0;
-		int start = 0, len;
-
-		if (color[i] != 0)
-			continue;
-		len = find_cycle(s, i, color, stack, 0, &start);
-		if (len == 0)
-			continue;
-		names[0] = '\0';
-		for (int k = start; k <= len; k++) {
-			int w = snprintf(names + n, sizeof(names) - n, "%s%s",
-					 k > start ? " -> " : "",
-					 s->name[k < len ? stack[k] : stack[start]]);
-
-			n += w > 0 ? (size_t)w : 0;
-			if (n >= sizeof(names))
-				break;
-		}
-		return nb_err_set(c->err, -EINVAL, "containerDefinitions dependsOn has a cycle: %s",
-				  names);
-	}
-	return 0;
-}
-
-int td_check_containers(struct td_ctx *c, cJSON *def, enum td_netmode mode,
-			const char *netmode_name)
-{
-	struct ctr_set s = { .volumes = get(def, "volumes"),
-			     .mode = mode,
-			     .mode_name = netmode_name };
-	size_t top = td_push_key(c, "containerDefinitions");
-	bool essential = false;
-	cJSON *ctr;
-	int ret;
-
-	cJSON_ArrayForEach(ctr, get(def, "containerDefinitions"))
-	{
-		size_t mark = td_push_index(c, s.n);
-		int prev;
-
-		s.obj[s.n] = ctr;
-		s.name[s.n] = get_str(ctr, "name");
-		if (!ecs_family_valid(s.name[s.n])) {
-			td_push_key(c, "name");
-			return td_fail(c,
-				       "must be 1 to 255 letters, numbers, hyphens or underscores");
-		}
-		prev = find_container(&s, s.name[s.n]);
-		if (prev >= 0) {
-			td_push_key(c, "name");
-			return td_fail(c, "\"%s\" is already used by containerDefinitions[%d]",
-				       s.name[s.n], prev);
-		}
-		s.n++;
-		td_pop(c, mark);
-	}
-	for (int i = 0; i < s.n; i++) {
-		size_t mark = td_push_index(c, i);
-		const cJSON *ess = get(s.obj[i], "essential");
-
-		if ((ret = check_container(c, &s, i)) < 0)
-			return ret;
-		essential = essential || !ess || cJSON_IsTrue(ess);
-		td_pop(c, mark);
-	}
-	td_pop(c, top);
-	if (!essential)
-		return nb_err_set(c->err, -EINVAL, "at least one essential container is required");
-	return check_cycles(c, &s);
 }

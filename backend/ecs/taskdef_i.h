@@ -1,7 +1,7 @@
 /*
  * backend/ecs/taskdef_i.h - shared by taskdef.c (the request and the task
- * level), taskdef_walk.c (the field-table walker) and taskdef_container.c
- * (container rules).
+ * level), taskdef_walk.c (the field-table walker), taskdef_container.c
+ * (rules within a container) and taskdef_graph.c (rules across them).
  * Not an API: include only from backend/ecs/taskdef*.c.
  */
 #ifndef NB_ECS_TASKDEF_I_H
@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/common/err.h"
+#include "backend/ecs/taskdef.h"
 
 /*
  * A field table drives the type walk: each JSON object in a task definition
@@ -83,5 +84,42 @@ extern const struct td_field td_container_fields[];
  * network mode and netmode_name how to call it in a message. */
 int td_check_containers(struct td_ctx *c, cJSON *def, enum td_netmode mode,
 			const char *netmode_name);
+
+/* One walk over the containers; there are at most ECS_TASKDEF_CONTAINERS_MAX. */
+struct td_ctr_set {
+	cJSON *obj[ECS_TASKDEF_CONTAINERS_MAX];
+	const char *name[ECS_TASKDEF_CONTAINERS_MAX];
+	bool deps[ECS_TASKDEF_CONTAINERS_MAX][ECS_TASKDEF_CONTAINERS_MAX]; /* [i][j]: i needs j */
+	int n;
+	const cJSON *volumes;
+	enum td_netmode mode;
+	const char *mode_name;
+};
+
+static inline cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static inline const char *get_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = get(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Checks container i of s against the rules within one container, with
+ * td_check_links() and td_check_deps() among them, and fills its defaults.
+ * Returns 0, -EINVAL or -ENOMEM. (taskdef_container.c) */
+int td_check_container(struct td_ctx *c, struct td_ctr_set *s, int i);
+
+/* links of container self: bridge mode only, each naming another container
+ * of s. Returns 0 or -EINVAL. (taskdef_graph.c) */
+int td_check_links(struct td_ctx *c, const struct td_ctr_set *s, int self, const cJSON *links);
+
+/* volumesFrom and dependsOn of container self: each naming another
+ * container of s (HEALTHY only one with a healthCheck); records the
+ * dependsOn edges in s->deps. Returns 0 or -EINVAL. (taskdef_graph.c) */
+int td_check_deps(struct td_ctx *c, struct td_ctr_set *s, int self);
 
 #endif

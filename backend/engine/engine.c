@@ -457,9 +457,49 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Streams that can be woken, by their stop flag. */
+struct stream_waker {
+	const _Atomic bool *stop;
+	CURLM *multi;
+	struct stream_waker *next;
+};
+
+static pthread_mutex_t wakers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stream_waker *wakers; /* protected by wakers_lock */
+
+static void waker_add(struct stream_waker *w)
+{
+	pthread_mutex_lock(&wakers_lock);
+	w->next = wakers;
+	wakers = w;
+	pthread_mutex_unlock(&wakers_lock);
+}
+
+static void waker_del(struct stream_waker *w)
+{
+	pthread_mutex_lock(&wakers_lock);
+	for (struct stream_waker **pp = &wakers; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wakers_lock);
+}
+
+void engine_stream_wake(const _Atomic bool *stop)
+{
+	pthread_mutex_lock(&wakers_lock);
+	for (struct stream_waker *w = wakers; w; w = w->next)
+		if (w->stop == stop)
+			curl_multi_wakeup(w->multi); /* sticky: a later poll returns at once */
+	pthread_mutex_unlock(&wakers_lock);
+}
+
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
 		  const _Atomic bool *stop, struct nb_err *err)
 {
+	struct stream_waker waker = { .stop = stop };
 	cleanup_slist struct curl_slist *headers = NULL;
 	cleanup_free char *url = build_url(eng, req->path, true);
 	struct stream_ctx ctx = { .cb = cb, .ud = ud };
@@ -487,6 +527,9 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEDATA, &ctx);
 	curl_multi_add_handle(multi, ctx.h);
+	waker.multi = multi;
+	if (stop)
+		waker_add(&waker);
 	while (running) {
 		if (stop && atomic_load(stop))
 			break;
@@ -501,6 +544,8 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	while ((msg = curl_multi_info_read(multi, &left)))
 		if (msg->msg == CURLMSG_DONE)
 			rc = msg->data.result;
+	if (stop)
+		waker_del(&waker);
 	curl_multi_remove_handle(multi, ctx.h);
 	if (!ctx.status)
 		curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &ctx.status);

@@ -87,13 +87,17 @@ int engine_do_json(struct engine *eng, const char *method, const char *path, con
  * A streaming request (events, logs with follow, attach): cb gets each chunk
  * as it arrives and returns nonzero to end the stream. The call returns when
  * the engine ends the stream (0), cb or *stop asks to (0), or on error.
- * *stop is checked at least every 100 ms, so a stream can be ended from
- * another thread without waiting for data. A non-2xx answer is an error
- * carrying the engine's message, as in engine_do().
+ * To end a stream from another thread without waiting for data, set *stop
+ * and call engine_stream_wake(stop). An idle stream does not wake by
+ * itself (no polling). A non-2xx answer is an error carrying the engine's
+ * message, as in engine_do().
  */
 typedef int (*engine_stream_cb)(const char *data, size_t len, void *ud);
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
 		  const _Atomic bool *stop, struct nb_err *err);
+
+/* Wakes the streams whose stop flag is stop, so they see it now. */
+void engine_stream_wake(const _Atomic bool *stop);
 
 /* URL-escapes s into a malloc'd string (caller frees); NULL on ENOMEM. */
 char *engine_escape(const char *s);

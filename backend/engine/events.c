@@ -222,6 +222,7 @@ void engine_events_resync(struct engine_events *ev)
 	atomic_store(&ev->interrupt, true);
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
+	engine_stream_wake(&ev->interrupt);
 }
 
 void engine_events_stop(struct engine_events *ev)
@@ -233,6 +234,7 @@ void engine_events_stop(struct engine_events *ev)
 	atomic_store(&ev->interrupt, true);
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
+	engine_stream_wake(&ev->interrupt);
 	pthread_join(ev->thread, NULL);
 	nb_buf_free(&ev->line);
 	pthread_cond_destroy(&ev->cond);

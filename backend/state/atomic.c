@@ -3,6 +3,7 @@
  * temp file, fsync, rename, fsync of the directory.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,13 @@
 int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		       struct nb_err *err)
 {
+	return state_write_atomic_flags(dirfd, name, data, len, mode, 0, err);
+}
+
+int state_write_atomic_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			     unsigned flags, struct nb_err *err)
+{
+	bool sync = !(flags & STATE_WRITE_NOSYNC);
 	char tmp[512];
 	int ret;
 
@@ -31,7 +39,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 			return nb_err_set(err, -errno, "cannot create %s in the state dir: %s", tmp,
 					  strerror(errno));
 		ret = nb_write_all(fd, data, len);
-		if (ret == 0 && fsync(fd) < 0)
+		if (ret == 0 && sync && fsync(fd) < 0)
 			ret = -errno;
 		if (ret < 0) {
 			unlinkat(dirfd, tmp, 0);
@@ -45,7 +53,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 		return nb_err_set(err, ret, "cannot rename %s over %s in the state dir: %s", tmp,
 				  name, strerror(-ret));
 	}
-	if (fsync(dirfd) < 0)
+	if (sync && fsync(dirfd) < 0)
 		return nb_err_set(err, -errno, "cannot sync the state dir: %s", strerror(errno));
 	return 0;
 }

@@ -16,6 +16,13 @@
 int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		       struct nb_err *err);
 
+/* Skip the fsyncs: the rename still replaces the file whole, but a crash
+ * may lose the newest write. For records that a resync restores anyway. */
+#define STATE_WRITE_NOSYNC 1u
+
+int state_write_atomic_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			     unsigned flags, struct nb_err *err);
+
 /* Reads all of <name> (at most max bytes, else -EFBIG) into a malloc'd,
  * NUL-terminated buffer. */
 int state_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,

@@ -243,6 +243,12 @@ static int kind_dirfd(struct state_registry *reg, const char *kind, struct nb_er
 int state_registry_put(struct state_registry *reg, const char *kind, const char *id,
 		       const cJSON *doc, struct nb_err *err)
 {
+	return state_registry_put_flags(reg, kind, id, doc, 0, err);
+}
+
+int state_registry_put_flags(struct state_registry *reg, const char *kind, const char *id,
+			     const cJSON *doc, unsigned flags, struct nb_err *err)
+{
 	cleanup_close int dirfd = -1;
 	char file[STATE_REGISTRY_ID_MAX + 8];
 	struct record *r, *old;
@@ -266,7 +272,7 @@ int state_registry_put(struct state_registry *reg, const char *kind, const char 
 	snprintf(file, sizeof(file), "%s.json", id);
 	/* Disk first: if it fails, memory still says what disk says. */
 	pthread_mutex_lock(&reg->lock);
-	ret = state_write_atomic(dirfd, file, r->text, r->text_len, 0600, err);
+	ret = state_write_atomic_flags(dirfd, file, r->text, r->text_len, 0600, flags, err);
 	k = ret == 0 ? kind_find(reg, kind, true) : NULL;
 	if (ret == 0 && !k)
 		ret = nb_err_set(err, -ENOMEM, "out of memory");

@@ -36,6 +36,11 @@ int state_registry_load(struct state_registry *reg, const char *kind, struct nb_
 int state_registry_put(struct state_registry *reg, const char *kind, const char *id,
 		       const cJSON *doc, struct nb_err *err);
 
+/* As state_registry_put(), with state_write_atomic_flags() flags
+ * (STATE_WRITE_NOSYNC for records a resync can restore). */
+int state_registry_put_flags(struct state_registry *reg, const char *kind, const char *id,
+			     const cJSON *doc, unsigned flags, struct nb_err *err);
+
 /* Forgets kind/id, on disk and in memory. -ENOENT when absent. */
 int state_registry_remove(struct state_registry *reg, const char *kind, const char *id,
 			  struct nb_err *err);

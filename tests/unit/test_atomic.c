@@ -23,6 +23,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/state/atomic.h"
 #include "backend/state/statedir.h"
+#include "tests/unit/helpers.h"
 
 struct env {
 	char root[64]; /* the mkdtemp dir */
@@ -30,22 +31,13 @@ struct env {
 	struct nb_err err;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int env_setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
 
 	if (!env)
 		return -1;
-	snprintf(env->root, sizeof(env->root), "/tmp/nimbusfs-test-atomic.XXXXXX");
-	if (!mkdtemp(env->root)) {
+	if (th_tmpdir_new("atomic", env->root, sizeof(env->root)) < 0) {
 		free(env);
 		return -1;
 	}
@@ -64,7 +56,7 @@ static int env_teardown(void **state)
 	struct env *env = *state;
 
 	close(env->dirfd);
-	nftw(env->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	th_tmpdir_remove(env->root);
 	free(env);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "backend/engine/logs.h"
 #include "backend/engine/networks.h"
 #include "tests/unit/fake_engine.h"
+#include "tests/unit/helpers.h"
 
 #define MAX_FIXTURES 8
 
@@ -59,36 +60,13 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-/* Reads tests/fixtures/engine/<name>, from the repository root or from
- * wherever this file was compiled relative to it. */
+/* Reads tests/fixtures/engine/<name>; env frees it at teardown. */
 static char *fixture(struct env *env, const char *name, size_t *len_out)
 {
-	char path[512], dir[256];
-	const char *slash = strrchr(__FILE__, '/');
-	size_t cap = 1 << 16, len = 0, n;
-	char *buf;
-	FILE *f;
+	char *buf = th_fixture("engine", name, 1 << 16, len_out);
 
-	snprintf(path, sizeof(path), "tests/fixtures/engine/%s", name);
-	f = fopen(path, "rb");
-	if (!f && slash) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - __FILE__), __FILE__);
-		snprintf(path, sizeof(path), "%s/../fixtures/engine/%s", dir, name);
-		f = fopen(path, "rb");
-	}
-	if (!f)
-		fail_msg("fixture %s not found", name);
-	buf = malloc(cap + 1);
-	assert_non_null(buf);
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0)
-		len += n;
-	fclose(f);
-	assert_true(len < cap);
-	buf[len] = '\0';
 	assert_true(env->nfixtures < MAX_FIXTURES);
 	env->fixtures[env->nfixtures++] = buf;
-	if (len_out)
-		*len_out = len;
 	return buf;
 }
 
@@ -593,6 +571,7 @@ static void test_stop_flag_ends_a_silent_stream(void **state)
 		sleep_ms(10);
 	assert_true(atomic_load(&f.c.calls) > 0);
 	atomic_store(&f.stop, true);
+	engine_stream_wake(&f.stop);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
 	assert_int_equal(pthread_timedjoin_np(t, NULL, &deadline), 0);

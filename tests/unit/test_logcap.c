@@ -27,6 +27,7 @@
 #include "backend/engine/logs.h"
 #include "backend/state/atomic.h"
 #include "tests/unit/fake_engine.h"
+#include "tests/unit/helpers.h"
 
 #define T0	  "2026-11-23T10:00:00."
 #define LOGS_PATH "/v1.41/containers/c1/logs"
@@ -127,8 +128,8 @@ static int env_setup(void **state)
 		return -1;
 	pthread_mutex_init(&env->lock, NULL);
 	pthread_cond_init(&env->cond, NULL);
-	snprintf(env->dir, sizeof(env->dir), "/tmp/test-logcap-XXXXXX");
-	if (!mkdtemp(env->dir) || (env->dirfd = open(env->dir, O_RDONLY | O_DIRECTORY)) < 0 ||
+	if (th_tmpdir_new("logcap", env->dir, sizeof(env->dir)) < 0 ||
+	    (env->dirfd = open(env->dir, O_RDONLY | O_DIRECTORY)) < 0 ||
 	    fake_engine_start(&env->fe, env->routes) < 0 ||
 	    engine_new(env->fe.url, &env->eng, &env->err) < 0) {
 		free(env);
@@ -136,14 +137,6 @@ static int env_setup(void **state)
 	}
 	*state = env;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int env_teardown(void **state)
@@ -155,7 +148,7 @@ static int env_teardown(void **state)
 	for (int i = 0; i < 4; i++)
 		nb_buf_free(&env->frames[i]);
 	close(env->dirfd);
-	nftw(env->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	th_tmpdir_remove(env->dir);
 	pthread_cond_destroy(&env->cond);
 	pthread_mutex_destroy(&env->lock);
 	free(env);

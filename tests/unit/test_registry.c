@@ -29,6 +29,7 @@
 #include "backend/state/atomic.h"
 #include "backend/state/registry.h"
 #include "backend/state/statedir.h"
+#include "tests/unit/helpers.h"
 
 /* The longest id: "<id>.json.tmp" must fit in NAME_MAX. */
 #define ID_LONGEST (NAME_MAX - 9)
@@ -40,29 +41,20 @@ struct env {
 	struct nb_err err;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int env_setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
 
 	if (!env)
 		return -1;
-	snprintf(env->root, sizeof(env->root), "/tmp/nimbusfs-test-registry.XXXXXX");
-	if (!mkdtemp(env->root)) {
+	if (th_tmpdir_new("registry", env->root, sizeof(env->root)) < 0) {
 		free(env);
 		return -1;
 	}
 	if (state_dir_open(env->root, &env->sd, &env->err) < 0 ||
 	    state_registry_new(env->sd, &env->reg) < 0) {
 		state_dir_close(env->sd);
-		nftw(env->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		th_tmpdir_remove(env->root);
 		free(env);
 		return -1;
 	}
@@ -76,7 +68,7 @@ static int env_teardown(void **state)
 
 	state_registry_free(env->reg);
 	state_dir_close(env->sd);
-	nftw(env->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	th_tmpdir_remove(env->root);
 	free(env);
 	return 0;
 }

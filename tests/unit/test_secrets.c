@@ -21,6 +21,7 @@
 #include "backend/common/json.h"
 #include "backend/ecs/ecs_i.h"
 #include "backend/state/statedir.h"
+#include "tests/unit/helpers.h"
 
 #define SM  "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
 #define SSM "arn:aws:ssm:us-east-1:123456789012:parameter"
@@ -133,14 +134,6 @@ struct env {
 	struct ecs *ecs;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* A fresh ECS service on env's state dir, as a restart makes it. */
 static int env_open_ecs(struct env *env)
 {
@@ -167,9 +160,9 @@ static int env_setup(void **state)
 
 	if (!env)
 		return -1;
-	snprintf(env->root, sizeof(env->root), "/tmp/nimbusfs-test-secrets.XXXXXX");
-	if (!mkdtemp(env->root) || state_dir_open(env->root, &env->sd, &err) < 0 ||
-	    state_hub_new(&env->hub) < 0 || env_open_ecs(env) < 0)
+	if (th_tmpdir_new("secrets", env->root, sizeof(env->root)) < 0 ||
+	    state_dir_open(env->root, &env->sd, &err) < 0 || state_hub_new(&env->hub) < 0 ||
+	    env_open_ecs(env) < 0)
 		return -1;
 	*state = env;
 	return 0;
@@ -183,7 +176,7 @@ static int env_teardown(void **state)
 	state_registry_free(env->reg);
 	state_hub_free(env->hub);
 	state_dir_close(env->sd);
-	nftw(env->root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	th_tmpdir_remove(env->root);
 	free(env);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "backend/common/json.h"
 #include "backend/ecs/spec.h"
 #include "backend/ecs/taskdef.h"
+#include "tests/unit/helpers.h"
 
 #define TASK_ID	 "0123456789abcdef0123456789abcdef"
 #define PAUSE_ID "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed"
@@ -35,21 +36,9 @@ static const struct ecs_spec_ctx bridge = { .owner = "st1",
 					    .task_id = TASK_ID,
 					    .network_mode = "bridge" };
 
-/* Returns text with every ' turned into "; the caller frees it. */
-static char *dq(const char *text)
-{
-	char *s = strdup(text);
-
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
 static cJSON *json(const char *text)
 {
-	cleanup_free char *s = dq(text);
+	cleanup_free char *s = th_dq(text);
 	struct nb_err err = { 0 };
 	cJSON *v = json_parse(s, strlen(s), &err);
 
@@ -61,7 +50,7 @@ static cJSON *json(const char *text)
 /* A definition as RegisterTaskDefinition leaves it. */
 static cJSON *taskdef(const char *text)
 {
-	cleanup_free char *s = dq(text);
+	cleanup_free char *s = th_dq(text);
 	cleanup_cjson cJSON *warnings = NULL;
 	struct nb_err err = { 0 };
 	cJSON *def = NULL;
@@ -69,34 +58,6 @@ static cJSON *taskdef(const char *text)
 	if (ecs_taskdef_parse(s, strlen(s), &def, &warnings, &err) != 0)
 		fail_msg("parse(%s): %s", s, err.msg);
 	return def;
-}
-
-/* The value at a path of keys and indexes ("HostConfig", "Binds", "0"). */
-static const cJSON *at(const cJSON *v, ...)
-{
-	const char *step;
-	va_list ap;
-
-	va_start(ap, v);
-	while (v && (step = va_arg(ap, const char *))) {
-		if (cJSON_IsArray(v))
-			v = cJSON_GetArrayItem(v, atoi(step));
-		else
-			v = cJSON_GetObjectItemCaseSensitive(v, step);
-	}
-	va_end(ap);
-	return v;
-}
-
-#define AT(v, ...) at(v, __VA_ARGS__, (const char *)NULL)
-
-static void assert_json(const cJSON *v, const char *expected)
-{
-	cleanup_free char *want = dq(expected);
-	cleanup_free char *got = v ? json_print(v) : NULL;
-
-	if (!got || strcmp(got, want) != 0)
-		fail_msg("got  %s\nwant %s", got ? got : "(nothing)", want);
 }
 
 /* The body for container i of def_text, with override and secrets (NULL or
@@ -107,7 +68,7 @@ static cJSON *spec_at(const struct ecs_spec_ctx *ctx, const char *def_text, int 
 	cleanup_cjson cJSON *def = taskdef(def_text);
 	cleanup_cjson cJSON *ov = override ? json(override) : NULL;
 	cleanup_cjson cJSON *sec = secrets ? json(secrets) : NULL;
-	const cJSON *cdef = cJSON_GetArrayItem(AT(def, "containerDefinitions"), i);
+	const cJSON *cdef = cJSON_GetArrayItem(TH_AT(def, "containerDefinitions"), i);
 	struct nb_err err = { 0 };
 	cJSON *out = NULL;
 
@@ -137,33 +98,14 @@ static void expect_refusal(const struct ecs_spec_ctx *ctx, const cJSON *def, con
 	assert_null(out);
 }
 
-/* Reads tests/fixtures/ecs/<name> from the repository root or relative to
- * this file. */
+/* Parses tests/fixtures/ecs/<name>. */
 static cJSON *fixture(const char *name)
 {
-	char path[512], dir[256];
-	const char *slash = strrchr(__FILE__, '/');
-	size_t cap = 1 << 17, len = 0, n;
-	cleanup_free char *buf = malloc(cap + 1);
+	size_t len;
+	cleanup_free char *buf = th_fixture("ecs", name, 1 << 17, &len);
 	struct nb_err err = { 0 };
-	cJSON *doc;
-	FILE *f;
+	cJSON *doc = json_parse(buf, len, &err);
 
-	assert_non_null(buf);
-	snprintf(path, sizeof(path), "tests/fixtures/ecs/%s", name);
-	f = fopen(path, "rb");
-	if (!f && slash) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - __FILE__), __FILE__);
-		snprintf(path, sizeof(path), "%s/../fixtures/ecs/%s", dir, name);
-		f = fopen(path, "rb");
-	}
-	if (!f)
-		fail_msg("fixture %s not found", name);
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0)
-		len += n;
-	fclose(f);
-	assert_true(len < cap);
-	doc = json_parse(buf, len, &err);
 	if (!doc)
 		fail_msg("fixture %s: %s", name, err.msg);
 	return doc;
@@ -189,7 +131,7 @@ static cJSON *web(void)
 static void test_a_context_without_owner_or_task_id_is_refused(void **state)
 {
 	cleanup_cjson cJSON *def = taskdef(TASK("", CTR("a", "")));
-	const cJSON *cdef = AT(def, "containerDefinitions", "0");
+	const cJSON *cdef = TH_AT(def, "containerDefinitions", "0");
 	struct ecs_spec_ctx ctx = awsvpc;
 	const char *msg = "the spec context needs an owner and a task id";
 
@@ -208,7 +150,7 @@ static void test_an_unknown_network_mode_is_refused(void **state)
 
 	(void)state;
 	ctx.network_mode = "nat";
-	expect_refusal(&ctx, def, AT(def, "containerDefinitions", "0"), NULL, NULL,
+	expect_refusal(&ctx, def, TH_AT(def, "containerDefinitions", "0"), NULL, NULL,
 		       "unknown network mode \"nat\"");
 }
 
@@ -219,18 +161,18 @@ static void test_awsvpc_without_a_pause_container_is_refused(void **state)
 
 	(void)state;
 	ctx.pause_id = NULL;
-	expect_refusal(&ctx, def, AT(def, "containerDefinitions", "0"), NULL, NULL,
+	expect_refusal(&ctx, def, TH_AT(def, "containerDefinitions", "0"), NULL, NULL,
 		       "awsvpc needs the task's pause container first");
 	/* an absent mode is awsvpc too */
 	ctx.network_mode = NULL;
-	expect_refusal(&ctx, def, AT(def, "containerDefinitions", "0"), NULL, NULL,
+	expect_refusal(&ctx, def, TH_AT(def, "containerDefinitions", "0"), NULL, NULL,
 		       "awsvpc needs the task's pause container first");
 }
 
 static void test_a_malformed_override_is_refused_naming_container_and_field(void **state)
 {
 	cleanup_cjson cJSON *def = taskdef(TASK("", CTR("a", "")));
-	const cJSON *cdef = AT(def, "containerDefinitions", "0");
+	const cJSON *cdef = TH_AT(def, "containerDefinitions", "0");
 
 	(void)state;
 	expect_refusal(&awsvpc, def, cdef, "{'cpu':'lots'}", NULL,
@@ -249,7 +191,7 @@ static void test_a_malformed_override_is_refused_naming_container_and_field(void
 static void test_malformed_secrets_are_refused(void **state)
 {
 	cleanup_cjson cJSON *def = taskdef(TASK("", CTR("a", "")));
-	const cJSON *cdef = AT(def, "containerDefinitions", "0");
+	const cJSON *cdef = TH_AT(def, "containerDefinitions", "0");
 
 	(void)state;
 	expect_refusal(&awsvpc, def, cdef, NULL, "{'name':'x'}",
@@ -357,19 +299,19 @@ static void test_image_entry_point_command_and_process_fields_are_copied(void **
 					       "'hostname':'box','stopTimeout':30")));
 
 	(void)state;
-	assert_json(AT(s, "Image"), "'busybox'");
-	assert_json(AT(s, "Entrypoint"), "['/bin/sh','-c']");
-	assert_json(AT(s, "Cmd"), "['echo hi']");
-	assert_json(AT(s, "WorkingDir"), "'/srv'");
-	assert_json(AT(s, "User"), "'1000:1000'");
-	assert_json(AT(s, "Hostname"), "'box'");
-	assert_json(AT(s, "StopTimeout"), "30");
+	th_assert_json(TH_AT(s, "Image"), "'busybox'");
+	th_assert_json(TH_AT(s, "Entrypoint"), "['/bin/sh','-c']");
+	th_assert_json(TH_AT(s, "Cmd"), "['echo hi']");
+	th_assert_json(TH_AT(s, "WorkingDir"), "'/srv'");
+	th_assert_json(TH_AT(s, "User"), "'1000:1000'");
+	th_assert_json(TH_AT(s, "Hostname"), "'box'");
+	th_assert_json(TH_AT(s, "StopTimeout"), "30");
 	/* nothing the definition does not ask for */
-	assert_null(AT(s, "Env"));
-	assert_null(AT(s, "Healthcheck"));
-	assert_null(AT(s, "HostConfig", "Init"));
-	assert_null(AT(s, "HostConfig", "ReadonlyRootfs"));
-	assert_null(AT(s, "HostConfig", "Memory"));
+	assert_null(TH_AT(s, "Env"));
+	assert_null(TH_AT(s, "Healthcheck"));
+	assert_null(TH_AT(s, "HostConfig", "Init"));
+	assert_null(TH_AT(s, "HostConfig", "ReadonlyRootfs"));
+	assert_null(TH_AT(s, "HostConfig", "Memory"));
 }
 
 static void test_an_override_command_replaces_cmd_but_not_entry_point(void **state)
@@ -379,8 +321,8 @@ static void test_an_override_command_replaces_cmd_but_not_entry_point(void **sta
 			"{'name':'a','command':['-c','exit 3']}", NULL);
 
 	(void)state;
-	assert_json(AT(s, "Entrypoint"), "['sh']");
-	assert_json(AT(s, "Cmd"), "['-c','exit 3']");
+	th_assert_json(TH_AT(s, "Entrypoint"), "['sh']");
+	th_assert_json(TH_AT(s, "Cmd"), "['-c','exit 3']");
 }
 
 static void test_override_environment_replaces_by_name_and_secrets_come_last(void **state)
@@ -394,7 +336,7 @@ static void test_override_environment_replaces_by_name_and_secrets_come_last(voi
 		"[{'name':'TOKEN','value':'s3cret'},{'name':'A','value':'from-secret'}]");
 
 	(void)state;
-	assert_json(AT(s, "Env"), "['A=from-secret','B=two','EMPTY=','C=3','TOKEN=s3cret']");
+	th_assert_json(TH_AT(s, "Env"), "['A=from-secret','B=two','EMPTY=','C=3','TOKEN=s3cret']");
 }
 
 static void test_cpu_units_become_cpu_shares_of_at_least_two(void **state)
@@ -406,10 +348,10 @@ static void test_cpu_units_become_cpu_shares_of_at_least_two(void **state)
 		spec_at(&awsvpc, TASK("", CTR("a", ",'cpu':768")), 0, "{'cpu':256}", NULL);
 
 	(void)state;
-	assert_json(AT(zero, "HostConfig", "CpuShares"), "2");
-	assert_json(AT(one, "HostConfig", "CpuShares"), "2");
-	assert_json(AT(some, "HostConfig", "CpuShares"), "768");
-	assert_json(AT(over, "HostConfig", "CpuShares"), "256");
+	th_assert_json(TH_AT(zero, "HostConfig", "CpuShares"), "2");
+	th_assert_json(TH_AT(one, "HostConfig", "CpuShares"), "2");
+	th_assert_json(TH_AT(some, "HostConfig", "CpuShares"), "768");
+	th_assert_json(TH_AT(over, "HostConfig", "CpuShares"), "256");
 }
 
 static void test_memory_mib_become_bytes_and_overrides_win(void **state)
@@ -422,11 +364,11 @@ static void test_memory_mib_become_bytes_and_overrides_win(void **state)
 			"{'memory':512,'memoryReservation':128}", NULL);
 
 	(void)state;
-	assert_json(AT(s, "HostConfig", "Memory"), "1610612736");
-	assert_json(AT(s, "HostConfig", "MemoryReservation"), "1073741824");
-	assert_json(AT(big, "HostConfig", "Memory"), "17592186044416"); /* 16 TiB, exact */
-	assert_json(AT(over, "HostConfig", "Memory"), "536870912");
-	assert_json(AT(over, "HostConfig", "MemoryReservation"), "134217728");
+	th_assert_json(TH_AT(s, "HostConfig", "Memory"), "1610612736");
+	th_assert_json(TH_AT(s, "HostConfig", "MemoryReservation"), "1073741824");
+	th_assert_json(TH_AT(big, "HostConfig", "Memory"), "17592186044416"); /* 16 TiB, exact */
+	th_assert_json(TH_AT(over, "HostConfig", "Memory"), "536870912");
+	th_assert_json(TH_AT(over, "HostConfig", "MemoryReservation"), "134217728");
 }
 
 static void test_bridge_publishes_fixed_and_ephemeral_ports_on_loopback_only(void **state)
@@ -439,13 +381,13 @@ static void test_bridge_publishes_fixed_and_ephemeral_ports_on_loopback_only(voi
 					   "'hostPort':8081}]")));
 
 	(void)state;
-	assert_json(AT(s, "HostConfig", "NetworkMode"), "'bridge'");
-	assert_json(AT(s, "ExposedPorts"), "{'80/tcp':{},'443/tcp':{},'53/udp':{}}");
-	assert_json(AT(s, "HostConfig", "PortBindings"),
-		    "{'80/tcp':[{'HostIp':'127.0.0.1','HostPort':'8080'},"
-		    "{'HostIp':'127.0.0.1','HostPort':'8081'}],"
-		    "'443/tcp':[{'HostIp':'127.0.0.1','HostPort':''}],"
-		    "'53/udp':[{'HostIp':'127.0.0.1','HostPort':''}]}");
+	th_assert_json(TH_AT(s, "HostConfig", "NetworkMode"), "'bridge'");
+	th_assert_json(TH_AT(s, "ExposedPorts"), "{'80/tcp':{},'443/tcp':{},'53/udp':{}}");
+	th_assert_json(TH_AT(s, "HostConfig", "PortBindings"),
+		       "{'80/tcp':[{'HostIp':'127.0.0.1','HostPort':'8080'},"
+		       "{'HostIp':'127.0.0.1','HostPort':'8081'}],"
+		       "'443/tcp':[{'HostIp':'127.0.0.1','HostPort':''}],"
+		       "'53/udp':[{'HostIp':'127.0.0.1','HostPort':''}]}");
 }
 
 static void test_awsvpc_joins_the_pause_container_and_publishes_nothing(void **state)
@@ -456,13 +398,14 @@ static void test_awsvpc_joins_the_pause_container_and_publishes_nothing(void **s
 				       "[{'name':'nofile','softLimit':1024,'hardLimit':2048}]")));
 
 	(void)state;
-	assert_json(AT(s, "HostConfig", "NetworkMode"), "'container:" PAUSE_ID "'");
-	assert_null(AT(s, "HostConfig", "PortBindings"));
-	assert_null(AT(s, "ExposedPorts"));
-	assert_null(AT(s, "Hostname"));
-	assert_null(AT(s, "HostConfig", "ExtraHosts"));
+	th_assert_json(TH_AT(s, "HostConfig", "NetworkMode"), "'container:" PAUSE_ID "'");
+	assert_null(TH_AT(s, "HostConfig", "PortBindings"));
+	assert_null(TH_AT(s, "ExposedPorts"));
+	assert_null(TH_AT(s, "Hostname"));
+	assert_null(TH_AT(s, "HostConfig", "ExtraHosts"));
 	/* the rest of HostConfig still applies */
-	assert_json(AT(s, "HostConfig", "Ulimits"), "[{'Name':'nofile','Soft':1024,'Hard':2048}]");
+	th_assert_json(TH_AT(s, "HostConfig", "Ulimits"),
+		       "[{'Name':'nofile','Soft':1024,'Hard':2048}]");
 }
 
 static void test_host_and_none_modes_map_to_dockers_and_publish_nothing(void **state)
@@ -476,10 +419,10 @@ static void test_host_and_none_modes_map_to_dockers_and_publish_nothing(void **s
 			       CTR("a", ",'portMappings':[{'containerPort':8080}]")));
 	ctx.network_mode = "none";
 	none = spec(&ctx, TASK(",'networkMode':'none'", CTR("a", "")));
-	assert_json(AT(host, "HostConfig", "NetworkMode"), "'host'");
-	assert_null(AT(host, "HostConfig", "PortBindings"));
-	assert_null(AT(host, "ExposedPorts"));
-	assert_json(AT(none, "HostConfig", "NetworkMode"), "'none'");
+	th_assert_json(TH_AT(host, "HostConfig", "NetworkMode"), "'host'");
+	assert_null(TH_AT(host, "HostConfig", "PortBindings"));
+	assert_null(TH_AT(host, "ExposedPorts"));
+	th_assert_json(TH_AT(none, "HostConfig", "NetworkMode"), "'none'");
 }
 
 static void test_links_point_at_docker_names_with_the_alias_or_the_name(void **state)
@@ -492,11 +435,12 @@ static void test_links_point_at_docker_names_with_the_alias_or_the_name(void **s
 	cleanup_cjson cJSON *given = NULL;
 
 	(void)state;
-	assert_json(AT(plain, "HostConfig", "Links"),
-		    "['" TASK_ID "-db:db','" TASK_ID "-cache:redis']");
+	th_assert_json(TH_AT(plain, "HostConfig", "Links"),
+		       "['" TASK_ID "-db:db','" TASK_ID "-cache:redis']");
 	ctx.link_names = names;
 	given = spec_at(&ctx, def, 2, NULL, NULL);
-	assert_json(AT(given, "HostConfig", "Links"), "['custom-db:db','" TASK_ID "-cache:redis']");
+	th_assert_json(TH_AT(given, "HostConfig", "Links"),
+		       "['custom-db:db','" TASK_ID "-cache:redis']");
 }
 
 static void test_health_checks_keep_their_command_with_seconds_in_nanoseconds(void **state)
@@ -512,13 +456,13 @@ static void test_health_checks_keep_their_command_with_seconds_in_nanoseconds(vo
 			      "'retries':5}")));
 
 	(void)state;
-	assert_json(AT(shell, "Healthcheck"),
-		    "{'Test':['CMD-SHELL','wget -q localhost || exit 1'],'Interval':15000000000,"
-		    "'Timeout':5000000000,'Retries':3,'StartPeriod':20000000000}");
+	th_assert_json(TH_AT(shell, "Healthcheck"),
+		       "{'Test':['CMD-SHELL','wget -q localhost || exit 1'],'Interval':15000000000,"
+		       "'Timeout':5000000000,'Retries':3,'StartPeriod':20000000000}");
 	/* no startPeriod: none given, rather than 0, which inherits the image's */
-	assert_json(AT(exec, "Healthcheck"),
-		    "{'Test':['CMD','redis-cli','ping'],'Interval':30000000000,"
-		    "'Timeout':3000000000,'Retries':5}");
+	th_assert_json(TH_AT(exec, "Healthcheck"),
+		       "{'Test':['CMD','redis-cli','ping'],'Interval':30000000000,"
+		       "'Timeout':3000000000,'Retries':5}");
 }
 
 static void test_ulimits_extra_hosts_init_and_read_only_root_are_mapped(void **state)
@@ -535,13 +479,14 @@ static void test_ulimits_extra_hosts_init_and_read_only_root_are_mapped(void **s
 					       "'readonlyRootFilesystem':false")));
 
 	(void)state;
-	assert_json(AT(s, "HostConfig", "Ulimits"), "[{'Name':'nofile','Soft':65536,'Hard':65536},"
-						    "{'Name':'memlock','Soft':-1,'Hard':-1}]");
-	assert_json(AT(s, "HostConfig", "ExtraHosts"), "['db.local:127.0.0.2']");
-	assert_json(AT(s, "HostConfig", "Init"), "true");
-	assert_json(AT(s, "HostConfig", "ReadonlyRootfs"), "true");
-	assert_null(AT(off, "HostConfig", "Init"));
-	assert_null(AT(off, "HostConfig", "ReadonlyRootfs"));
+	th_assert_json(TH_AT(s, "HostConfig", "Ulimits"),
+		       "[{'Name':'nofile','Soft':65536,'Hard':65536},"
+		       "{'Name':'memlock','Soft':-1,'Hard':-1}]");
+	th_assert_json(TH_AT(s, "HostConfig", "ExtraHosts"), "['db.local:127.0.0.2']");
+	th_assert_json(TH_AT(s, "HostConfig", "Init"), "true");
+	th_assert_json(TH_AT(s, "HostConfig", "ReadonlyRootfs"), "true");
+	assert_null(TH_AT(off, "HostConfig", "Init"));
+	assert_null(TH_AT(off, "HostConfig", "ReadonlyRootfs"));
 }
 
 static void test_labels_are_docker_labels_plus_ours_which_cannot_be_forged(void **state)
@@ -554,16 +499,16 @@ static void test_labels_are_docker_labels_plus_ours_which_cannot_be_forged(void 
 
 	(void)state;
 	assert_int_equal(ecs_taskdef_finalize(def, 7, "eu-west-1", "123456789012", 1.5, &err), 0);
-	assert_int_equal(ecs_spec_container(&awsvpc, def, AT(def, "containerDefinitions", "0"),
+	assert_int_equal(ecs_spec_container(&awsvpc, def, TH_AT(def, "containerDefinitions", "0"),
 					    NULL, NULL, &s, &err),
 			 0);
-	assert_json(AT(s, "Labels"),
-		    "{'com.example.team':'shop','io.nimbusfs.owner':'st1',"
-		    "'com.amazonaws.ecs.container-name':'app',"
-		    "'com.amazonaws.ecs.task-definition-family':'f',"
-		    "'com.amazonaws.ecs.task-definition-version':'7',"
-		    "'io.nimbusfs.kind':'ecs-task','io.nimbusfs.object':'" TASK_ID "',"
-		    "'io.nimbusfs.container':'app'}");
+	th_assert_json(TH_AT(s, "Labels"),
+		       "{'com.example.team':'shop','io.nimbusfs.owner':'st1',"
+		       "'com.amazonaws.ecs.container-name':'app',"
+		       "'com.amazonaws.ecs.task-definition-family':'f',"
+		       "'com.amazonaws.ecs.task-definition-version':'7',"
+		       "'io.nimbusfs.kind':'ecs-task','io.nimbusfs.object':'" TASK_ID "',"
+		       "'io.nimbusfs.container':'app'}");
 }
 
 static void test_volumes_become_binds_named_volumes_and_volumes_from(void **state)
@@ -588,7 +533,7 @@ static void test_volumes_become_binds_named_volumes_and_volumes_from(void **stat
 	char want[2048];
 
 	(void)state;
-	assert_json(AT(s, "HostConfig", "Binds"), "['/srv/static:/s:ro','/srv/static:/w']");
+	th_assert_json(TH_AT(s, "HostConfig", "Binds"), "['/srv/static:/s:ro','/srv/static:/w']");
 	snprintf(want, sizeof(want),
 		 "[{'Type':'volume','Source':'" TASK_ID "-data','Target':'/d','ReadOnly':false,"
 		 "'VolumeOptions':{'Labels':{'app':'web',%s},'DriverConfig':{'Name':'local',"
@@ -600,8 +545,9 @@ static void test_volumes_become_binds_named_volumes_and_volumes_from(void **stat
 		 "{'Type':'volume','Source':'" TASK_ID "-bare','Target':'/y','ReadOnly':false,"
 		 "'VolumeOptions':{'Labels':{%s}}}]",
 		 ours, ours, ours);
-	assert_json(AT(s, "HostConfig", "Mounts"), want);
-	assert_json(AT(s, "HostConfig", "VolumesFrom"), "['" TASK_ID "-a','" TASK_ID "-a:ro']");
+	th_assert_json(TH_AT(s, "HostConfig", "Mounts"), want);
+	th_assert_json(TH_AT(s, "HostConfig", "VolumesFrom"),
+		       "['" TASK_ID "-a','" TASK_ID "-a:ro']");
 }
 
 static void test_the_web_fixtures_app_container_maps_field_by_field(void **state)
@@ -611,24 +557,24 @@ static void test_the_web_fixtures_app_container_maps_field_by_field(void **state
 	struct nb_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(ecs_spec_container(&awsvpc, def, AT(def, "containerDefinitions", "1"),
+	assert_int_equal(ecs_spec_container(&awsvpc, def, TH_AT(def, "containerDefinitions", "1"),
 					    NULL, NULL, &s, &err),
 			 0);
-	assert_json(s,
-		    "{'Image':'ghcr.io/example/shop-api:1.4.2','Cmd':['serve','--port','8080'],"
-		    "'Env':['REDIS_URL=redis://localhost:6379/0','LOG_LEVEL=info'],"
-		    "'WorkingDir':'/srv/app','User':'1000:1000',"
-		    "'Healthcheck':{'Test':['CMD-SHELL','wget -qO- http://localhost:8080/healthz "
-		    "|| exit 1'],'Interval':15000000000,'Timeout':5000000000,'Retries':3,"
-		    "'StartPeriod':20000000000},'StopTimeout':30,"
-		    "'Labels':{'com.example.team':'shop','com.amazonaws.ecs.container-name':'app',"
-		    "'com.amazonaws.ecs.task-definition-family':'web',"
-		    "'io.nimbusfs.owner':'st1','io.nimbusfs.kind':'ecs-task',"
-		    "'io.nimbusfs.object':'" TASK_ID "','io.nimbusfs.container':'app'},"
-		    "'HostConfig':{'CpuShares':768,'Memory':1610612736,"
-		    "'MemoryReservation':1073741824,"
-		    "'Ulimits':[{'Name':'nofile','Soft':65536,'Hard':65536}],"
-		    "'NetworkMode':'container:" PAUSE_ID "','Init':true}}");
+	th_assert_json(
+		s, "{'Image':'ghcr.io/example/shop-api:1.4.2','Cmd':['serve','--port','8080'],"
+		   "'Env':['REDIS_URL=redis://localhost:6379/0','LOG_LEVEL=info'],"
+		   "'WorkingDir':'/srv/app','User':'1000:1000',"
+		   "'Healthcheck':{'Test':['CMD-SHELL','wget -qO- http://localhost:8080/healthz "
+		   "|| exit 1'],'Interval':15000000000,'Timeout':5000000000,'Retries':3,"
+		   "'StartPeriod':20000000000},'StopTimeout':30,"
+		   "'Labels':{'com.example.team':'shop','com.amazonaws.ecs.container-name':'app',"
+		   "'com.amazonaws.ecs.task-definition-family':'web',"
+		   "'io.nimbusfs.owner':'st1','io.nimbusfs.kind':'ecs-task',"
+		   "'io.nimbusfs.object':'" TASK_ID "','io.nimbusfs.container':'app'},"
+		   "'HostConfig':{'CpuShares':768,'Memory':1610612736,"
+		   "'MemoryReservation':1073741824,"
+		   "'Ulimits':[{'Name':'nofile','Soft':65536,'Hard':65536}],"
+		   "'NetworkMode':'container:" PAUSE_ID "','Init':true}}");
 }
 
 /* the pause container */
@@ -651,15 +597,15 @@ static void test_the_pause_container_publishes_every_containers_ports(void **sta
 	ctx.pause_id = NULL;
 	ctx.hostname = "ip-10-0-0-1";
 	assert_int_equal(ecs_spec_pause(&ctx, def, "local/busybox:latest", &s, &err), 0);
-	assert_json(s, "{'Image':'local/busybox:latest','Cmd':['sleep','2147483647'],"
-		       "'StopSignal':'SIGKILL','Hostname':'ip-10-0-0-1',"
-		       "'Labels':{'io.nimbusfs.owner':'st1','io.nimbusfs.kind':'ecs-task',"
-		       "'io.nimbusfs.object':'" TASK_ID "','io.nimbusfs.container':'~pause'},"
-		       "'ExposedPorts':{'8080/tcp':{},'53/udp':{},'9000/tcp':{}},"
-		       "'HostConfig':{'PortBindings':{"
-		       "'8080/tcp':[{'HostIp':'127.0.0.1','HostPort':''}],"
-		       "'53/udp':[{'HostIp':'127.0.0.1','HostPort':''}],"
-		       "'9000/tcp':[{'HostIp':'127.0.0.1','HostPort':''}]}}}");
+	th_assert_json(s, "{'Image':'local/busybox:latest','Cmd':['sleep','2147483647'],"
+			  "'StopSignal':'SIGKILL','Hostname':'ip-10-0-0-1',"
+			  "'Labels':{'io.nimbusfs.owner':'st1','io.nimbusfs.kind':'ecs-task',"
+			  "'io.nimbusfs.object':'" TASK_ID "','io.nimbusfs.container':'~pause'},"
+			  "'ExposedPorts':{'8080/tcp':{},'53/udp':{},'9000/tcp':{}},"
+			  "'HostConfig':{'PortBindings':{"
+			  "'8080/tcp':[{'HostIp':'127.0.0.1','HostPort':''}],"
+			  "'53/udp':[{'HostIp':'127.0.0.1','HostPort':''}],"
+			  "'9000/tcp':[{'HostIp':'127.0.0.1','HostPort':''}]}}}");
 }
 
 static void test_a_pause_container_without_hostname_or_ports_has_neither(void **state)
@@ -670,9 +616,9 @@ static void test_a_pause_container_without_hostname_or_ports_has_neither(void **
 
 	(void)state;
 	assert_int_equal(ecs_spec_pause(&awsvpc, def, "pause:1", &s, &err), 0);
-	assert_null(AT(s, "Hostname"));
-	assert_json(AT(s, "HostConfig", "PortBindings"), "{}");
-	assert_json(AT(s, "ExposedPorts"), "{}");
+	assert_null(TH_AT(s, "Hostname"));
+	th_assert_json(TH_AT(s, "HostConfig", "PortBindings"), "{}");
+	th_assert_json(TH_AT(s, "ExposedPorts"), "{}");
 }
 
 static void test_docker_names_are_task_id_dash_name_and_dot_pause(void **state)
@@ -705,11 +651,12 @@ static void test_bindings_are_read_from_a_recorded_inspect_reply_sorted(void **s
 	(void)state;
 	assert_int_equal(nb_buf_puts(&text, "# kept\n"), 0);
 	assert_int_equal(ecs_spec_bindings(reply, &bindings, &text, &err), 3);
-	assert_json(bindings,
-		    "[{'bindIP':'127.0.0.1','containerPort':80,'hostPort':18080,'protocol':'tcp'},"
-		    "{'bindIP':'127.0.0.1','containerPort':5353,'hostPort':32768,'protocol':'udp'},"
-		    "{'bindIP':'127.0.0.1','containerPort':8080,'hostPort':32768,"
-		    "'protocol':'tcp'}]");
+	th_assert_json(
+		bindings,
+		"[{'bindIP':'127.0.0.1','containerPort':80,'hostPort':18080,'protocol':'tcp'},"
+		"{'bindIP':'127.0.0.1','containerPort':5353,'hostPort':32768,'protocol':'udp'},"
+		"{'bindIP':'127.0.0.1','containerPort':8080,'hostPort':32768,"
+		"'protocol':'tcp'}]");
 	assert_string_equal(text.data, "# kept\n"
 				       "80/tcp -> 127.0.0.1:18080\n"
 				       "5353/udp -> 127.0.0.1:32768\n"
@@ -733,7 +680,7 @@ static void test_bindings_of_a_stopped_or_joined_container_are_empty(void **stat
 		struct nb_err err = { 0 };
 
 		assert_int_equal(ecs_spec_bindings(reply, &bindings, &text, &err), 0);
-		assert_json(bindings, "[]");
+		th_assert_json(bindings, "[]");
 		assert_int_equal(text.len, 0);
 	}
 }

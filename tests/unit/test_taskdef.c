@@ -18,6 +18,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/ecs/taskdef.h"
+#include "tests/unit/helpers.h"
 
 /* A container and a task around containers, in ' quoting. */
 #define CTR(name, extra) "{'name':'" name "','image':'busybox'" extra "}"
@@ -33,21 +34,9 @@
 #define DEP(name, condition)                                                                       \
 	",'dependsOn':[{'containerName':'" name "','condition':'" condition "'}]"
 
-/* Returns text with every ' turned into "; the caller frees it. */
-static char *dq(const char *text)
-{
-	char *s = strdup(text);
-
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
 static void expect_refusal(const char *text, int code, const char *msg)
 {
-	cleanup_free char *json = dq(text);
+	cleanup_free char *json = th_dq(text);
 	struct nb_err err = { 0 };
 	cJSON *def = NULL, *warnings = NULL;
 	int ret = ecs_taskdef_parse(json, strlen(json), &def, &warnings, &err);
@@ -64,7 +53,7 @@ static void expect_refusal(const char *text, int code, const char *msg)
 
 static cJSON *parse_ok(const char *text, cJSON **warnings_out)
 {
-	cleanup_free char *json = dq(text);
+	cleanup_free char *json = th_dq(text);
 	cleanup_cjson cJSON *warnings = NULL;
 	struct nb_err err = { 0 };
 	cJSON *def = NULL;
@@ -77,64 +66,6 @@ static cJSON *parse_ok(const char *text, cJSON **warnings_out)
 	if (warnings_out)
 		*warnings_out = move_ptr(warnings);
 	return def;
-}
-
-/* The value at a path of keys and indexes ("containerDefinitions", "0", ...). */
-static const cJSON *at(const cJSON *v, ...)
-{
-	const char *step;
-	va_list ap;
-
-	va_start(ap, v);
-	while (v && (step = va_arg(ap, const char *))) {
-		if (cJSON_IsArray(v))
-			v = cJSON_GetArrayItem(v, atoi(step));
-		else
-			v = cJSON_GetObjectItemCaseSensitive(v, step);
-	}
-	va_end(ap);
-	return v;
-}
-
-#define AT(v, ...) at(v, __VA_ARGS__, (const char *)NULL)
-
-static void assert_json(const cJSON *v, const char *expected)
-{
-	cleanup_free char *want = dq(expected);
-	cleanup_free char *got = v ? json_print(v) : NULL;
-
-	if (!got || strcmp(got, want) != 0)
-		fail_msg("got  %s\nwant %s", got ? got : "(nothing)", want);
-}
-
-/* Reads tests/fixtures/ecs/<name> from the repository root or relative to
- * this file. */
-static char *fixture(const char *name, size_t *len_out)
-{
-	char path[512], dir[256];
-	const char *slash = strrchr(__FILE__, '/');
-	size_t cap = 1 << 17, len = 0, n;
-	char *buf;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/ecs/%s", name);
-	f = fopen(path, "rb");
-	if (!f && slash) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - __FILE__), __FILE__);
-		snprintf(path, sizeof(path), "%s/../fixtures/ecs/%s", dir, name);
-		f = fopen(path, "rb");
-	}
-	if (!f)
-		fail_msg("fixture %s not found", name);
-	buf = malloc(cap + 1);
-	assert_non_null(buf);
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0)
-		len += n;
-	fclose(f);
-	assert_true(len < cap);
-	buf[len] = '\0';
-	*len_out = len;
-	return buf;
 }
 
 /* refusals: the document */
@@ -630,10 +561,10 @@ static void test_describe_output_parses_without_its_read_only_fields(void **stat
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
-		assert_null(AT(def, read_only[i]));
-	assert_json(AT(def, "family"), "'f'");
-	assert_json(AT(def, "requiresCompatibilities"), "['EC2']");
-	assert_json(AT(def, "tags"), "[{'key':'team','value':'web'}]");
+		assert_null(TH_AT(def, read_only[i]));
+	th_assert_json(TH_AT(def, "family"), "'f'");
+	th_assert_json(TH_AT(def, "requiresCompatibilities"), "['EC2']");
+	th_assert_json(TH_AT(def, "tags"), "[{'key':'team','value':'web'}]");
 }
 
 static void test_each_unimplemented_field_given_is_warned_by_path(void **state)
@@ -651,15 +582,16 @@ static void test_each_unimplemented_field_given_is_warned_by_path(void **state)
 	cleanup_cjson cJSON *w = warnings;
 
 	(void)state;
-	assert_json(w, "['taskRoleArn is accepted but not implemented',"
+	th_assert_json(w,
+		       "['taskRoleArn is accepted but not implemented',"
 		       "'pidMode is accepted but not implemented',"
 		       "'placementConstraints is accepted but not implemented',"
 		       "'containerDefinitions[0].logConfiguration is accepted but not implemented',"
 		       "'containerDefinitions[0].linuxParameters.capabilities is accepted but not "
 		       "implemented',"
 		       "'containerDefinitions[1].privileged is accepted but not implemented']");
-	assert_json(AT(def, "containerDefinitions", "0", "logConfiguration"),
-		    "{'logDriver':'awslogs'}");
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "logConfiguration"),
+		       "{'logDriver':'awslogs'}");
 }
 
 static void test_empty_or_false_unimplemented_fields_are_not_warned(void **state)
@@ -672,8 +604,8 @@ static void test_empty_or_false_unimplemented_fields_are_not_warned(void **state
 	cleanup_cjson cJSON *w = warnings;
 
 	(void)state;
-	assert_json(w, "[]");
-	assert_json(AT(def, "containerDefinitions", "0", "privileged"), "false");
+	th_assert_json(w, "[]");
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "privileged"), "false");
 }
 
 static void test_defaults_are_made_explicit_as_describe_shows_them(void **state)
@@ -682,23 +614,23 @@ static void test_defaults_are_made_explicit_as_describe_shows_them(void **state)
 		parse_ok(TASK("", WEB(",'healthCheck':{'command':['CMD','true']},"
 				      "'portMappings':[{'containerPort':80}]")),
 			 NULL);
-	const cJSON *ctr = AT(def, "containerDefinitions", "0");
+	const cJSON *ctr = TH_AT(def, "containerDefinitions", "0");
 
 	(void)state;
-	assert_json(AT(ctr, "essential"), "true");
-	assert_json(AT(ctr, "healthCheck"),
-		    "{'command':['CMD','true'],'interval':30,'timeout':5,'retries':3}");
-	assert_json(AT(ctr, "portMappings"),
-		    "[{'containerPort':80,'hostPort':80,'protocol':'tcp'}]");
-	assert_json(AT(ctr, "cpu"), "0");
-	assert_json(AT(ctr, "environment"), "[]");
-	assert_json(AT(ctr, "mountPoints"), "[]");
-	assert_json(AT(ctr, "volumesFrom"), "[]");
-	assert_json(AT(ctr, "systemControls"), "[]");
-	assert_json(AT(def, "volumes"), "[]");
-	assert_json(AT(def, "placementConstraints"), "[]");
+	th_assert_json(TH_AT(ctr, "essential"), "true");
+	th_assert_json(TH_AT(ctr, "healthCheck"),
+		       "{'command':['CMD','true'],'interval':30,'timeout':5,'retries':3}");
+	th_assert_json(TH_AT(ctr, "portMappings"),
+		       "[{'containerPort':80,'hostPort':80,'protocol':'tcp'}]");
+	th_assert_json(TH_AT(ctr, "cpu"), "0");
+	th_assert_json(TH_AT(ctr, "environment"), "[]");
+	th_assert_json(TH_AT(ctr, "mountPoints"), "[]");
+	th_assert_json(TH_AT(ctr, "volumesFrom"), "[]");
+	th_assert_json(TH_AT(ctr, "systemControls"), "[]");
+	th_assert_json(TH_AT(def, "volumes"), "[]");
+	th_assert_json(TH_AT(def, "placementConstraints"), "[]");
 	/* Absent stays absent: the runtime, not the record, picks awsvpc. */
-	assert_null(AT(def, "networkMode"));
+	assert_null(TH_AT(def, "networkMode"));
 }
 
 static void test_given_values_win_over_defaults(void **state)
@@ -711,17 +643,17 @@ static void test_given_values_win_over_defaults(void **state)
 			 "'portMappings':[{'containerPort':53,'protocol':'udp'}]"),
 		     CTR("db", ""));
 	cleanup_cjson cJSON *def = parse_ok(request, NULL);
-	const cJSON *ctr = AT(def, "containerDefinitions", "0");
+	const cJSON *ctr = TH_AT(def, "containerDefinitions", "0");
 
 	(void)state;
-	assert_json(AT(ctr, "essential"), "false");
-	assert_json(AT(ctr, "cpu"), "256");
-	assert_json(AT(ctr, "healthCheck"), "{'command':['CMD-SHELL','true'],'interval':10,"
-					    "'timeout':2,'retries':1,'startPeriod':0}");
+	th_assert_json(TH_AT(ctr, "essential"), "false");
+	th_assert_json(TH_AT(ctr, "cpu"), "256");
+	th_assert_json(TH_AT(ctr, "healthCheck"), "{'command':['CMD-SHELL','true'],'interval':10,"
+						  "'timeout':2,'retries':1,'startPeriod':0}");
 	/* bridge mode leaves hostPort to the engine (an ephemeral port). */
-	assert_json(AT(ctr, "portMappings"), "[{'containerPort':53,'protocol':'udp'}]");
-	assert_json(AT(def, "containerDefinitions", "1", "essential"), "true");
-	assert_json(AT(def, "networkMode"), "'bridge'");
+	th_assert_json(TH_AT(ctr, "portMappings"), "[{'containerPort':53,'protocol':'udp'}]");
+	th_assert_json(TH_AT(def, "containerDefinitions", "1", "essential"), "true");
+	th_assert_json(TH_AT(def, "networkMode"), "'bridge'");
 }
 
 static void test_task_cpu_and_memory_are_normalised_to_units_and_mib(void **state)
@@ -746,8 +678,8 @@ static void test_task_cpu_and_memory_are_normalised_to_units_and_mib(void **stat
 		snprintf(text, sizeof(text), TASK(",'cpu':%s,'memory':%s", WEB("")), cases[i].cpu,
 			 cases[i].memory);
 		def = parse_ok(text, NULL);
-		assert_json(AT(def, "cpu"), cases[i].want_cpu);
-		assert_json(AT(def, "memory"), cases[i].want_memory);
+		th_assert_json(TH_AT(def, "cpu"), cases[i].want_cpu);
+		th_assert_json(TH_AT(def, "memory"), cases[i].want_memory);
 		cJSON_Delete(def);
 	}
 }
@@ -766,36 +698,37 @@ static void test_links_ulimits_and_mounts_that_follow_the_rules_are_kept(void **
 	cleanup_cjson cJSON *def = parse_ok(request, NULL);
 
 	(void)state;
-	assert_json(AT(def, "containerDefinitions", "0", "links"), "['db','db:database']");
-	assert_json(AT(def, "containerDefinitions", "0", "ulimits", "0", "softLimit"), "-1");
-	assert_json(AT(def, "volumes", "0", "host"), "{'sourcePath':'/srv'}");
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "links"), "['db','db:database']");
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "ulimits", "0", "softLimit"), "-1");
+	th_assert_json(TH_AT(def, "volumes", "0", "host"), "{'sourcePath':'/srv'}");
 }
 
 static void test_the_web_fixture_normalises_and_round_trips(void **state)
 {
 	size_t len;
-	cleanup_free char *text = fixture("web.json", &len);
+	cleanup_free char *text = th_fixture("ecs", "web.json", 1 << 17, &len);
 	cleanup_free char *printed = NULL;
 	cleanup_cjson cJSON *def = NULL, *warnings = NULL, *again = NULL, *warnings2 = NULL;
 	struct nb_err err = { 0 };
 
 	(void)state;
 	assert_int_equal(ecs_taskdef_parse(text, len, &def, &warnings, &err), 0);
-	assert_json(warnings, "['executionRoleArn is accepted but not implemented',"
-			      "'containerDefinitions[1].logConfiguration is accepted but not "
-			      "implemented']");
-	assert_json(AT(def, "cpu"), "'1024'");
-	assert_json(AT(def, "memory"), "'2048'");
-	assert_int_equal(cJSON_GetArraySize(AT(def, "containerDefinitions")), 3);
-	assert_json(AT(def, "containerDefinitions", "0", "essential"), "true");
-	assert_json(AT(def, "containerDefinitions", "0", "portMappings", "0"),
-		    "{'name':'http','containerPort':80,'protocol':'tcp','appProtocol':'http',"
-		    "'hostPort':80}");
-	assert_json(AT(def, "containerDefinitions", "1", "healthCheck"),
-		    "{'command':['CMD-SHELL','wget -qO- http://localhost:8080/healthz || exit 1'],"
-		    "'interval':15,'startPeriod':20,'timeout':5,'retries':3}");
-	assert_json(AT(def, "containerDefinitions", "2", "essential"), "false");
-	assert_json(AT(def, "tags"), "[{'key':'team','value':'shop'}]");
+	th_assert_json(warnings, "['executionRoleArn is accepted but not implemented',"
+				 "'containerDefinitions[1].logConfiguration is accepted but not "
+				 "implemented']");
+	th_assert_json(TH_AT(def, "cpu"), "'1024'");
+	th_assert_json(TH_AT(def, "memory"), "'2048'");
+	assert_int_equal(cJSON_GetArraySize(TH_AT(def, "containerDefinitions")), 3);
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "essential"), "true");
+	th_assert_json(TH_AT(def, "containerDefinitions", "0", "portMappings", "0"),
+		       "{'name':'http','containerPort':80,'protocol':'tcp','appProtocol':'http',"
+		       "'hostPort':80}");
+	th_assert_json(
+		TH_AT(def, "containerDefinitions", "1", "healthCheck"),
+		"{'command':['CMD-SHELL','wget -qO- http://localhost:8080/healthz || exit 1'],"
+		"'interval':15,'startPeriod':20,'timeout':5,'retries':3}");
+	th_assert_json(TH_AT(def, "containerDefinitions", "2", "essential"), "false");
+	th_assert_json(TH_AT(def, "tags"), "[{'key':'team','value':'shop'}]");
 
 	/* What we store parses back to itself. */
 	printed = json_print(def);
@@ -834,16 +767,16 @@ static void test_finalize_adds_the_fields_ecs_sets_at_registration(void **state)
 	(void)state;
 	assert_int_equal(
 		ecs_taskdef_finalize(def, 4, "eu-west-1", "000000000000", 1700000000.25, &err), 0);
-	assert_json(AT(def, "taskDefinitionArn"),
-		    "'arn:aws:ecs:eu-west-1:000000000000:task-definition/f:4'");
-	assert_json(AT(def, "revision"), "4");
-	assert_json(AT(def, "status"), "'ACTIVE'");
-	assert_true(AT(def, "registeredAt")->valuedouble == 1700000000.25);
-	assert_json(AT(def, "compatibilities"), "['EC2','FARGATE']");
-	assert_json(AT(def, "requiresCompatibilities"), "['FARGATE']");
+	th_assert_json(TH_AT(def, "taskDefinitionArn"),
+		       "'arn:aws:ecs:eu-west-1:000000000000:task-definition/f:4'");
+	th_assert_json(TH_AT(def, "revision"), "4");
+	th_assert_json(TH_AT(def, "status"), "'ACTIVE'");
+	assert_true(TH_AT(def, "registeredAt")->valuedouble == 1700000000.25);
+	th_assert_json(TH_AT(def, "compatibilities"), "['EC2','FARGATE']");
+	th_assert_json(TH_AT(def, "requiresCompatibilities"), "['FARGATE']");
 	/* Again, as for a re-registration: replaced, not duplicated. */
 	assert_int_equal(ecs_taskdef_finalize(def, 5, "eu-west-1", "000000000000", 2.0, &err), 0);
-	assert_json(AT(def, "revision"), "5");
+	th_assert_json(TH_AT(def, "revision"), "5");
 	{
 		int revisions = 0;
 		const cJSON *item;
