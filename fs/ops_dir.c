@@ -4,6 +4,7 @@
  * readdir and releasedir, which list a snapshot taken at opendir.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,31 +64,6 @@ void fsnode_ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	reply_new_dir(req, dir, name);
 }
 
-void fsnode_ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
-	struct fsnode *dir = fsnode_ops_node_of(req, parent);
-	const struct fsnode_route *r;
-	struct nb_err err = { 0 };
-	int ret;
-
-	fsnode_ops_count(req, STATE_OP_OTHER);
-	if (!dir)
-		return fsnode_ops_reply_err(req, ENOENT);
-	r = object_dir_route(dir, name);
-	if (!r || !r->ops->rmdir) {
-		fsnode_lasterr_set(ctx, dir->path, "rmdir: this directory cannot be removed");
-		return fsnode_ops_reply_err(
-			req, fsnode_route_match(dir->route->type, name) ? EPERM : ENOENT);
-	}
-	ret = r->ops->rmdir(ctx, dir, name, &err);
-	if (ret < 0) {
-		fsnode_lasterr_set(ctx, dir->path, err.msg);
-		return fsnode_ops_reply_err(req, -ret);
-	}
-	fuse_reply_err(req, 0);
-}
-
 /* create/unlink: allowed only where a "*" file route has ops for it. */
 static const struct fsnode_route *object_file_route(struct fsnode *dir, const char *name)
 {
@@ -98,26 +74,46 @@ static const struct fsnode_route *object_file_route(struct fsnode *dir, const ch
 	return r;
 }
 
-void fsnode_ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* rmdir and unlink: the object's ops remove it, else EPERM (ENOENT for a
+ * name that is not there) with the reason in last-error. */
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bool is_dir)
 {
 	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
 	struct fsnode *dir = fsnode_ops_node_of(req, parent);
+	int (*remove)(struct fsnode_ctx *, const struct fsnode *, const char *, struct nb_err *);
 	const struct fsnode_route *r;
 	struct nb_err err = { 0 };
 	int ret;
 
 	fsnode_ops_count(req, STATE_OP_OTHER);
-	if (!dir || !fsnode_route_match(dir->route->type, name))
+	if (!dir)
 		return fsnode_ops_reply_err(req, ENOENT);
-	r = object_file_route(dir, name);
-	if (!r || !r->ops->unlink)
+	r = is_dir ? object_dir_route(dir, name) : object_file_route(dir, name);
+	remove = !r ? NULL : is_dir ? r->ops->rmdir : r->ops->unlink;
+	if (!remove) {
+		if (!fsnode_route_match(dir->route->type, name))
+			return fsnode_ops_reply_err(req, ENOENT);
+		fsnode_lasterr_set(ctx, dir->path,
+				   is_dir ? "rmdir: this directory cannot be removed"
+					  : "rm: this file cannot be removed");
 		return fsnode_ops_reply_err(req, EPERM);
-	ret = r->ops->unlink(ctx, dir, name, &err);
+	}
+	ret = remove(ctx, dir, name, &err);
 	if (ret < 0) {
 		fsnode_lasterr_set(ctx, dir->path, err.msg);
 		return fsnode_ops_reply_err(req, -ret);
 	}
 	fuse_reply_err(req, 0);
+}
+
+void fsnode_ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, true);
+}
+
+void fsnode_ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, false);
 }
 
 void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

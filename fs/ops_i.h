@@ -47,7 +47,6 @@ void fsnode_ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void fsnode_ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 
 /* Fills e for node (ino, timeouts, attributes); the node_stat result. */
-int fsnode_ops_entry(struct fsnode_ctx *ctx, const struct fsnode *node,
-		     struct fuse_entry_param *e);
+int fsnode_ops_entry(struct fsnode_ctx *ctx, const struct fsnode *node, struct fuse_entry_param *e);
 
 #endif

@@ -17,9 +17,12 @@
 #include "backend/engine/engine.h"
 #include "backend/engine/engine_i.h"
 
-#define POOL_MAX       8
-#define BODY_MAX       (256u << 20) /* refuse replies beyond this: a runaway engine */
-#define STREAM_POLL_MS 100
+#define POOL_MAX 8
+#define BODY_MAX (256u << 20) /* refuse replies beyond this: a runaway engine */
+/* A stream's poll wakes for data, curl's own timers, engine_stream_wake(),
+ * or at the latest after this: a safety net, not a polling interval, so
+ * idle streams cost nothing. */
+#define STREAM_POLL_MS 5000
 
 struct engine {
 	char *url;	   /* as given, for messages */
