@@ -122,6 +122,13 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 
 		if (strcmp(t->last, "STOPPED") == 0 || t->launching || t->stop_queued)
 			continue;
+		/* A launch cut short by an unmount does not resume: its
+		 * containers are stopped and the task fails to start. */
+		if (strcmp(t->last, "PROVISIONING") == 0 || strcmp(t->last, "PENDING") == 0) {
+			ecs_task_queue_stop(ecs, t, "TaskFailedToStart",
+					    "nimbusfs stopped while the task was starting");
+			continue;
+		}
 		for (int i = 0; i < t->n; i++) {
 			struct ecs_container_rt *c = &t->c[i];
 			const cJSON *l = listed(containers, c->id);

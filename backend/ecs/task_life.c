@@ -253,7 +253,9 @@ static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef
 			ok = c->exit_code == 0;
 		if (ok && strcmp(dep.condition, "HEALTHY") == 0)
 			ok = strcmp(c->health, "HEALTHY") == 0;
-		if (!ok && t && strcmp(t->desired, "STOPPED") != 0) {
+		/* An unmount ends the wait too; that is not the task's failure. */
+		if (!ok && t && strcmp(t->desired, "STOPPED") != 0 &&
+		    !atomic_load(&ecs->stopping)) {
 			char reason[512];
 
 			snprintf(reason, sizeof(reason), "%s: container %s depends on %s being %s",

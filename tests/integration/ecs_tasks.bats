@@ -428,3 +428,22 @@ status_is() {
 	grep -q "vanished while nimbusfs was away" "$T/containers/app/reason"
 	[ -n "$(cat "$T/stopped-reason")" ]
 }
+
+@test "tasks: a launch cut short by an unmount fails to start after the next mount" {
+	# b waits for a HEALTHY that never comes (a's check always fails) ...
+	register '{"family": "cut", "networkMode": "bridge", "containerDefinitions": [
+		{"name": "a", "image": "local/busybox:latest", "stopTimeout": 2, "command": ["sleep", "60"],
+		 "healthCheck": {"command": ["CMD-SHELL", "exit 1"], "interval": 30, "retries": 10}},
+		{"name": "b", "image": "local/busybox:latest", "stopTimeout": 2, "command": ["sleep", "60"],
+		 "dependsOn": [{"containerName": "a", "condition": "HEALTHY"}]}]}'
+	run_task cut
+	nb_wait 20 grep -qx RUNNING "$T/containers/a/status"
+	[ "$(cat "$T/status")" = PENDING ]
+	# ... when the daemon goes away
+	nb_unmount
+	nb_mount
+	T="$MNT/ecs/tasks/$TASK"
+	nb_wait 30 status_is STOPPED
+	[ "$(cat "$T/stop-code")" = TaskFailedToStart ]
+	[ "$(cat "$T/stopped-reason")" = "nimbusfs stopped while the task was starting" ]
+}
