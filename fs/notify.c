@@ -30,7 +30,6 @@ static void invalidate(struct fsnode_ctx *ctx, const char *path)
 	fuse_ino_t ino;
 	int ret;
 
-	fsnode_table_changed(ctx->nodes, path);
 	ino = fsnode_table_ino_of(ctx->nodes, path);
 	if (!ino || !ctx->se)
 		return;
@@ -62,9 +61,13 @@ static void *notify_thread(void *arg)
 		n->event_pending = false;
 		pthread_mutex_unlock(&n->lock);
 
+		/* Pollers first (cheap: a wakeup each), then parked readers, then
+		 * the invalidations, each a write to the kernel. */
+		for (struct changed_path *c = batch; c; c = c->next)
+			fsnode_table_changed(n->ctx->nodes, c->path);
 		if (event) {
-			fsnode_park_wake(n->ctx->park);
 			fsnode_table_changed(n->ctx->nodes, "events");
+			fsnode_park_wake(n->ctx->park);
 		}
 		while (batch) {
 			struct changed_path *next = batch->next;
