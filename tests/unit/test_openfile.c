@@ -91,6 +91,8 @@ static const struct fsnode_route r_json = TEST_ROUTE(FSNODE_ECS, "json", FSNODE_
 						     0644, FSNODE_COMMIT_JSON, &test_ops);
 static const struct fsnode_route r_readonly = TEST_ROUTE(
 	FSNODE_ECS, "ro", FSNODE_NONE, FSNODE_VALUE, 0444, FSNODE_COMMIT_VALUE, &render_only_ops);
+static const struct fsnode_route r_log = TEST_ROUTE(FSNODE_ECS, "log", FSNODE_NONE, FSNODE_APPEND,
+						    0444, FSNODE_COMMIT_NONE, &render_only_ops);
 static const struct fsnode_route r_lasterr =
 	TEST_ROUTE(FSNODE_ECS, "last-error", FSNODE_LAST_ERROR, FSNODE_LASTERR, 0444,
 		   FSNODE_COMMIT_NONE, &render_only_ops);
@@ -505,6 +507,34 @@ static void test_a_value_read_serves_the_snapshot_and_rerenders_at_offset_zero(v
 	assert_string_equal(read_all(env, 50), "");
 }
 
+static void test_an_append_only_file_renders_again_when_read_past_its_end(void **state)
+{
+	struct env *env = *state;
+	size_t len;
+	int renders;
+
+	/* tail -f keeps its fd and reads on past the end: it must see what
+	 * was added since open. */
+	open_file(env, &r_log, O_RDONLY);
+	len = strlen(read_all(env, 0));
+	renders = rec.renders;
+	read_all(env, (off_t)len);
+	assert_int_equal(rec.renders, renders + 1);
+}
+
+static void test_a_value_file_read_past_its_end_does_not_render_again(void **state)
+{
+	struct env *env = *state;
+	size_t len;
+	int renders;
+
+	open_file(env, &r_value, O_RDONLY);
+	len = strlen(read_all(env, 0));
+	renders = rec.renders;
+	assert_string_equal(read_all(env, (off_t)len), "");
+	assert_int_equal(rec.renders, renders);
+}
+
 static void test_a_read_is_bounded_by_its_size(void **state)
 {
 	struct env *env = *state;
@@ -814,6 +844,8 @@ int main(void)
 		T(test_truncate_forgets_the_written_bytes),
 		T(test_a_zero_length_write_to_a_fresh_file_commits_nothing),
 		T(test_a_value_read_serves_the_snapshot_and_rerenders_at_offset_zero),
+		T(test_an_append_only_file_renders_again_when_read_past_its_end),
+		T(test_a_value_file_read_past_its_end_does_not_render_again),
 		T(test_a_read_is_bounded_by_its_size),
 		T(test_a_last_error_file_shows_its_directorys_last_error),
 		T(test_readable_and_writable_kinds_follow_the_table),
