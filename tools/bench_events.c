@@ -70,18 +70,16 @@ static void raw_line(const char *line, size_t len)
 
 static struct nb_buf raw_partial;
 
+static void raw_line_cb(const char *line, size_t len, void *ud)
+{
+	(void)ud;
+	raw_line(line, len);
+}
+
 static int raw_chunk(const char *data, size_t len, void *ud)
 {
 	(void)ud;
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n') {
-			raw_line(raw_partial.data, raw_partial.len);
-			nb_buf_reset(&raw_partial);
-		} else {
-			nb_buf_append(&raw_partial, data + i, 1);
-		}
-	}
-	return 0;
+	return nb_buf_feed_lines(&raw_partial, data, len, raw_line_cb, NULL) < 0;
 }
 
 struct raw_args {

@@ -109,3 +109,25 @@ char *nb_buf_steal(struct nb_buf *b)
 	b->cap = 0;
 	return p;
 }
+
+int nb_buf_feed_lines(struct nb_buf *partial, const char *data, size_t len,
+		      void (*line)(const char *text, size_t len, void *ud), void *ud)
+{
+	const char *nl;
+
+	while (len && (nl = memchr(data, '\n', len))) {
+		size_t n = (size_t)(nl - data);
+
+		if (partial->len) {
+			if (nb_buf_append(partial, data, n) < 0)
+				return -ENOMEM;
+			line(partial->data, partial->len, ud);
+			nb_buf_reset(partial);
+		} else {
+			line(data, n, ud);
+		}
+		data += n + 1;
+		len -= n + 1;
+	}
+	return nb_buf_append(partial, data, len);
+}

@@ -25,6 +25,12 @@ void nb_buf_free(struct nb_buf *b);
 /* Hands the bytes out (NUL-terminated, never NULL on success) and empties b. */
 char *nb_buf_steal(struct nb_buf *b);
 
+/* Splits a byte stream into lines: appends data to partial and calls line
+ * (without its '\n') for each complete one, keeping an unfinished tail in
+ * partial for the next call. Returns 0 or -ENOMEM. */
+int nb_buf_feed_lines(struct nb_buf *partial, const char *data, size_t len,
+		      void (*line)(const char *text, size_t len, void *ud), void *ud);
+
 #define cleanup_buf __attribute__((cleanup(nb_buf_free)))
 
 #endif

@@ -231,6 +231,37 @@ static void test_the_cleanup_attribute_frees_the_buffer(void **state)
 	/* Leak checkers (ASan, valgrind) prove the rest. */
 }
 
+static void collect_line(const char *text, size_t len, void *ud)
+{
+	struct nb_buf *out = ud;
+
+	nb_buf_append(out, text, len);
+	nb_buf_puts(out, "|");
+}
+
+static void test_lines_split_anywhere_come_out_whole(void **state)
+{
+	static const char stream[] = "one\ntwo\n\nthree-and-more\ntail";
+	(void)state;
+
+	for (size_t chunk = 1; chunk <= sizeof(stream) - 1; chunk++) {
+		struct nb_buf partial = { 0 }, out = { 0 };
+
+		for (size_t off = 0; off < sizeof(stream) - 1; off += chunk) {
+			size_t n =
+				sizeof(stream) - 1 - off < chunk ? sizeof(stream) - 1 - off : chunk;
+
+			assert_int_equal(
+				nb_buf_feed_lines(&partial, stream + off, n, collect_line, &out),
+				0);
+		}
+		assert_string_equal(out.data, "one|two||three-and-more|");
+		assert_string_equal(partial.data, "tail"); /* held for the next call */
+		nb_buf_free(&partial);
+		nb_buf_free(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_steal_hands_out_the_bytes_and_empties_the_buffer),
 		cmocka_unit_test(test_reset_empties_but_keeps_the_allocation),
 		cmocka_unit_test(test_the_cleanup_attribute_frees_the_buffer),
+		cmocka_unit_test(test_lines_split_anywhere_come_out_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
