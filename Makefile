@@ -7,7 +7,7 @@ DESTDIR ?=
 MNT ?= $(CURDIR)/mnt
 BUILD := build
 
-PKGS := fuse3 libcurl libcjson libzip
+PKGS := fuse3 libcurl libcjson libzip libcrypto
 CC ?= cc
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DNIMBUSFS_VERSION='"$(VERSION)"' -I. \
 	-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wvla \
@@ -28,19 +28,26 @@ ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
 	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
 	backend/ecs/task_stop.c
-BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC)
+LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
+	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
+	backend/lambda/package_tar.c backend/lambda/package_unpack.c backend/lambda/function.c \
+	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
+	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
+	backend/lambda/lifecycle.c
+BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/ops.c \
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/ops.c \
 	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets
+	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
+	test_package test_fnconfig
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
 	libzip-dev libcmocka-dev bats busybox-static docker.io curl socat jq valgrind clang-format \
-	go-md2man
+	go-md2man libssl-dev libarchive-dev zip python3
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
 	engine-up engine-down images
@@ -50,7 +57,7 @@ $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
-	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs
+	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -84,7 +91,10 @@ $(BUILD)/nimbusfs: $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC) $(MAIN_SRC))
 $(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC)) \
 		$(BUILD)/tests/unit/fake_engine.o $(BUILD)/tests/unit/helpers.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS) $(TEST_LDLIBS) -lcmocka
+
+# test_package reads the tars it makes back with an independent reader.
+$(BUILD)/tests/test_package: TEST_LDLIBS = -larchive
 
 $(BUILD)/tests/unit/fake_engine.o: tests/unit/fake_engine.c
 	@mkdir -p $(dir $@)
@@ -113,8 +123,15 @@ engine-up:
 engine-down:
 	@tools/engine-down.sh
 
-images: engine-up
+# The emulator inside local/lambda-provided:al2023: static, since it runs in a
+# busybox rootfs; its own flags, not $(CFLAGS), so asan/tsan builds leave it alone.
+$(BUILD)/tools/lambda-rie: tools/lambda-rie.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 $< -o $@
+
+images: engine-up $(BUILD)/tools/lambda-rie
 	@tools/build-busybox-image.sh
+	@tools/build-lambda-image.sh $(BUILD)/tools/lambda-rie
 
 integration: all
 	@tools/run-integration.sh

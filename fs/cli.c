@@ -10,7 +10,7 @@
 
 #include "fs/cli.h"
 
-enum { OPT_ENGINE = 256, OPT_STATE_DIR, OPT_LAMBDA_IMAGE };
+enum { OPT_ENGINE = 256, OPT_STATE_DIR, OPT_LAMBDA_IMAGE, OPT_LAMBDA_IDLE };
 
 static const struct option long_opts[] = {
 	{ "foreground", no_argument, NULL, 'f' },
@@ -20,6 +20,7 @@ static const struct option long_opts[] = {
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "lambda-image", required_argument, NULL, OPT_LAMBDA_IMAGE },
+	{ "lambda-idle", required_argument, NULL, OPT_LAMBDA_IDLE },
 	{ 0 },
 };
 
@@ -38,11 +39,28 @@ void fsnode_cli_usage(const char *prog)
 	       "                            for root, else $XDG_STATE_HOME/nimbusfs)\n"
 	       "      --lambda-image RUNTIME=IMAGE\n"
 	       "                            image for a Lambda runtime (repeatable)\n"
+	       "      --lambda-idle SECONDS remove warm Lambda containers idle this long\n"
+	       "                            (1-86400, default 300)\n"
 	       "  -h, --help                this text\n"
 	       "  -V, --version             print the version\n"
 	       "\n"
 	       "Unmount with `fusermount3 -u MOUNTPOINT`, SIGINT or SIGTERM.\n",
 	       prog, ENGINE_DEFAULT_URL);
+}
+
+static int parse_idle(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 86400)
+		return nb_err_set(err, -EINVAL,
+				  "--lambda-idle %s: expected a number of seconds from 1 to 86400",
+				  arg);
+	cli->lambda_idle = (int)v;
+	return 0;
 }
 
 static int add_fuse_opt(struct fsnode_cli *cli, const char *opt, struct nb_err *err)
@@ -135,6 +153,9 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 			break;
 		case OPT_LAMBDA_IMAGE:
 			ret = add_lambda_image(cli, optarg, err);
+			break;
+		case OPT_LAMBDA_IDLE:
+			ret = parse_idle(cli, optarg, err);
 			break;
 		case ':':
 			ret = nb_err_set(err, -EINVAL, "option %s needs a value", argv[optind - 1]);

@@ -19,6 +19,7 @@ struct fsnode_cli {
 	char *fuse_opts; /* comma-joined -o options */
 	struct state_lambda_image *lambda_images;
 	int n_lambda_images;
+	int lambda_idle; /* seconds; 0: the default */
 };
 
 /* Parses argv. Returns 0, or -EINVAL with a one-line reason in err. */

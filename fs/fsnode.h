@@ -71,6 +71,33 @@ enum fsnode_type {
 	FSNODE_SECRETS_LASTERR,
 	FSNODE_SECRET,
 	FSNODE_LAMBDA,
+	FSNODE_LAMBDA_LASTERR,
+	FSNODE_LAMBDA_FN,
+	FSNODE_LF_CONFIG,
+	FSNODE_LF_RUNTIME,
+	FSNODE_LF_HANDLER,
+	FSNODE_LF_TIMEOUT,
+	FSNODE_LF_MEMORY,
+	FSNODE_LF_EPHEMERAL,
+	FSNODE_LF_ENVIRONMENT,
+	FSNODE_LF_CONCURRENCY,
+	FSNODE_LF_IMAGE,
+	FSNODE_LF_CODE_ZIP,
+	FSNODE_LF_CODE_SHA,
+	FSNODE_LF_CODE,
+	FSNODE_LF_CODE_DIR,
+	FSNODE_LF_CODE_FILE,
+	FSNODE_LF_CODE_LINK,
+	FSNODE_LF_LAYERS,
+	FSNODE_LF_LAYER,
+	FSNODE_LF_STATE,
+	FSNODE_LF_INVOKE,
+	FSNODE_LF_INVOKE_ASYNC,
+	FSNODE_LF_RESPONSE,
+	FSNODE_LF_LAST_INVOCATION,
+	FSNODE_LF_LOGS,
+	FSNODE_LF_WARM,
+	FSNODE_LF_LASTERR,
 	FSNODE_EC2,
 	FSNODE_TYPE_COUNT
 };
@@ -94,7 +121,8 @@ enum fsnode_commit {
 	FSNODE_COMMIT_VALUE,	   /* whole content, once it ends with a newline */
 	FSNODE_COMMIT_EACH_LINE,   /* every newline-terminated line on its own */
 	FSNODE_COMMIT_JSON,	   /* a complete JSON document */
-	FSNODE_COMMIT_LINE_OR_JSON /* a JSON document if it starts with '{', else a line */
+	FSNODE_COMMIT_LINE_OR_JSON, /* a JSON document if it starts with '{' or '[', else a line */
+	FSNODE_COMMIT_CLOSE	    /* whole content at close (binary files: code.zip) */
 };
 
 /* A stream cursor's seq once the stream has ended: reads return 0 bytes. */
@@ -112,6 +140,7 @@ struct fsnode_route {
 	mode_t mode;
 	enum fsnode_commit commit;
 	const struct fsnode_ops *ops;
+	size_t write_max; /* largest request an open file buffers; 0: FSNODE_WRITE_MAX */
 };
 
 /* An inode: a route applied to a path. Immutable but for the fields that
@@ -145,6 +174,20 @@ struct fsnode_ops {
 	 * answer goes to answer. */
 	int (*commit)(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
 		      size_t len, struct nb_buf *answer, struct nb_err *err);
+	/*
+	 * Transactions that take long (a Lambda invoke): prepare validates a
+	 * complete request in the write() that completes it and reserves
+	 * what it needs (*priv); run performs it at the first read or at
+	 * close, whose caller waits, answering into answer, and consumes
+	 * priv; discard drops a prepared request that never ran. The kernel
+	 * holds the file's lock across a write() but not across a read or
+	 * a close, so requests on other fds run in parallel.
+	 */
+	int (*prepare)(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
+		       size_t len, void **priv, struct nb_err *err);
+	int (*run)(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
+		   size_t len, struct nb_buf *answer, struct nb_err *err);
+	void (*discard)(struct fsnode_ctx *ctx, void *priv);
 	/* Streams: where a new reader starts, and what it can read from cur on
 	 * (appended to out, at most max bytes; 0 when nothing yet). */
 	void (*stream_open)(struct fsnode_ctx *ctx, const struct fsnode *node,
@@ -178,6 +221,8 @@ struct fsnode_file {
 	size_t committed;		/* protected by lock: wbuf bytes already committed */
 	struct state_hub_cursor cursor; /* streams: protected by the park lock */
 	uint64_t gen_at_render;		/* protected by lock */
+	void *prepared;			/* protected by lock: ops->prepare's reservation */
+	size_t prepared_len;		/* protected by lock: wbuf bytes it was made for */
 	struct fuse_pollhandle *ph;	/* protected by the table lock */
 	struct fsnode_file *next_open;	/* protected by the table lock */
 };
@@ -204,6 +249,13 @@ const struct fsnode_route *fsnode_root_route(void);
 /* The route a name takes under a directory of type parent, or NULL. A "*"
  * route matches any name that is not a fixed sibling. */
 const struct fsnode_route *fsnode_route_match(enum fsnode_type parent, const char *name);
+/* The route of an existing name under dir: a fixed name, or the first "*"
+ * route whose ops->lookup finds the object; NULL when there is none. */
+const struct fsnode_route *fsnode_route_lookup(struct fsnode_ctx *ctx, const struct fsnode *dir,
+					       const char *name);
+/* Whether r is a "*" route with another "*" sibling after it, so the kind
+ * of a name it matched is known only after lookup. */
+bool fsnode_route_ambiguous(const struct fsnode_route *r);
 /* Iterates the routes under parent: pass NULL first, then the last result. */
 const struct fsnode_route *fsnode_route_next(enum fsnode_type parent,
 					     const struct fsnode_route *prev);

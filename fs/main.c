@@ -95,7 +95,7 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 	loop = fuse_loop_cfg_create();
 	if (!loop)
 		goto out_daemon;
-	fuse_loop_cfg_set_max_threads(loop, 16);
+	fuse_loop_cfg_set_max_threads(loop, 64);
 	fuse_loop_cfg_set_idle_threads(loop, 4);
 	ret = fuse_session_loop_mt(ctx->se, loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	fuse_loop_cfg_destroy(loop);
@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	opts.state_dir = cli.state_dir;
 	opts.lambda_images = cli.lambda_images;
 	opts.n_lambda_images = cli.n_lambda_images;
+	opts.lambda_idle_seconds = cli.lambda_idle;
 	clock_gettime(CLOCK_REALTIME, &ctx.mounted);
 	ctx.uid = getuid();
 	ctx.gid = getgid();

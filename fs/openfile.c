@@ -64,11 +64,70 @@ int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	return ops->render(ctx, f->node, &f->snap, &mtime);
 }
 
+void fsnode_file_discard(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	if (f->prepared)
+		f->node->route->ops->discard(ctx, f->prepared);
+	f->prepared = NULL;
+	f->prepared_len = 0;
+}
+
+static int fail(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err *err, int ret)
+{
+	char dir[4096];
+
+	if (!err->msg[0])
+		nb_err_set(err, ret, "%s: %s", f->node->path, strerror(-ret));
+	fsnode_dirname(f->node->path, dir, sizeof(dir));
+	fsnode_lasterr_set(ctx, dir, err->msg);
+	return ret;
+}
+
+/* Validates the whole request and reserves what it needs, once per content. */
+static int prepare(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	struct nb_err err = { 0 };
+	int ret;
+
+	if (f->prepared && f->prepared_len == f->wbuf.len)
+		return 0;
+	fsnode_file_discard(ctx, f);
+	ret = f->node->route->ops->prepare(ctx, f->node, f->wbuf.data, f->wbuf.len, &f->prepared,
+					   &err);
+	if (ret < 0)
+		return fail(ctx, f, &err, ret);
+	f->prepared_len = f->wbuf.len;
+	return 0;
+}
+
+/* Performs a prepared request: its answer is what this fd reads next. */
+static int run(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	struct nb_err err = { 0 };
+	void *priv;
+	int ret = prepare(ctx, f);
+
+	if (ret < 0)
+		return ret;
+	priv = f->prepared;
+	f->prepared = NULL;
+	f->prepared_len = 0;
+	nb_buf_reset(&f->snap);
+	ret = f->node->route->ops->run(ctx, f->node, priv, f->wbuf.data, f->wbuf.len, &f->snap,
+				       &err);
+	if (ret < 0) {
+		nb_buf_reset(&f->snap);
+		return fail(ctx, f, &err, ret);
+	}
+	f->answered = f->node->route->kind == FSNODE_TXN;
+	f->rpos = 0;
+	return 0;
+}
+
 static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *data, size_t len)
 {
 	const struct fsnode_ops *ops = f->node->route->ops;
 	struct nb_err err = { 0 };
-	char dir[4096];
 	int ret;
 
 	if (!ops->commit)
@@ -76,12 +135,8 @@ static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *dat
 	nb_buf_reset(&f->snap);
 	ret = ops->commit(ctx, f->node, data, len, &f->snap, &err);
 	if (ret < 0) {
-		if (!err.msg[0])
-			nb_err_set(&err, ret, "%s: %s", f->node->path, strerror(-ret));
-		fsnode_dirname(f->node->path, dir, sizeof(dir));
-		fsnode_lasterr_set(ctx, dir, err.msg);
 		nb_buf_reset(&f->snap);
-		return ret;
+		return fail(ctx, f, &err, ret);
 	}
 	f->answered = f->node->route->kind == FSNODE_TXN;
 	f->rpos = 0;
@@ -98,7 +153,8 @@ static enum fsnode_commit commit_mode(const struct fsnode_file *f)
 		return mode;
 	while (i < f->wbuf.len && strchr(" \t\r\n", p[i]))
 		i++;
-	return i < f->wbuf.len && p[i] == '{' ? FSNODE_COMMIT_JSON : FSNODE_COMMIT_VALUE;
+	return i < f->wbuf.len && (p[i] == '{' || p[i] == '[') ? FSNODE_COMMIT_JSON
+							       : FSNODE_COMMIT_VALUE;
 }
 
 /* Commits the requests the buffer holds; at_close also commits an
@@ -142,6 +198,10 @@ static int commit_ready(struct fsnode_ctx *ctx, struct fsnode_file *f, bool at_c
 		if (!at_close && !json_is_complete(w->data, w->len))
 			return 0;
 		break;
+	case FSNODE_COMMIT_CLOSE:
+		if (!at_close)
+			return 0;
+		break;
 	case FSNODE_COMMIT_VALUE:
 	default:
 		if (!at_close && w->data[w->len - 1] != '\n')
@@ -149,8 +209,16 @@ static int commit_ready(struct fsnode_ctx *ctx, struct fsnode_file *f, bool at_c
 		break;
 	}
 	/* Value and JSON requests are the whole content written so far. */
+	if (f->node->route->ops->prepare && !at_close) {
+		ret = prepare(ctx, f);
+		if (ret < 0) {
+			nb_buf_reset(w);
+			f->committed = 0;
+		}
+		return ret;
+	}
 	f->committed = w->len;
-	ret = commit(ctx, f, w->data, w->len);
+	ret = f->node->route->ops->prepare ? run(ctx, f) : commit(ctx, f, w->data, w->len);
 	if (ret < 0) {
 		nb_buf_reset(w);
 		f->committed = 0;
@@ -163,17 +231,18 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 {
 	struct nb_buf *w = &f->wbuf;
 	struct nb_err err = { 0 };
+	size_t max = f->node->route->write_max ? f->node->route->write_max : FSNODE_WRITE_MAX;
 	size_t end;
 	int ret;
 
 	if (f->flags & O_APPEND || (size_t)off > w->len)
 		off = (off_t)w->len; /* appends, and writes past what we hold */
 	end = (size_t)off + size;
-	if (end > FSNODE_WRITE_MAX) {
+	if (end > max) {
 		char dir[4096];
 
-		nb_err_set(&err, -EFBIG, "%s: a request may be at most %u bytes", f->node->path,
-			   FSNODE_WRITE_MAX);
+		nb_err_set(&err, -EFBIG, "%s: a request may be at most %zu bytes", f->node->path,
+			   max);
 		fsnode_dirname(f->node->path, dir, sizeof(dir));
 		fsnode_lasterr_set(ctx, dir, err.msg);
 		return -EFBIG;
@@ -234,8 +303,9 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 	return 0;
 }
 
-void fsnode_file_truncate(struct fsnode_file *f)
+void fsnode_file_truncate(struct fsnode_ctx *ctx, struct fsnode_file *f)
 {
+	fsnode_file_discard(ctx, f);
 	nb_buf_reset(&f->wbuf);
 	f->committed = 0;
 }

@@ -37,7 +37,10 @@ int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, s
 		     const char **data, size_t *len);
 
 /* Forgets written bytes (O_TRUNC, ftruncate to 0). */
-void fsnode_file_truncate(struct fsnode_file *f);
+void fsnode_file_truncate(struct fsnode_ctx *ctx, struct fsnode_file *f);
+
+/* Drops a prepared request that will not run (the fd is closing). */
+void fsnode_file_discard(struct fsnode_ctx *ctx, struct fsnode_file *f);
 
 /* Whether the route's kind permits this access mode. */
 bool fsnode_kind_readable(enum fsnode_kind kind);

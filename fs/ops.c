@@ -115,10 +115,8 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fsnode_ops_count(req, STATE_OP_LOOKUP);
 	if (!dir)
 		return fsnode_ops_reply_err(req, ENOENT);
-	r = fsnode_route_match(dir->route->type, name);
+	r = fsnode_route_lookup(ctx, dir, name);
 	if (!r)
-		return fsnode_ops_reply_err(req, ENOENT);
-	if (strcmp(r->name, "*") == 0 && (!r->ops->lookup || r->ops->lookup(ctx, dir, r, name) < 0))
 		return fsnode_ops_reply_err(req, ENOENT);
 	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
 	if (ret < 0)
@@ -184,7 +182,7 @@ static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 			struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
 
 			pthread_mutex_lock(&f->lock);
-			fsnode_file_truncate(f);
+			fsnode_file_truncate(fsnode_ops_ctx_of(req), f);
 			pthread_mutex_unlock(&f->lock);
 		}
 	}
@@ -350,6 +348,7 @@ static void do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	fsnode_table_detach(ctx->nodes, f);
 	atomic_fetch_sub(&ctx->d->metrics.open_files, 1);
+	fsnode_file_discard(ctx, f);
 	fsnode_file_free(f);
 	fuse_reply_err(req, 0);
 }

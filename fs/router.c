@@ -6,16 +6,18 @@
 #include <string.h>
 
 #include "fs/fsnode.h"
+#include "backend/lambda/package.h"
 #include "fs/node_ecs.h"
+#include "fs/node_lambda.h"
 #include "fs/node_root.h"
 
 #define R_DIR(p, n, t)                                                                             \
 	{                                                                                          \
-		p, n, t, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE, &fsnode_root_ops                    \
+		p, n, t, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE, &fsnode_root_ops, 0                 \
 	}
 #define R_FILE(p, n, t, k, m, c)                                                                   \
 	{                                                                                          \
-		p, n, t, k, m, c, &fsnode_root_ops                                                 \
+		p, n, t, k, m, c, &fsnode_root_ops, 0                                              \
 	}
 
 static const struct fsnode_route root_route = R_DIR(FSNODE_NONE, "", FSNODE_ROOT);
@@ -35,18 +37,18 @@ static const struct fsnode_route routes[] = {
 	R_DIR(FSNODE_ECS, "tasks", FSNODE_ECS_TASKS),
 	R_DIR(FSNODE_ECS, "secrets", FSNODE_ECS_SECRETS),
 	{ FSNODE_ECS_TASKDEFS, "register", FSNODE_TASKDEF_REGISTER, FSNODE_TXN, 0600,
-	  FSNODE_COMMIT_JSON, &fsnode_ecs_ops },
+	  FSNODE_COMMIT_JSON, &fsnode_ecs_ops, 0 },
 	{ FSNODE_ECS_TASKDEFS, "last-error", FSNODE_TASKDEF_LASTERR, FSNODE_LASTERR, 0444,
-	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops },
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops, 0 },
 	{ FSNODE_ECS_TASKDEFS, "*", FSNODE_TASKDEF_FAMILY, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE,
-	  &fsnode_ecs_ops },
+	  &fsnode_ecs_ops, 0 },
 	{ FSNODE_TASKDEF_FAMILY, "latest", FSNODE_TASKDEF_LATEST, FSNODE_SYMLINK, 0777,
-	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops },
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_ops, 0 },
 	{ FSNODE_TASKDEF_FAMILY, "*", FSNODE_TASKDEF_REV, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE,
-	  &fsnode_ecs_ops },
+	  &fsnode_ecs_ops, 0 },
 #define T(p, n, t, k, m, c)                                                                        \
 	{                                                                                          \
-		p, n, t, k, m, c, &fsnode_ecs_tasks_ops                                            \
+		p, n, t, k, m, c, &fsnode_ecs_tasks_ops, 0                                         \
 	}
 	T(FSNODE_ECS_TASKS, "run", FSNODE_TASK_RUN, FSNODE_TXN, 0600, FSNODE_COMMIT_LINE_OR_JSON),
 	T(FSNODE_ECS_TASKS, "latest", FSNODE_TASK_LATEST, FSNODE_SYMLINK, 0777, FSNODE_COMMIT_NONE),
@@ -87,11 +89,64 @@ static const struct fsnode_route routes[] = {
 	T(FSNODE_TASK_CONTAINER, "reason", FSNODE_TC_REASON, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 #undef T
 	{ FSNODE_ECS_SECRETS, "last-error", FSNODE_SECRETS_LASTERR, FSNODE_LASTERR, 0444,
-	  FSNODE_COMMIT_NONE, &fsnode_ecs_secrets_ops },
+	  FSNODE_COMMIT_NONE, &fsnode_ecs_secrets_ops, 0 },
 	/* A secret's value is the file's whole content: created by writing it. */
 	{ FSNODE_ECS_SECRETS, "*", FSNODE_SECRET, FSNODE_VALUE, 0600, FSNODE_COMMIT_VALUE,
-	  &fsnode_ecs_secrets_ops },
+	  &fsnode_ecs_secrets_ops, 0 },
 	R_DIR(FSNODE_ROOT, "lambda", FSNODE_LAMBDA),
+#define L(p, n, t, k, m, c)                                                                        \
+	{                                                                                          \
+		p, n, t, k, m, c, &fsnode_lambda_ops, 0                                            \
+	}
+#define LB(p, n, t) /* a whole binary file, committed at close: zips */                            \
+	{                                                                                          \
+		p, n, t, FSNODE_VALUE, 0644, FSNODE_COMMIT_CLOSE, &fsnode_lambda_ops,              \
+			LAMBDA_ZIP_MAX                                                             \
+	}
+	L(FSNODE_LAMBDA, "last-error", FSNODE_LAMBDA_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA, "*", FSNODE_LAMBDA_FN, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "config.json", FSNODE_LF_CONFIG, FSNODE_VALUE, 0644,
+	  FSNODE_COMMIT_JSON),
+	L(FSNODE_LAMBDA_FN, "runtime", FSNODE_LF_RUNTIME, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "handler", FSNODE_LF_HANDLER, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "timeout", FSNODE_LF_TIMEOUT, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "memory-size", FSNODE_LF_MEMORY, FSNODE_VALUE, 0644,
+	  FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "ephemeral-storage", FSNODE_LF_EPHEMERAL, FSNODE_VALUE, 0644,
+	  FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "environment", FSNODE_LF_ENVIRONMENT, FSNODE_VALUE, 0644,
+	  FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "reserved-concurrency", FSNODE_LF_CONCURRENCY, FSNODE_VALUE, 0644,
+	  FSNODE_COMMIT_VALUE),
+	L(FSNODE_LAMBDA_FN, "image", FSNODE_LF_IMAGE, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	LB(FSNODE_LAMBDA_FN, "code.zip", FSNODE_LF_CODE_ZIP),
+	L(FSNODE_LAMBDA_FN, "code-sha256", FSNODE_LF_CODE_SHA, FSNODE_TEXT, 0444,
+	  FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "code", FSNODE_LF_CODE, FSNODE_DIR, 0555, FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "layers", FSNODE_LF_LAYERS, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "state", FSNODE_LF_STATE, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
+	{ FSNODE_LAMBDA_FN, "invoke", FSNODE_LF_INVOKE, FSNODE_TXN, 0600,
+	  FSNODE_COMMIT_LINE_OR_JSON, &fsnode_lambda_invoke_ops, 0 },
+	L(FSNODE_LAMBDA_FN, "invoke-async", FSNODE_LF_INVOKE_ASYNC, FSNODE_VERB, 0200,
+	  FSNODE_COMMIT_LINE_OR_JSON),
+	L(FSNODE_LAMBDA_FN, "response", FSNODE_LF_RESPONSE, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "last-invocation", FSNODE_LF_LAST_INVOCATION, FSNODE_TEXT, 0444,
+	  FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "logs", FSNODE_LF_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE),
+	L(FSNODE_LAMBDA_FN, "warm", FSNODE_LF_WARM, FSNODE_VALUE, 0644, FSNODE_COMMIT_EACH_LINE),
+	L(FSNODE_LAMBDA_FN, "last-error", FSNODE_LF_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE),
+	/* code/: a tree of any depth; which "*" row a name takes is its kind. */
+	L(FSNODE_LF_CODE, "*", FSNODE_LF_CODE_DIR, FSNODE_DIR, 0555, FSNODE_COMMIT_NONE),
+	L(FSNODE_LF_CODE, "*", FSNODE_LF_CODE_FILE, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
+	L(FSNODE_LF_CODE, "*", FSNODE_LF_CODE_LINK, FSNODE_SYMLINK, 0777, FSNODE_COMMIT_NONE),
+	L(FSNODE_LF_CODE_DIR, "*", FSNODE_LF_CODE_DIR, FSNODE_DIR, 0555, FSNODE_COMMIT_NONE),
+	L(FSNODE_LF_CODE_DIR, "*", FSNODE_LF_CODE_FILE, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
+	L(FSNODE_LF_CODE_DIR, "*", FSNODE_LF_CODE_LINK, FSNODE_SYMLINK, 0777, FSNODE_COMMIT_NONE),
+	LB(FSNODE_LF_LAYERS, "*", FSNODE_LF_LAYER),
+#undef L
+#undef LB
 	R_DIR(FSNODE_ROOT, "ec2", FSNODE_EC2),
 };
 
@@ -113,6 +168,34 @@ const struct fsnode_route *fsnode_route_match(enum fsnode_type parent, const cha
 			return &routes[i];
 	}
 	return NULL;
+}
+
+const struct fsnode_route *fsnode_route_lookup(struct fsnode_ctx *ctx, const struct fsnode *dir,
+					       const char *name)
+{
+	const struct fsnode_route *r = fsnode_route_match(dir->route->type, name);
+
+	/* Several "*" rows under one parent (a directory or a file of an
+	 * unpacked tree): the first whose object exists is the one. */
+	for (; r; r = fsnode_route_next(dir->route->type, r)) {
+		if (strcmp(r->name, "*") != 0)
+			return r;
+		if (r->ops->lookup && r->ops->lookup(ctx, dir, r, name) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+bool fsnode_route_ambiguous(const struct fsnode_route *r)
+{
+	const struct fsnode_route *next = r;
+
+	if (strcmp(r->name, "*") != 0)
+		return false;
+	while ((next = fsnode_route_next(r->parent, next)))
+		if (strcmp(next->name, "*") == 0)
+			return true;
+	return false;
 }
 
 const struct fsnode_route *fsnode_route_next(enum fsnode_type parent,

@@ -46,7 +46,8 @@ finish() {
 }
 trap finish EXIT INT TERM
 
-if ! tools/engine-up.sh || ! tools/build-busybox-image.sh; then
+if ! tools/engine-up.sh || ! tools/build-busybox-image.sh ||
+	! tools/build-lambda-image.sh build/tools/lambda-rie; then
 	echo "integration: no engine or images; every suite fails" >&2
 	count 0 1
 	exit 1

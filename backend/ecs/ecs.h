@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/buf.h"
 #include "backend/common/err.h"
 #include "backend/state/hub.h"
@@ -19,9 +20,8 @@
 /* Secrets Manager's limits: a name, and a SecretString. */
 #define ECS_SECRET_NAME_MAX  512
 #define ECS_SECRET_VALUE_MAX 65536
-/* The account and region ARNs name; a local cloud has one of each. */
-#define ECS_ACCOUNT "000000000000"
-#define ECS_REGION  "local"
+#define ECS_ACCOUNT NB_AWS_ACCOUNT
+#define ECS_REGION  NB_AWS_REGION
 
 struct ecs;
 struct engine;

@@ -11,6 +11,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs.h"
+#include "backend/lambda/lambda.h"
 #include "backend/state/daemon.h"
 #include "backend/state/jobs.h"
 
@@ -54,6 +55,7 @@ static void on_sync(void *ud, const cJSON *containers)
 
 	atomic_store(&d->metrics.engine_containers, (uint64_t)n);
 	ecs_on_sync(d->ecs, containers);
+	lambda_on_sync(d->lambda, containers);
 	if (fields) {
 		json_add_str(fields, "status", "resync");
 		json_add_num(fields, "containers", n);
@@ -86,6 +88,7 @@ static void on_event(void *ud, const cJSON *event)
 
 	atomic_fetch_add(&d->metrics.engine_events, 1);
 	ecs_on_event(d->ecs, event);
+	lambda_on_event(d->lambda, event);
 	if (cJSON_IsString(id))
 		snprintf(short_id, sizeof(short_id), "%s", id->valuestring);
 	fields = cJSON_CreateObject();
@@ -102,6 +105,31 @@ static void on_event(void *ud, const cJSON *event)
 	}
 	state_hub_publish(d->hub, cJSON_IsString(type) ? type->valuestring : "container",
 			  object ? object : short_id, fields);
+}
+
+static int open_lambda(struct state_daemon *d, struct nb_err *err)
+{
+	const struct state_options *opts = d->opts;
+	struct lambda_deps deps = {
+		.eng = d->engine,
+		.hub = d->hub,
+		.health = &d->health,
+		.owner = d->dir->id,
+		.statedirfd = d->dir->dirfd,
+		.state_path = d->dir->path,
+		.n_images = opts->n_lambda_images,
+		.idle_seconds = opts->lambda_idle_seconds,
+	};
+
+	d->lambda_images = calloc((size_t)opts->n_lambda_images + 1, sizeof(*d->lambda_images));
+	if (!d->lambda_images)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	for (int i = 0; i < opts->n_lambda_images; i++) {
+		d->lambda_images[i].runtime = opts->lambda_images[i].runtime;
+		d->lambda_images[i].image = opts->lambda_images[i].image;
+	}
+	deps.images = d->lambda_images;
+	return lambda_new(&deps, &d->lambda, err);
 }
 
 int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
@@ -152,6 +180,9 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 	}
 	if (ret < 0)
 		goto fail;
+	ret = open_lambda(d, err);
+	if (ret < 0)
+		goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -176,6 +207,9 @@ int state_daemon_start(struct state_daemon *d, struct nb_err *err)
 	if (ret < 0)
 		return nb_err_set(err, ret, "cannot start the job workers: %s", strerror(-ret));
 	ecs_start(d->ecs, d->jobs);
+	ret = lambda_start(d->lambda, err);
+	if (ret < 0)
+		return ret;
 	return engine_events_start(d->engine, d->owner_label, &ops, &d->events, err);
 }
 
@@ -191,6 +225,8 @@ void state_daemon_stop(struct state_daemon *d)
 {
 	engine_events_stop(d->events);
 	d->events = NULL;
+	if (d->lambda)
+		lambda_stop(d->lambda);
 	ecs_stop(d->ecs);
 	state_jobs_stop(d->jobs);
 	d->jobs = NULL;
@@ -203,6 +239,8 @@ void state_daemon_close(struct state_daemon *d)
 		return;
 	state_daemon_stop(d);
 	ecs_free(d->ecs);
+	lambda_free(d->lambda);
+	free(d->lambda_images);
 	state_registry_free(d->registry);
 	engine_free(d->engine);
 	state_dir_close(d->dir);

@@ -29,14 +29,18 @@ struct state_options {
 	const char *state_dir; /* NULL: state_dir_default() */
 	const struct state_lambda_image *lambda_images;
 	int n_lambda_images;
+	int lambda_idle_seconds; /* 0: the service's default */
 };
 
 struct ecs;
+struct lambda;
 
 struct state_daemon {
 	struct state_dir *dir;
 	struct state_registry *registry;
 	struct ecs *ecs;
+	struct lambda *lambda;
+	struct lambda_image_override *lambda_images;
 	struct state_jobs *jobs;
 	struct engine *engine;
 	struct engine_events *events;

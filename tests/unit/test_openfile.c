@@ -475,7 +475,7 @@ static void test_truncate_forgets_the_written_bytes(void **state)
 
 	open_file(env, &r_value, O_WRONLY);
 	assert_int_equal(append_str(env, "draft"), 5);
-	fsnode_file_truncate(env->f);
+	fsnode_file_truncate(&env->ctx, env->f);
 	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
 	assert_int_equal(rec.commits, 0);
 	assert_int_equal(append_str(env, "final\n"), 6);

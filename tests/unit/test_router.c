@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "backend/lambda/package.h"
 #include "fs/fsnode.h"
 #include "fs/node_root.h"
 
@@ -65,7 +66,7 @@ static void test_unknown_names_have_no_route(void **state)
 	assert_null(fsnode_route_match(FSNODE_ROOT, "README "));
 	assert_null(fsnode_route_match(FSNODE_ROOT, "ecs/tasks"));
 	assert_null(fsnode_route_match(FSNODE_ECS, "nope"));
-	assert_null(fsnode_route_match(FSNODE_LAMBDA, "anything"));
+	assert_null(fsnode_route_match(FSNODE_LAMBDA_FN, "nope"));
 	assert_null(fsnode_route_match(FSNODE_EC2, "anything"));
 }
 
@@ -85,7 +86,7 @@ static void test_a_name_only_matches_under_its_own_parent(void **state)
 	assert_null(fsnode_route_match(FSNODE_ECS, "README"));
 	assert_null(fsnode_route_match(FSNODE_ROOT, "tasks"));
 	assert_null(fsnode_route_match(FSNODE_ROOT, "task-definitions"));
-	assert_null(fsnode_route_match(FSNODE_LAMBDA, "ecs"));
+	assert_null(fsnode_route_match(FSNODE_LAMBDA_FN, "ecs"));
 	assert_null(fsnode_route_match(FSNODE_NONE, "README"));
 	assert_null(fsnode_route_match(FSNODE_README, "README"));
 }
@@ -167,7 +168,7 @@ static void test_iterating_ecs_lists_only_its_own_children(void **state)
 static void test_iterating_a_directory_without_routes_yields_nothing(void **state)
 {
 	(void)state;
-	assert_null(fsnode_route_next(FSNODE_LAMBDA, NULL));
+	assert_null(fsnode_route_next(FSNODE_LF_STATE, NULL));
 	assert_null(fsnode_route_next(FSNODE_EC2, NULL));
 	assert_null(fsnode_route_next(FSNODE_TASK_STATUS, NULL));
 	assert_null(fsnode_route_next(FSNODE_README, NULL));
@@ -211,6 +212,37 @@ static void test_ecs_secrets_holds_last_error_and_one_0600_value_file_per_secret
 	assert_non_null(r->ops->unlink);
 }
 
+static void test_lambda_functions_are_directories_with_an_invoke_transaction(void **state)
+{
+	const struct fsnode_route *r;
+
+	(void)state;
+	assert_int_equal(fsnode_route_match(FSNODE_LAMBDA, "last-error")->kind, FSNODE_LASTERR);
+	r = fsnode_route_match(FSNODE_LAMBDA, "hello");
+	assert_int_equal(r->type, FSNODE_LAMBDA_FN);
+	assert_non_null(r->ops->mkdir);
+	assert_non_null(r->ops->rmdir);
+	r = fsnode_route_match(FSNODE_LAMBDA_FN, "invoke");
+	assert_int_equal(r->kind, FSNODE_TXN);
+	assert_int_equal(r->mode, 0600);
+	assert_non_null(r->ops->prepare);
+	assert_non_null(r->ops->run);
+	assert_non_null(r->ops->discard);
+	r = fsnode_route_match(FSNODE_LAMBDA_FN, "code.zip");
+	assert_int_equal(r->commit, FSNODE_COMMIT_CLOSE);
+	assert_int_equal(r->write_max, LAMBDA_ZIP_MAX);
+	assert_int_equal(fsnode_route_match(FSNODE_LAMBDA_FN, "logs")->kind, FSNODE_APPEND);
+	assert_int_equal(fsnode_route_match(FSNODE_LAMBDA_FN, "invoke-async")->mode, 0200);
+	assert_int_equal(fsnode_route_match(FSNODE_LF_LAYERS, "01-deps.zip")->type,
+			 FSNODE_LF_LAYER);
+	/* code/ holds directories, files and links under one "*" name. */
+	r = fsnode_route_match(FSNODE_LF_CODE, "lib");
+	assert_int_equal(r->type, FSNODE_LF_CODE_DIR);
+	assert_true(fsnode_route_ambiguous(r));
+	assert_false(fsnode_route_ambiguous(fsnode_route_match(FSNODE_LAMBDA, "hello")));
+	assert_false(fsnode_route_ambiguous(fsnode_route_match(FSNODE_LAMBDA_FN, "state")));
+}
+
 static void test_every_listed_child_is_found_again_by_name(void **state)
 {
 	(void)state;
@@ -218,8 +250,14 @@ static void test_every_listed_child_is_found_again_by_name(void **state)
 		const struct fsnode_route *r = NULL;
 
 		while ((r = fsnode_route_next((enum fsnode_type)p, r)) != NULL) {
+			const struct fsnode_route *m = fsnode_route_match((enum fsnode_type)p, r->name);
+
 			assert_int_equal(r->parent, p);
-			assert_ptr_equal(fsnode_route_match((enum fsnode_type)p, r->name), r);
+			/* Of several "*" rows, the name finds the first; lookup picks. */
+			if (strcmp(r->name, "*") == 0 && m != r)
+				assert_true(fsnode_route_ambiguous(m));
+			else
+				assert_ptr_equal(m, r);
 		}
 	}
 }
@@ -241,6 +279,7 @@ int main(void)
 		cmocka_unit_test(
 			test_ecs_secrets_holds_last_error_and_one_0600_value_file_per_secret),
 		cmocka_unit_test(test_every_listed_child_is_found_again_by_name),
+		cmocka_unit_test(test_lambda_functions_are_directories_with_an_invoke_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

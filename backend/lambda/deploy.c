@@ -1,0 +1,440 @@
+/*
+ * backend/lambda/deploy.c - deployment packages and layers. A written zip
+ * is checked whole (package.c) before anything changes; then it is
+ * unpacked beside the current code, tarred for upload, and swapped in. A
+ * bad package leaves the previous code, its hash and its containers as
+ * they were.
+ *
+ * In the function's state dir: code.zip (the bytes as written), code/ (the
+ * unpacked tree, shown as code/ in the mount), code.tar (what containers
+ * get), and layers/NN-name.{zip,tar} with layers/NN-name.d/.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/log.h"
+#include "backend/lambda/lambda_i.h"
+#include "backend/lambda/package.h"
+#include "backend/state/atomic.h"
+
+/* Unpacks zip beside `final` (a path), tars it, and swaps it in:
+ * <final>.new is built, <final> moved to <final>.old, then removed. */
+static int unpack_swap(const char *zip, size_t len, const char *final, struct nb_buf *tar,
+		       struct nb_err *err)
+{
+	char next[4200], old[4200];
+	int ret;
+
+	snprintf(next, sizeof(next), "%s.new", final);
+	snprintf(old, sizeof(old), "%s.old", final);
+	lambda_pkg_remove_tree(next);
+	lambda_pkg_remove_tree(old);
+	ret = lambda_pkg_unpack(zip, len, next, err);
+	if (ret == 0)
+		ret = lambda_pkg_tar(next, tar, err);
+	if (ret < 0) {
+		lambda_pkg_remove_tree(next);
+		return ret;
+	}
+	if (rename(final, old) < 0 && errno != ENOENT) {
+		ret = nb_err_set(err, -errno, "cannot replace %s: %s", final, strerror(errno));
+		lambda_pkg_remove_tree(next);
+		return ret;
+	}
+	if (rename(next, final) < 0) {
+		ret = nb_err_set(err, -errno, "cannot replace %s: %s", final, strerror(errno));
+		rename(old, final);
+		lambda_pkg_remove_tree(next);
+		return ret;
+	}
+	lambda_pkg_remove_tree(old);
+	return 0;
+}
+
+static uint64_t layers_unzipped(const struct lambda_fn *fn, const char *except)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < fn->n_layers; i++)
+		if (!except || strcmp(fn->layers[i].name, except) != 0)
+			n += fn->layers[i].unzipped;
+	return n;
+}
+
+/* The unzipped budget left for a package: 250 MB with the layers. */
+static int budget_of(struct lambda *l, const char *name, const char *layer, uint64_t *budget,
+		     struct nb_err *err)
+{
+	struct lambda_fn *fn;
+	uint64_t used;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (!fn) {
+		pthread_mutex_unlock(&l->lock);
+		return nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	}
+	used = layers_unzipped(fn, layer);
+	if (layer)
+		used += fn->code_unzipped;
+	pthread_mutex_unlock(&l->lock);
+	*budget = used < LAMBDA_UNZIPPED_MAX ? LAMBDA_UNZIPPED_MAX - used : 0;
+	return 0;
+}
+
+static void set_state(struct lambda *l, const char *name, const char *state, const char *reason)
+{
+	struct lambda_fn *fn;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (fn) {
+		if (state) {
+			snprintf(fn->cfg.state, sizeof(fn->cfg.state), "%s", state);
+			snprintf(fn->cfg.state_reason, sizeof(fn->cfg.state_reason), "%s", reason);
+			snprintf(fn->cfg.state_reason_code, sizeof(fn->cfg.state_reason_code),
+				 "Creating");
+		} else {
+			fn->cfg.state[0] = '\0';
+			lambda_fn_refresh(l, fn);
+		}
+		lambda_fn_touch(l, fn, LAMBDA_F_STATE);
+		lambda_fn_touch(l, fn, LAMBDA_F_CONFIG);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void sha256_b64(const void *data, size_t len, char out[45])
+{
+	lambda_pkg_sha256_b64(data, len, out);
+}
+
+int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size_t len,
+		       struct nb_err *err)
+{
+	struct nb_buf tar = { 0 };
+	struct lambda_fn *fn;
+	uint64_t budget, unzipped = 0;
+	char path[4096], sha[45];
+	int ret;
+
+	pthread_mutex_lock(&l->deploy);
+	ret = budget_of(l, name, NULL, &budget, err);
+	if (ret == 0)
+		ret = lambda_pkg_check(zip, len, budget, &unzipped, err);
+	if (ret < 0) {
+		pthread_mutex_unlock(&l->deploy);
+		return nb_err_wrap(err, "code.zip rejected, the previous code is kept");
+	}
+	set_state(l, name, "Pending", "Processing the deployment package");
+	snprintf(path, sizeof(path), "%s/%s/%s/code", l->deps.state_path, LAMBDA_DIR, name);
+	ret = unpack_swap(zip, len, path, &tar, err);
+	if (ret == 0)
+		ret = lambda_fn_write(l, name, "code.tar", tar.data, tar.len, err);
+	if (ret == 0)
+		ret = lambda_fn_write(l, name, "code.zip", zip, len, err);
+	nb_buf_free(&tar);
+	if (ret < 0) {
+		set_state(l, name, NULL, NULL);
+		pthread_mutex_unlock(&l->deploy);
+		return nb_err_wrap(err, "cannot deploy code.zip");
+	}
+	sha256_b64(zip, len, sha);
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (fn) {
+		memcpy(fn->cfg.code_sha256, sha, sizeof(sha));
+		fn->cfg.code_size = len;
+		fn->code_unzipped = unzipped;
+		clock_gettime(CLOCK_REALTIME, &fn->cfg.last_modified);
+		fn->cfg.state[0] = '\0';
+		lambda_fn_refresh(l, fn);
+		ret = lambda_fn_save(l, fn, err);
+		lambda_warm_evict(l, fn, false);
+		for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
+			lambda_fn_touch(l, fn, f);
+	}
+	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->deploy);
+	return ret;
+}
+
+int lambda_read_tar(struct lambda *l, const char *name, const char *layer, struct nb_buf *out,
+		    struct nb_err *err)
+{
+	char rel[512];
+	cleanup_free char *data = NULL;
+	size_t len;
+	int ret;
+
+	if (layer)
+		snprintf(rel, sizeof(rel), "%s/layers/%.*s.tar", name, (int)(strlen(layer) - 4),
+			 layer);
+	else
+		snprintf(rel, sizeof(rel), "%s/code.tar", name);
+	ret = state_read_file(l->dirfd, rel, (size_t)LAMBDA_UNZIPPED_MAX * 2, &data, &len, err);
+	if (ret < 0)
+		return nb_err_wrap(err, "cannot read the package of %s", name);
+	return nb_buf_append(out, data, len);
+}
+
+/* Layers. */
+
+static int layer_name_valid(const char *layer, struct nb_err *err)
+{
+	size_t n = strlen(layer);
+
+	if (n < 8 || n > 100 || layer[0] < '0' || layer[0] > '9' || layer[1] < '0' ||
+	    layer[1] > '9' || layer[2] != '-' || strcmp(layer + n - 4, ".zip") != 0 ||
+	    strspn(layer + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		    n - 3)
+		return nb_err_set(err, -EINVAL,
+				  "layers/%.100s: a layer is named NN-name.zip (two digits, a "
+				  "dash, then letters, digits, '.', '_' or '-')",
+				  layer);
+	return 0;
+}
+
+static int layer_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lambda_layer *)a)->name,
+		      ((const struct lambda_layer *)b)->name);
+}
+
+static struct lambda_layer *layer_find(struct lambda_fn *fn, const char *layer)
+{
+	for (size_t i = 0; i < fn->n_layers; i++)
+		if (strcmp(fn->layers[i].name, layer) == 0)
+			return &fn->layers[i];
+	return NULL;
+}
+
+/* Adds or replaces a layer entry (lock held); keeps them in name order. */
+static int layer_put(struct lambda_fn *fn, const struct lambda_layer *ly)
+{
+	struct lambda_layer *slot = layer_find(fn, ly->name), *grown;
+
+	if (!slot) {
+		grown = realloc(fn->layers, (fn->n_layers + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		fn->layers = grown;
+		slot = &fn->layers[fn->n_layers++];
+	}
+	*slot = *ly;
+	qsort(fn->layers, fn->n_layers, sizeof(*fn->layers), layer_cmp);
+	return 0;
+}
+
+static void layers_changed(struct lambda *l, struct lambda_fn *fn)
+{
+	lambda_fn_refresh(l, fn);
+	lambda_warm_evict(l, fn, false);
+	lambda_fn_touch(l, fn, LAMBDA_F_CONFIG);
+}
+
+int lambda_layer_create(struct lambda *l, const char *name, const char *layer, struct nb_err *err)
+{
+	struct lambda_layer ly = { 0 };
+	struct lambda_fn *fn;
+	char rel[512];
+	int ret = layer_name_valid(layer, err);
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (!fn) {
+		ret = nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	} else if (!layer_find(fn, layer)) {
+		snprintf(rel, sizeof(rel), "%s/layers", name);
+		if (mkdirat(l->dirfd, rel, 0700) < 0 && errno != EEXIST) {
+			ret = nb_err_set(err, -errno, "cannot create layers of %s: %s", name,
+					 strerror(errno));
+		} else {
+			snprintf(ly.name, sizeof(ly.name), "%s", layer);
+			clock_gettime(CLOCK_REALTIME, &ly.mtime);
+			ret = layer_put(fn, &ly);
+			if (ret == 0)
+				layers_changed(l, fn);
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int lambda_layer_write(struct lambda *l, const char *name, const char *layer, const char *data,
+		       size_t len, struct nb_err *err)
+{
+	struct lambda_layer ly = { 0 };
+	struct nb_buf tar = { 0 };
+	struct lambda_fn *fn;
+	uint64_t budget;
+	char path[4096], file[256];
+	int ret;
+
+	pthread_mutex_lock(&l->deploy);
+	ret = budget_of(l, name, layer, &budget, err);
+	if (ret == 0)
+		ret = lambda_pkg_check(data, len, budget, &ly.unzipped, err);
+	if (ret < 0) {
+		pthread_mutex_unlock(&l->deploy);
+		return nb_err_wrap(err, "layers/%s rejected, the previous layer is kept", layer);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path, LAMBDA_DIR,
+		 name, (int)(strlen(layer) - 4), layer);
+	ret = unpack_swap(data, len, path, &tar, err);
+	snprintf(file, sizeof(file), "layers/%.*s.tar", (int)(strlen(layer) - 4), layer);
+	if (ret == 0)
+		ret = lambda_fn_write(l, name, file, tar.data, tar.len, err);
+	snprintf(file, sizeof(file), "layers/%s", layer);
+	if (ret == 0)
+		ret = lambda_fn_write(l, name, file, data, len, err);
+	nb_buf_free(&tar);
+	if (ret == 0) {
+		snprintf(ly.name, sizeof(ly.name), "%s", layer);
+		lambda_pkg_sha256_b64(data, len, ly.sha);
+		ly.size = len;
+		clock_gettime(CLOCK_REALTIME, &ly.mtime);
+		pthread_mutex_lock(&l->lock);
+		fn = lambda_fn_find(l, name);
+		if (fn && (ret = layer_put(fn, &ly)) == 0)
+			layers_changed(l, fn);
+		pthread_mutex_unlock(&l->lock);
+	}
+	pthread_mutex_unlock(&l->deploy);
+	return ret < 0 ? nb_err_wrap(err, "cannot deploy layers/%s", layer) : 0;
+}
+
+int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, struct nb_err *err)
+{
+	struct lambda_layer *ly;
+	struct lambda_fn *fn;
+	char rel[512];
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	ly = fn ? layer_find(fn, layer) : NULL;
+	if (!ly) {
+		ret = nb_err_set(err, -ENOENT, "layers/%s: no such layer", layer);
+	} else {
+		snprintf(rel, sizeof(rel), "%s/layers/%s", name, layer);
+		unlinkat(l->dirfd, rel, 0);
+		snprintf(rel, sizeof(rel), "%s/layers/%.*s.tar", name, (int)(strlen(layer) - 4),
+			 layer);
+		unlinkat(l->dirfd, rel, 0);
+		*ly = fn->layers[--fn->n_layers];
+		qsort(fn->layers, fn->n_layers, sizeof(*fn->layers), layer_cmp);
+		layers_changed(l, fn);
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (ret == 0) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path,
+			 LAMBDA_DIR, name, (int)(strlen(layer) - 4), layer);
+		lambda_pkg_remove_tree(path);
+	}
+	return ret;
+}
+
+bool lambda_layer_exists(struct lambda *l, const char *name, const char *layer)
+{
+	struct lambda_fn *fn;
+	bool found;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	found = fn && layer_find(fn, layer);
+	pthread_mutex_unlock(&l->lock);
+	return found;
+}
+
+int lambda_layer_list(struct lambda *l, const char *name, int (*emit)(void *ud, const char *n),
+		      void *ud)
+{
+	struct lambda_fn *fn;
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	for (size_t i = 0; fn && ret == 0 && i < fn->n_layers; i++)
+		ret = emit(ud, fn->layers[i].name);
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int lambda_layer_render(struct lambda *l, const char *name, const char *layer, struct nb_buf *out,
+			struct timespec *mtime)
+{
+	struct lambda_fn *fn;
+	struct lambda_layer *ly;
+	cleanup_free char *data = NULL;
+	char rel[512];
+	size_t len;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	ly = fn ? layer_find(fn, layer) : NULL;
+	if (ly && mtime)
+		*mtime = ly->mtime;
+	pthread_mutex_unlock(&l->lock);
+	if (!ly)
+		return -ENOENT;
+	snprintf(rel, sizeof(rel), "%s/layers/%s", name, layer);
+	ret = state_read_file(l->dirfd, rel, LAMBDA_ZIP_MAX, &data, &len, NULL);
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : nb_buf_append(out, data, len);
+}
+
+/* At load: the layers a function's state dir holds. */
+int lambda_load_layers(struct lambda *l, struct lambda_fn *fn)
+{
+	char rel[512];
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/layers", fn->name);
+	fd = openat(l->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct lambda_layer ly = { 0 };
+		cleanup_free char *data = NULL;
+		struct stat st;
+		size_t len;
+
+		if (layer_name_valid(de->d_name, NULL) < 0)
+			continue;
+		snprintf(rel, sizeof(rel), "%s/layers/%s", fn->name, de->d_name);
+		if (state_read_file(l->dirfd, rel, LAMBDA_ZIP_MAX, &data, &len, NULL) < 0)
+			continue;
+		snprintf(ly.name, sizeof(ly.name), "%.127s", de->d_name);
+		if (len) {
+			lambda_pkg_sha256_b64(data, len, ly.sha);
+			lambda_pkg_check(data, len, LAMBDA_UNZIPPED_MAX, &ly.unzipped, NULL);
+		}
+		ly.size = len;
+		if (fstatat(l->dirfd, rel, &st, 0) == 0)
+			ly.mtime = st.st_mtim;
+		layer_put(fn, &ly);
+	}
+	closedir(d);
+	return 0;
+}

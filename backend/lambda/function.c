@@ -1,0 +1,554 @@
+/*
+ * backend/lambda/function.c - functions: made with mkdir, kept in the state
+ * dir as <state>/lambda/<name>/config.json beside their package, and the
+ * files that show and change their settings.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/common/aws.h"
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
+#include "backend/common/log.h"
+#include "backend/lambda/lambda_i.h"
+#include "backend/lambda/package.h"
+#include "backend/state/atomic.h"
+#include "backend/state/hub.h"
+
+static const char *const file_names[] = {
+	[LAMBDA_F_CONFIG] = "config.json",
+	[LAMBDA_F_RUNTIME] = "runtime",
+	[LAMBDA_F_HANDLER] = "handler",
+	[LAMBDA_F_TIMEOUT] = "timeout",
+	[LAMBDA_F_MEMORY] = "memory-size",
+	[LAMBDA_F_EPHEMERAL] = "ephemeral-storage",
+	[LAMBDA_F_ENVIRONMENT] = "environment",
+	[LAMBDA_F_CONCURRENCY] = "reserved-concurrency",
+	[LAMBDA_F_IMAGE] = "image",
+	[LAMBDA_F_CODE_ZIP] = "code.zip",
+	[LAMBDA_F_CODE_SHA] = "code-sha256",
+	[LAMBDA_F_STATE] = "state",
+	[LAMBDA_F_RESPONSE] = "response",
+	[LAMBDA_F_LAST_INVOCATION] = "last-invocation",
+	[LAMBDA_F_LOGS] = "logs",
+	[LAMBDA_F_WARM] = "warm",
+};
+
+/* The setting a one-value file holds. */
+static enum lambda_field field_of(enum lambda_file f)
+{
+	switch (f) {
+	case LAMBDA_F_RUNTIME:
+		return LAMBDA_FIELD_RUNTIME;
+	case LAMBDA_F_HANDLER:
+		return LAMBDA_FIELD_HANDLER;
+	case LAMBDA_F_TIMEOUT:
+		return LAMBDA_FIELD_TIMEOUT;
+	case LAMBDA_F_MEMORY:
+		return LAMBDA_FIELD_MEMORY;
+	case LAMBDA_F_EPHEMERAL:
+		return LAMBDA_FIELD_EPHEMERAL;
+	case LAMBDA_F_ENVIRONMENT:
+		return LAMBDA_FIELD_ENVIRONMENT;
+	case LAMBDA_F_CONCURRENCY:
+		return LAMBDA_FIELD_CONCURRENCY;
+	default:
+		return LAMBDA_FIELD_IMAGE;
+	}
+}
+
+struct lambda_fn *lambda_fn_find(struct lambda *l, const char *name)
+{
+	for (struct lambda_fn *fn = l->fns; fn; fn = fn->next)
+		if (strcmp(fn->name, name) == 0)
+			return fn;
+	return NULL;
+}
+
+static void fn_free(struct lambda_fn *fn)
+{
+	lambda_config_free(&fn->cfg);
+	free(fn->layers);
+	nb_buf_free(&fn->response);
+	nb_buf_free(&fn->last_invocation);
+	free(fn);
+}
+
+void lambda_fn_put(struct lambda *l, struct lambda_fn *fn)
+{
+	(void)l;
+	if (--fn->refs == 0)
+		fn_free(fn);
+}
+
+void lambda_fn_path(struct lambda *l, const struct lambda_fn *fn, const char *file, char *out,
+		    size_t len)
+{
+	snprintf(out, len, "%s/%s/%s%s%s", l->deps.state_path, LAMBDA_DIR, fn->name,
+		 file ? "/" : "", file ? file : "");
+}
+
+void lambda_fn_touch(struct lambda *l, struct lambda_fn *fn, enum lambda_file f)
+{
+	char path[256];
+
+	clock_gettime(CLOCK_REALTIME, &fn->mtime[f]);
+	snprintf(path, sizeof(path), "%s/%s/%s", LAMBDA_DIR, fn->name, file_names[f]);
+	state_hub_changed(l->deps.hub, path);
+}
+
+static void touch_settings(struct lambda *l, struct lambda_fn *fn)
+{
+	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_STATE; f++)
+		if (f != LAMBDA_F_CODE_ZIP)
+			lambda_fn_touch(l, fn, f);
+}
+
+int lambda_fn_write(struct lambda *l, const char *name, const char *file, const void *data,
+		    size_t len, struct nb_err *err)
+{
+	char dir[512];
+	const char *slash = strrchr(file, '/');
+	int fd, ret;
+
+	snprintf(dir, sizeof(dir), "%s%s%.*s", name, slash ? "/" : "",
+		 slash ? (int)(slash - file) : 0, file);
+	fd = openat(l->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return nb_err_set(err, -errno, "cannot open %s/%s/%s: %s", l->deps.state_path,
+				  LAMBDA_DIR, dir, strerror(errno));
+	ret = state_write_atomic(fd, slash ? slash + 1 : file, data, len, 0600, err);
+	close(fd);
+	return ret;
+}
+
+static int save_config(struct lambda *l, const struct lambda_fn *fn,
+		       const struct lambda_config *cfg, struct nb_err *err)
+{
+	cleanup_cjson cJSON *j = NULL;
+	cleanup_free char *text = NULL;
+	int ret = lambda_config_to_json(cfg, &j);
+
+	if (ret < 0 || !(text = cJSON_Print(j)))
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	ret = lambda_fn_write(l, fn->name, "config.json", text, strlen(text), err);
+	return ret < 0 ? nb_err_wrap(err, "cannot save function %s", fn->name) : 0;
+}
+
+int lambda_fn_save(struct lambda *l, struct lambda_fn *fn, struct nb_err *err)
+{
+	return save_config(l, fn, &fn->cfg, err);
+}
+
+/* What a function still needs before it can run, for `state`. */
+static void missing_parts(const struct lambda_fn *fn, char *out, size_t len)
+{
+	const struct lambda_config *c = &fn->cfg;
+	const char *parts[3];
+	int n = 0;
+
+	out[0] = '\0';
+	if (strcmp(lambda_config_package_type(c), "Image") == 0) {
+		if (!c->image[0])
+			parts[n++] = "image";
+	} else {
+		if (!c->runtime[0])
+			parts[n++] = "runtime";
+		if (!c->handler[0])
+			parts[n++] = "handler";
+		if (!c->code_sha256[0])
+			parts[n++] = "code.zip";
+	}
+	for (int i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s",
+			 i == 0 ? "" : i == n - 1 ? " and " : ", ", parts[i]);
+}
+
+void lambda_fn_refresh(struct lambda *l, struct lambda_fn *fn)
+{
+	struct lambda_config *c = &fn->cfg;
+	struct lambda_config_layer *layers = calloc(fn->n_layers + 1, sizeof(*layers));
+	char missing[64];
+
+	(void)l;
+	missing_parts(fn, missing, sizeof(missing));
+	if (strcmp(c->state, "Failed") != 0) {
+		if (missing[0]) {
+			snprintf(c->state, sizeof(c->state), "Pending");
+			snprintf(c->state_reason, sizeof(c->state_reason),
+				 "The function is waiting for its %s", missing);
+			snprintf(c->state_reason_code, sizeof(c->state_reason_code), "Creating");
+		} else {
+			snprintf(c->state, sizeof(c->state), "Active");
+			c->state_reason[0] = c->state_reason_code[0] = '\0';
+		}
+	}
+	/* config.json lists the layers, and a container runs these exact ones. */
+	for (size_t i = 0; layers && i < fn->n_layers; i++) {
+		layers[i].name = fn->layers[i].name;
+		layers[i].code_size = fn->layers[i].size;
+		memcpy(layers[i].code_sha256, fn->layers[i].sha, sizeof(layers[i].code_sha256));
+	}
+	if (layers)
+		lambda_config_set_layers(c, layers, fn->n_layers);
+	free(layers);
+	lambda_config_fingerprint(c, fn->fp);
+}
+
+static int load_one(struct lambda *l, const char *name)
+{
+	char path[LAMBDA_FUNCTION_NAME_MAX + 16];
+	struct nb_err err = { 0 };
+	cleanup_free char *text = NULL;
+	cleanup_cjson cJSON *j = NULL;
+	struct lambda_fn *fn;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/config.json", name);
+	ret = state_read_file(l->dirfd, path, 1 << 20, &text, &len, &err);
+	if (ret < 0 || !(j = json_parse(text, len, &err))) {
+		log_warn("lambda: skipping function %s: %s", name, err.msg);
+		return 0;
+	}
+	fn = calloc(1, sizeof(*fn));
+	if (!fn)
+		return -ENOMEM;
+	snprintf(fn->name, sizeof(fn->name), "%s", name);
+	lambda_config_init(&fn->cfg, name);
+	if (lambda_config_from_json(&fn->cfg, j, &err) < 0) {
+		log_warn("lambda: skipping function %s: %s", name, err.msg);
+		fn_free(fn);
+		return 0;
+	}
+	fn->refs = 1;
+	lambda_load_layers(l, fn);
+	lambda_fn_refresh(l, fn);
+	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
+		fn->mtime[f] = fn->cfg.last_modified;
+	fn->next = l->fns;
+	l->fns = fn;
+	return 0;
+}
+
+static int load_all(struct lambda *l)
+{
+	int fd = openat(l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (ret == 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.' && lambda_name_valid(de->d_name, NULL) == 0)
+			ret = load_one(l, de->d_name);
+	closedir(d);
+	return ret;
+}
+
+int lambda_new(const struct lambda_deps *deps, struct lambda **out, struct nb_err *err)
+{
+	struct lambda *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	l->deps = *deps;
+	snprintf(l->owner, sizeof(l->owner), "%s", deps->owner);
+	l->deps.owner = l->owner;
+	if (l->deps.idle_seconds <= 0)
+		l->deps.idle_seconds = LAMBDA_IDLE_DEFAULT;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->deploy, NULL);
+	pthread_cond_init(&l->freed, NULL);
+	{
+		/* The reaper sleeps until CLOCK_MONOTONIC idle deadlines. */
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&l->reaper_wake, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	pthread_cond_init(&l->async_wake, NULL);
+	l->dirfd = -1;
+	if (mkdirat(deps->statedirfd, LAMBDA_DIR, 0700) < 0 && errno != EEXIST) {
+		ret = nb_err_set(err, -errno, "cannot create %s/%s: %s", deps->state_path,
+				 LAMBDA_DIR, strerror(errno));
+		goto fail;
+	}
+	l->dirfd = openat(deps->statedirfd, LAMBDA_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->dirfd < 0) {
+		ret = nb_err_set(err, -errno, "cannot open %s/%s: %s", deps->state_path,
+				 LAMBDA_DIR, strerror(errno));
+		goto fail;
+	}
+	ret = load_all(l);
+	if (ret < 0) {
+		nb_err_set(err, ret, "cannot load Lambda functions: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	lambda_free(l);
+	return ret;
+}
+
+void lambda_free(struct lambda *l)
+{
+	if (!l)
+		return;
+	lambda_stop(l);
+	while (l->fns) {
+		struct lambda_fn *fn = l->fns;
+
+		l->fns = fn->next;
+		lambda_fn_put(l, fn);
+	}
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	pthread_cond_destroy(&l->async_wake);
+	pthread_cond_destroy(&l->reaper_wake);
+	pthread_cond_destroy(&l->freed);
+	pthread_mutex_destroy(&l->deploy);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
+{
+	struct lambda_fn *fn;
+	int ret;
+
+	ret = lambda_name_valid(name, err);
+	if (ret < 0)
+		return ret;
+	fn = calloc(1, sizeof(*fn));
+	if (!fn)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	snprintf(fn->name, sizeof(fn->name), "%s", name);
+	lambda_config_init(&fn->cfg, name);
+	clock_gettime(CLOCK_REALTIME, &fn->cfg.last_modified);
+	fn->refs = 1;
+	pthread_mutex_lock(&l->lock);
+	if (lambda_fn_find(l, name)) {
+		pthread_mutex_unlock(&l->lock);
+		fn_free(fn);
+		return nb_err_set(err, -EEXIST,
+				  "Function already exist: %s (ResourceConflictException)", name);
+	}
+	if (mkdirat(l->dirfd, name, 0700) < 0 && errno != EEXIST) {
+		ret = nb_err_set(err, -errno, "cannot create function %s: %s", name,
+				 strerror(errno));
+	} else {
+		lambda_fn_refresh(l, fn);
+		ret = lambda_fn_save(l, fn, err);
+	}
+	if (ret < 0) {
+		unlinkat(l->dirfd, name, AT_REMOVEDIR);
+		pthread_mutex_unlock(&l->lock);
+		fn_free(fn);
+		return ret;
+	}
+	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
+		fn->mtime[f] = fn->cfg.last_modified;
+	fn->next = l->fns;
+	l->fns = fn;
+	state_hub_changed(l->deps.hub, LAMBDA_DIR);
+	pthread_mutex_unlock(&l->lock);
+	state_hub_publish(l->deps.hub, "lambda", name, NULL);
+	return 0;
+}
+
+int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
+{
+	char path[4096];
+	struct lambda_fn **pp, *fn = NULL;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	for (pp = &l->fns; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0) {
+			fn = *pp;
+			break;
+		}
+	if (!fn) {
+		pthread_mutex_unlock(&l->lock);
+		return nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	}
+	*pp = fn->next;
+	fn->deleted = true;
+	/* Busy containers go when their invocation ends. */
+	lambda_warm_evict(l, fn, true);
+	lambda_fn_path(l, fn, NULL, path, sizeof(path));
+	state_hub_changed(l->deps.hub, LAMBDA_DIR);
+	lambda_fn_put(l, fn);
+	pthread_mutex_unlock(&l->lock);
+	ret = lambda_pkg_remove_tree(path);
+	if (ret < 0)
+		log_warn("lambda: cannot remove %s: %s", path, strerror(-ret));
+	state_hub_publish(l->deps.hub, "lambda", name, NULL);
+	return 0;
+}
+
+bool lambda_exists(struct lambda *l, const char *name)
+{
+	bool found;
+
+	pthread_mutex_lock(&l->lock);
+	found = lambda_fn_find(l, name) != NULL;
+	pthread_mutex_unlock(&l->lock);
+	return found;
+}
+
+int lambda_list(struct lambda *l, int (*emit)(void *ud, const char *name), void *ud)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (struct lambda_fn *fn = l->fns; fn && ret == 0; fn = fn->next)
+		ret = emit(ud, fn->name);
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+static int read_state_file(struct lambda *l, struct lambda_fn *fn, const char *file, size_t max,
+			   struct nb_buf *out)
+{
+	char name[LAMBDA_FUNCTION_NAME_MAX + 32];
+	cleanup_free char *data = NULL;
+	size_t len;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s/%s", fn->name, file);
+	ret = state_read_file(l->dirfd, name, max, &data, &len, NULL);
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : nb_buf_append(out, data, len);
+}
+
+static int render_locked(struct lambda *l, struct lambda_fn *fn, enum lambda_file f,
+			 struct nb_buf *out)
+{
+	const struct lambda_config *c = &fn->cfg;
+
+	switch (f) {
+	case LAMBDA_F_CONFIG:
+		return lambda_config_render_json(c, NB_AWS_REGION, NB_AWS_ACCOUNT, out);
+	case LAMBDA_F_CODE_ZIP:
+		return read_state_file(l, fn, "code.zip", LAMBDA_ZIP_MAX, out);
+	case LAMBDA_F_LOGS:
+		return read_state_file(l, fn, "logs", SIZE_MAX, out);
+	case LAMBDA_F_STATE:
+		return nb_buf_printf(out, "%s\n%s%s", c->state, c->state_reason,
+				     c->state_reason[0] ? "\n" : "");
+	case LAMBDA_F_RESPONSE:
+		return nb_buf_append(out, fn->response.data, fn->response.len);
+	case LAMBDA_F_LAST_INVOCATION:
+		return nb_buf_append(out, fn->last_invocation.data, fn->last_invocation.len);
+	case LAMBDA_F_WARM:
+		lambda_warm_render(l, fn, out);
+		return 0;
+	case LAMBDA_F_CODE_SHA:
+		return c->code_sha256[0] ? nb_buf_printf(out, "%s\n", c->code_sha256) : 0;
+	default:
+		return lambda_config_render_field(c, field_of(f), out);
+	}
+}
+
+int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct nb_buf *out,
+		  struct timespec *mtime)
+{
+	struct lambda_fn *fn;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (!fn) {
+		pthread_mutex_unlock(&l->lock);
+		return -ENOENT;
+	}
+	ret = render_locked(l, fn, f, out);
+	if (mtime)
+		*mtime = fn->mtime[f];
+	pthread_mutex_unlock(&l->lock);
+	return ret < 0 ? ret : 0;
+}
+
+/* Applies a setting to a copy, saves the copy, then makes it the config:
+ * a bad value or a failed save leaves everything as it was. */
+static int write_setting(struct lambda *l, struct lambda_fn *fn, enum lambda_file f,
+			 const char *data, size_t len, struct nb_err *err)
+{
+	struct lambda_config next;
+	int ret = lambda_config_copy(&next, &fn->cfg);
+
+	if (ret < 0)
+		return nb_err_set(err, ret, "out of memory");
+	if (f == LAMBDA_F_CONFIG)
+		ret = lambda_config_apply_json(&next, data, len, err);
+	else
+		ret = lambda_config_set_field(&next, field_of(f), data, len, err);
+	if (ret == 0) {
+		clock_gettime(CLOCK_REALTIME, &next.last_modified);
+		ret = save_config(l, fn, &next, err);
+	}
+	if (ret < 0) {
+		lambda_config_free(&next);
+		return ret;
+	}
+	lambda_config_free(&fn->cfg);
+	fn->cfg = next;
+	lambda_fn_refresh(l, fn);
+	/* Old containers run the old configuration: idle ones go now, busy
+	 * ones when their invocation ends. */
+	lambda_warm_evict(l, fn, false);
+	touch_settings(l, fn);
+	return 0;
+}
+
+int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const char *data,
+		 size_t len, struct nb_err *err)
+{
+	struct lambda_fn *fn;
+	int ret;
+
+	if (f == LAMBDA_F_CODE_ZIP)
+		return lambda_deploy_code(l, name, data, len, err);
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	if (!fn) {
+		ret = nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	} else if (f == LAMBDA_F_WARM) {
+		size_t n = len;
+
+		while (n && (data[n - 1] == '\n' || data[n - 1] == ' '))
+			n--;
+		if (n == 5 && memcmp(data, "evict", 5) == 0) {
+			lambda_warm_evict(l, fn, true);
+			ret = 0;
+		} else {
+			ret = nb_err_set(err, -EINVAL, "warm: unknown command \"%.*s\" (use: evict)",
+					 (int)(n > 64 ? 64 : n), data);
+		}
+	} else {
+		ret = write_setting(l, fn, f, data, len, err);
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (ret == 0)
+		state_hub_publish(l->deps.hub, "lambda", name, NULL);
+	return ret;
+}
