@@ -57,7 +57,8 @@ $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
-	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
+	$(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -74,6 +75,10 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tools/bench_ecs: tools/bench_ecs.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tools/bench_lambda: tools/bench_lambda.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 

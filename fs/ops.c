@@ -231,7 +231,9 @@ int fsnode_ops_open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fus
 	if (kind == FSNODE_STREAM) {
 		node->route->ops->stream_open(ctx, node, &f->cursor);
 		fi->nonseekable = 1;
-	} else if (kind != FSNODE_VERB) {
+	} else if (kind != FSNODE_VERB && (acc != O_WRONLY || fi->flags & O_APPEND)) {
+		/* A write-only open never shows the value: `cp x.zip code.zip`
+		 * need not read the old package first. */
 		ret = fsnode_file_render(ctx, f);
 		/* `>>` on a value file extends what it holds. */
 		if (ret == 0 && kind == FSNODE_VALUE && fi->flags & O_APPEND)

@@ -8,11 +8,18 @@
 #      raw create+start of the same containers from one C process.
 #   4. container exit -> `status` STOPPED, from the engine's `die` event
 #      timestamp, vs the same event's arrival on the raw /events stream.
-#   5. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
+#   5. Lambda: warm invoke through `invoke` vs libcurl straight to the same
+#      container's published port (kept-alive, and a fresh connection);
+#      sequential invocations per second both ways; cold start (evict, then
+#      one invoke) vs raw create+upload+start+ready+first POST.
+#   6. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
 #      same window.
 # Environment: BENCH_READS (20000), BENCH_EVENTS (20), BENCH_TASKS (10 runs
 # per launch size and of the exit figure), BENCH_IDLE_TASKS (100),
-# BENCH_IDLE_SECONDS (60).
+# BENCH_IDLE_SECONDS (60), BENCH_INVOKES (200 warm invokes each way),
+# BENCH_THROUGHPUT (100), BENCH_COLD (5 cold starts each way),
+# BENCH_ONLY (space-separated sections to run, of: read events ecs lambda
+# idle; default all).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +29,10 @@ EVENTS=${BENCH_EVENTS:-20}
 TASKS=${BENCH_TASKS:-10}
 IDLE_TASKS=${BENCH_IDLE_TASKS:-100}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
+INVOKES=${BENCH_INVOKES:-200}
+THROUGHPUT=${BENCH_THROUGHPUT:-100}
+COLD=${BENCH_COLD:-5}
+ONLY=${BENCH_ONLY:-read events ecs lambda idle}
 IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
 mkdir -p "$work/mnt" "$work/minfs" "$work/state"
@@ -70,10 +81,14 @@ $B/bench_minfs "$work/minfs" "$content
 pids+=($!)
 wait_mount "$work/minfs"
 
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "nimbusfs bench: $(nproc) cores; $READS reads, $EVENTS events; medians (p90)"
 echo
+owner=$(cat "$work/state/id")
+
+if want read; then
 read -r tmpfs_med tmpfs_p90 < <($B/bench_read /dev/shm/nimbusfs-bench-version "$READS")
 read -r minfs_med minfs_p90 < <($B/bench_read "$work/minfs/version" "$READS")
 read -r nb_med nb_p90 < <($B/bench_read "$work/mnt/version" "$READS")
@@ -85,8 +100,10 @@ printf '%-44s %10s %10s\n' "  nimbusfs" "$nb_med" "$nb_p90"
 printf '%-44s %10s\n' "  ratio nimbusfs / minimal FUSE (goal <= 1.3)" "$(ratio "$nb_med" "$minfs_med")"
 printf '%-44s %10s\n' "  ratio nimbusfs / tmpfs" "$(ratio "$nb_med" "$tmpfs_med")"
 echo
+fi
+rm -f /dev/shm/nimbusfs-bench-version
 
-owner=$(cat "$work/state/id")
+if want events; then
 read -r raw_ms nb_ms samples < <($B/bench_events "$work/mnt" "$owner" local/busybox:latest "$EVENTS")
 printf '%-44s %10s\n' "engine 'start' event -> reader (ms, median)" ""
 printf '%-44s %10s\n' "  raw /events stream (floor)" "$raw_ms"
@@ -95,7 +112,9 @@ printf '%-44s %10s\n' "  added by nimbusfs (goal <= 5 ms)" "$(awk -v a="$nb_ms" 
 printf '%-44s %10s\n' "  ratio nimbusfs / raw" "$(ratio "$nb_ms" "$raw_ms")"
 printf '%-44s %10s\n' "  samples" "$samples"
 echo
+fi
 
+if want ecs; then
 # ECS. bench_ecs alternates nimbusfs and floor runs, and cleans up after
 # itself (ctl stop, `wait`, rmdir; raw containers removed) with bounded waits.
 printf '%-44s %10s %10s\n' "task launch: run -> status RUNNING" "median ms" "p90 ms"
@@ -118,7 +137,41 @@ printf '%-44s %10s\n' "  container: ratio nimbusfs / raw" "$(ratio "$ctr_med" "$
 printf '%-44s %10s\n' "  task: ratio nimbusfs / raw" "$(ratio "$task_med" "$die_med")"
 printf '%-44s %10s\n' "  samples, poll timeouts" "$samples, $misses"
 echo
+fi
 
+if want lambda; then
+# Lambda. bench_lambda makes one function, measures, then evicts and rmdirs
+# it; its raw containers are removed as it goes (and by cleanup's -floor
+# label sweep if it is cut short).
+lambda_out=$($B/bench_lambda "$work/mnt" "$owner" "$INVOKES" "$THROUGHPUT" "$COLD") || {
+	echo "bench: bench_lambda failed; Lambda figures skipped" >&2
+	lambda_out=""
+}
+if [ -n "$lambda_out" ]; then
+read -r _ w_nb w_nb90 w_ka w_ka90 w_fr w_fr90 w_n < <(grep '^warm ' <<<"$lambda_out")
+read -r _ t_n t_nb t_curl < <(grep '^tput ' <<<"$lambda_out")
+read -r _ c_nb c_nb90 c_raw c_raw90 c_n < <(grep '^cold ' <<<"$lambda_out")
+printf '%-44s %10s %10s\n' "lambda warm invoke (trivial handler)" "median us" "p90 us"
+printf '%-44s %10s %10s\n' "  curl to the port, kept-alive (floor)" "$w_ka" "$w_ka90"
+printf '%-44s %10s %10s\n' "  curl to the port, fresh connection" "$w_fr" "$w_fr90"
+printf '%-44s %10s %10s\n' "  nimbusfs invoke (open+write+read+close)" "$w_nb" "$w_nb90"
+printf '%-44s %10s\n' "  ratio nimbusfs / curl (goal <= 1.2)" "$(ratio "$w_nb" "$w_ka")"
+printf '%-44s %10s\n' "  ratio nimbusfs / curl fresh connection" "$(ratio "$w_nb" "$w_fr")"
+printf '%-44s %10s\n' "  samples" "$w_n"
+printf '%-44s %10s\n' "$t_n sequential warm invokes" "per second"
+printf '%-44s %10s\n' "  curl to the port, kept-alive (floor)" "$t_curl"
+printf '%-44s %10s\n' "  nimbusfs invoke" "$t_nb"
+printf '%-44s %10s\n' "  ratio nimbusfs / curl" "$(ratio "$t_nb" "$t_curl")"
+printf '%-44s %10s %10s\n' "lambda cold start: -> first answer" "median ms" "p90 ms"
+printf '%-44s %10s %10s\n' "  raw create+PUT+start+ready+POST (floor)" "$c_raw" "$c_raw90"
+printf '%-44s %10s %10s\n' "  nimbusfs invoke after evict" "$c_nb" "$c_nb90"
+printf '%-44s %10s\n' "  ratio nimbusfs / raw" "$(ratio "$c_nb" "$c_raw")"
+printf '%-44s %10s\n' "  samples" "$c_n"
+echo
+fi
+fi
+
+want idle || exit 0
 # dockerd's pid: the daemon's pidfile, else the oldest dockerd.
 dpid=$(cat /var/run/docker.pid 2>/dev/null || true)
 if [ -z "$dpid" ] || [ "$(cat "/proc/$dpid/comm" 2>/dev/null)" != dockerd ]; then

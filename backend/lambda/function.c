@@ -425,7 +425,7 @@ int lambda_list(struct lambda *l, int (*emit)(void *ud, const char *name), void 
 	return ret;
 }
 
-static int read_state_file(struct lambda *l, struct lambda_fn *fn, const char *file, size_t max,
+static int read_state_file(struct lambda *l, const char *fn, const char *file, size_t max,
 			   struct nb_buf *out)
 {
 	char name[LAMBDA_FUNCTION_NAME_MAX + 32];
@@ -433,7 +433,7 @@ static int read_state_file(struct lambda *l, struct lambda_fn *fn, const char *f
 	size_t len;
 	int ret;
 
-	snprintf(name, sizeof(name), "%s/%s", fn->name, file);
+	snprintf(name, sizeof(name), "%s/%s", fn, file);
 	ret = state_read_file(l->dirfd, name, max, &data, &len, NULL);
 	if (ret == -ENOENT)
 		return 0;
@@ -448,10 +448,6 @@ static int render_locked(struct lambda *l, struct lambda_fn *fn, enum lambda_fil
 	switch (f) {
 	case LAMBDA_F_CONFIG:
 		return lambda_config_render_json(c, NB_AWS_REGION, NB_AWS_ACCOUNT, out);
-	case LAMBDA_F_CODE_ZIP:
-		return read_state_file(l, fn, "code.zip", LAMBDA_ZIP_MAX, out);
-	case LAMBDA_F_LOGS:
-		return read_state_file(l, fn, "logs", SIZE_MAX, out);
 	case LAMBDA_F_STATE:
 		return nb_buf_printf(out, "%s\n%s%s", c->state, c->state_reason,
 				     c->state_reason[0] ? "\n" : "");
@@ -481,9 +477,17 @@ int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct
 		pthread_mutex_unlock(&l->lock);
 		return -ENOENT;
 	}
-	ret = render_locked(l, fn, f, out);
 	if (mtime)
 		*mtime = fn->mtime[f];
+	/* Files of the state dir are read without the service's lock: they
+	 * are replaced whole (code.zip) or only appended to (logs). */
+	if (f == LAMBDA_F_CODE_ZIP || f == LAMBDA_F_LOGS) {
+		pthread_mutex_unlock(&l->lock);
+		ret = f == LAMBDA_F_LOGS ? read_state_file(l, name, "logs", SIZE_MAX, out)
+					 : read_state_file(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
+		return ret < 0 ? ret : 0;
+	}
+	ret = render_locked(l, fn, f, out);
 	pthread_mutex_unlock(&l->lock);
 	return ret < 0 ? ret : 0;
 }

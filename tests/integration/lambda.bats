@@ -367,3 +367,33 @@ warm_count() {
 	[[ "$output" == *"Host is down"* ]]
 	grep -q "unreachable" "$MNT/lambda/down/last-error"
 }
+
+@test "lambda: --lambda-image maps a runtime to a local image; a missing image fails the invoke" {
+	nb_unmount
+	nb_mount --lambda-image python3.12=local/lambda-provided:al2023 \
+		--lambda-image nodejs20.x=local/no-such-image:1
+	L="$MNT/lambda"
+	"$ROOT/tests/mkzip.py" "$ZIPS/py.zip" 'function.sh=handler() { echo "\"runtime $AWS_EXECUTION_ENV\""; }'
+	for f in py node; do
+		mkdir "$L/$f"
+		echo function.handler >"$L/$f/handler"
+		cp "$ZIPS/py.zip" "$L/$f/code.zip"
+	done
+	echo python3.12 >"$L/py/runtime"
+	echo nodejs20.x >"$L/node/runtime"
+	[ "$(invoke_rw py '{}')" = '"runtime AWS_Lambda_python3.12"' ]
+	run bash -c "echo '{}' >'$L/node/invoke'"
+	[ "$status" -ne 0 ]
+	grep -q "local/no-such-image:1" "$L/node/last-error"
+	warm_count node 0
+}
+
+@test "lambda: an image function (PackageType Image) runs its image's own handler" {
+	mkdir "$L/img"
+	echo local/lambda-provided:al2023 >"$L/img/image"
+	jq -e '.PackageType == "Image" and (has("Runtime") | not)' "$L/img/config.json"
+	[ "$(head -n 1 "$L/img/state")" = Active ]
+	# the image's own handler (its CMD) runs; it has no function.sh
+	run invoke_rw img '{}'
+	echo "$output" | jq -e '.errorType == "Runtime.HandlerNotFound"'
+}
