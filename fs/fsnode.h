@@ -118,9 +118,9 @@ enum fsnode_kind {
 /* When the bytes written so far form a request to commit. */
 enum fsnode_commit {
 	FSNODE_COMMIT_NONE,
-	FSNODE_COMMIT_VALUE,	   /* whole content, once it ends with a newline */
-	FSNODE_COMMIT_EACH_LINE,   /* every newline-terminated line on its own */
-	FSNODE_COMMIT_JSON,	   /* a complete JSON document */
+	FSNODE_COMMIT_VALUE,	    /* whole content, once it ends with a newline */
+	FSNODE_COMMIT_EACH_LINE,    /* every newline-terminated line on its own */
+	FSNODE_COMMIT_JSON,	    /* a complete JSON document */
 	FSNODE_COMMIT_LINE_OR_JSON, /* a JSON document if it starts with '{' or '[', else a line */
 	FSNODE_COMMIT_CLOSE	    /* whole content at close (binary files: code.zip) */
 };

@@ -139,8 +139,8 @@ static int lambda_list_objs(struct fsnode_ctx *ctx, const struct fsnode *dir,
 	}
 }
 
-static int lambda_render_node(struct fsnode_ctx *ctx, const struct fsnode *node,
-			      struct nb_buf *out, struct timespec *mtime)
+static int lambda_render_node(struct fsnode_ctx *ctx, const struct fsnode *node, struct nb_buf *out,
+			      struct timespec *mtime)
 {
 	struct lambda *l = ctx->d->lambda;
 	char fn[LAMBDA_FUNCTION_NAME_MAX + 1];

@@ -83,6 +83,19 @@ static int fail(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err *er
 	return ret;
 }
 
+/* After a request ran: a transaction's answer is what this fd reads next;
+ * a failure leaves nothing to read and says why in last-error. */
+static int answered(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err *err, int ret)
+{
+	if (ret < 0) {
+		nb_buf_reset(&f->snap);
+		return fail(ctx, f, err, ret);
+	}
+	f->answered = f->node->route->kind == FSNODE_TXN;
+	f->rpos = 0;
+	return 0;
+}
+
 /* Validates the whole request and reserves what it needs, once per content. */
 static int prepare(struct fsnode_ctx *ctx, struct fsnode_file *f)
 {
@@ -115,13 +128,7 @@ static int run(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	nb_buf_reset(&f->snap);
 	ret = f->node->route->ops->run(ctx, f->node, priv, f->wbuf.data, f->wbuf.len, &f->snap,
 				       &err);
-	if (ret < 0) {
-		nb_buf_reset(&f->snap);
-		return fail(ctx, f, &err, ret);
-	}
-	f->answered = f->node->route->kind == FSNODE_TXN;
-	f->rpos = 0;
-	return 0;
+	return answered(ctx, f, &err, ret);
 }
 
 static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *data, size_t len)
@@ -134,13 +141,7 @@ static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *dat
 		return -EACCES;
 	nb_buf_reset(&f->snap);
 	ret = ops->commit(ctx, f->node, data, len, &f->snap, &err);
-	if (ret < 0) {
-		nb_buf_reset(&f->snap);
-		return fail(ctx, f, &err, ret);
-	}
-	f->answered = f->node->route->kind == FSNODE_TXN;
-	f->rpos = 0;
-	return 0;
+	return answered(ctx, f, &err, ret);
 }
 
 static enum fsnode_commit commit_mode(const struct fsnode_file *f)

@@ -236,9 +236,9 @@ void fsnode_ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		st.st_ino = 0xffffffff; /* "unknown": lookup gives the real one */
 		/* 0 is DT_UNKNOWN: find and ls then ask with lookup. */
 		st.st_mode = r && fsnode_route_ambiguous(r) ? 0
-			     : !r || r->kind == FSNODE_DIR ? S_IFDIR
-			     : r->kind == FSNODE_SYMLINK ? S_IFLNK
-							 : S_IFREG;
+			     : !r || r->kind == FSNODE_DIR  ? S_IFDIR
+			     : r->kind == FSNODE_SYMLINK    ? S_IFLNK
+							    : S_IFREG;
 		n = fuse_add_direntry(req, buf + used, size - used, name, &st, index);
 		if (n > size - used)
 			break;

@@ -20,8 +20,8 @@
 /* Secrets Manager's limits: a name, and a SecretString. */
 #define ECS_SECRET_NAME_MAX  512
 #define ECS_SECRET_VALUE_MAX 65536
-#define ECS_ACCOUNT NB_AWS_ACCOUNT
-#define ECS_REGION  NB_AWS_REGION
+#define ECS_ACCOUNT	     NB_AWS_ACCOUNT
+#define ECS_REGION	     NB_AWS_REGION
 
 struct ecs;
 struct engine;

@@ -56,7 +56,8 @@ int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, char *ou
 		return 0;
 	}
 	if (engine_image_pull(l->deps.eng, aws, NULL, NULL, err) < 0)
-		return nb_err_wrap(err, "Runtime.ImagePullError: cannot pull %s for %s (use "
+		return nb_err_wrap(err,
+				   "Runtime.ImagePullError: cannot pull %s for %s (use "
 				   "--lambda-image %s=IMAGE)",
 				   aws, cfg->runtime, cfg->runtime);
 	return 0;
@@ -114,8 +115,8 @@ static cJSON *environment(const char *name, const struct lambda_config *cfg)
 	return env;
 }
 
-cJSON *lambda_container_spec(struct lambda *l, const char *fn_name,
-			     const struct lambda_config *cfg, const char *image, const char *fp)
+cJSON *lambda_container_spec(struct lambda *l, const char *fn_name, const struct lambda_config *cfg,
+			     const char *image, const char *fp)
 {
 	cleanup_cjson cJSON *spec = cJSON_CreateObject();
 	cJSON *labels, *host, *bindings, *binding, *tmpfs, *ports, *cmd;

@@ -16,8 +16,8 @@ int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, char *ou
 		     struct nb_err *err);
 
 /* The ContainerCreate body (caller deletes), or NULL on ENOMEM. */
-cJSON *lambda_container_spec(struct lambda *l, const char *fn_name,
-			     const struct lambda_config *cfg, const char *image, const char *fp);
+cJSON *lambda_container_spec(struct lambda *l, const char *fn_name, const struct lambda_config *cfg,
+			     const char *image, const char *fp);
 
 /* What a container is started from, copied under the lock. */
 struct lambda_start {

@@ -193,8 +193,8 @@ static int layer_name_valid(const char *layer, struct nb_err *err)
 
 	if (n < 8 || n > 100 || layer[0] < '0' || layer[0] > '9' || layer[1] < '0' ||
 	    layer[1] > '9' || layer[2] != '-' || strcmp(layer + n - 4, ".zip") != 0 ||
-	    strspn(layer + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-		    n - 3)
+	    strspn(layer + 3,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n - 3)
 		return nb_err_set(err, -EINVAL,
 				  "layers/%.100s: a layer is named NN-name.zip (two digits, a "
 				  "dash, then letters, digits, '.', '_' or '-')",
@@ -288,8 +288,8 @@ int lambda_layer_write(struct lambda *l, const char *name, const char *layer, co
 		pthread_mutex_unlock(&l->deploy);
 		return nb_err_wrap(err, "layers/%s rejected, the previous layer is kept", layer);
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path, LAMBDA_DIR,
-		 name, (int)(strlen(layer) - 4), layer);
+	snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path, LAMBDA_DIR, name,
+		 (int)(strlen(layer) - 4), layer);
 	ret = unpack_swap(data, len, path, &tar, err);
 	snprintf(file, sizeof(file), "layers/%.*s.tar", (int)(strlen(layer) - 4), layer);
 	if (ret == 0)

@@ -167,7 +167,10 @@ static void missing_parts(const struct lambda_fn *fn, char *out, size_t len)
 	}
 	for (int i = 0; i < n; i++)
 		snprintf(out + strlen(out), len - strlen(out), "%s%s",
-			 i == 0 ? "" : i == n - 1 ? " and " : ", ", parts[i]);
+			 i == 0	      ? ""
+			 : i == n - 1 ? " and "
+				      : ", ",
+			 parts[i]);
 }
 
 void lambda_fn_refresh(struct lambda *l, struct lambda_fn *fn)
@@ -291,8 +294,8 @@ int lambda_new(const struct lambda_deps *deps, struct lambda **out, struct nb_er
 	}
 	l->dirfd = openat(deps->statedirfd, LAMBDA_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->dirfd < 0) {
-		ret = nb_err_set(err, -errno, "cannot open %s/%s: %s", deps->state_path,
-				 LAMBDA_DIR, strerror(errno));
+		ret = nb_err_set(err, -errno, "cannot open %s/%s: %s", deps->state_path, LAMBDA_DIR,
+				 strerror(errno));
 		goto fail;
 	}
 	ret = load_all(l);
@@ -483,8 +486,9 @@ int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct
 	 * are replaced whole (code.zip) or only appended to (logs). */
 	if (f == LAMBDA_F_CODE_ZIP || f == LAMBDA_F_LOGS) {
 		pthread_mutex_unlock(&l->lock);
-		ret = f == LAMBDA_F_LOGS ? read_state_file(l, name, "logs", SIZE_MAX, out)
-					 : read_state_file(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
+		ret = f == LAMBDA_F_LOGS
+			      ? read_state_file(l, name, "logs", SIZE_MAX, out)
+			      : read_state_file(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
 		return ret < 0 ? ret : 0;
 	}
 	ret = render_locked(l, fn, f, out);
@@ -545,7 +549,8 @@ int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const c
 			lambda_warm_evict(l, fn, true);
 			ret = 0;
 		} else {
-			ret = nb_err_set(err, -EINVAL, "warm: unknown command \"%.*s\" (use: evict)",
+			ret = nb_err_set(err, -EINVAL,
+					 "warm: unknown command \"%.*s\" (use: evict)",
 					 (int)(n > 64 ? 64 : n), data);
 		}
 	} else {

@@ -24,7 +24,7 @@
 /* The image that serves provided.* runtimes when no override is given and
  * AWS's base image is not present: built by tools/build-lambda-image.sh. */
 #define LAMBDA_LOCAL_PROVIDED_IMAGE "local/lambda-provided:al2023"
-#define LAMBDA_IDLE_DEFAULT 300
+#define LAMBDA_IDLE_DEFAULT	    300
 
 struct lambda;
 struct engine;
@@ -98,12 +98,10 @@ int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const c
 		 size_t len, struct nb_err *err);
 
 /* Layers: layers/NN-name.zip, unpacked into /opt in name order. */
-int lambda_layer_create(struct lambda *l, const char *name, const char *layer,
-			struct nb_err *err);
+int lambda_layer_create(struct lambda *l, const char *name, const char *layer, struct nb_err *err);
 int lambda_layer_write(struct lambda *l, const char *name, const char *layer, const char *data,
 		       size_t len, struct nb_err *err);
-int lambda_layer_remove(struct lambda *l, const char *name, const char *layer,
-			struct nb_err *err);
+int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, struct nb_err *err);
 bool lambda_layer_exists(struct lambda *l, const char *name, const char *layer);
 int lambda_layer_list(struct lambda *l, const char *name, int (*emit)(void *ud, const char *n),
 		      void *ud);

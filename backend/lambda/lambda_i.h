@@ -33,7 +33,7 @@ struct lambda_ctr {
 	bool busy;   /* serving an invocation */
 	uint64_t served;
 	struct timespec started, idle_since; /* CLOCK_MONOTONIC */
-	CURL *curl; /* keeps its connection to the container alive */
+	CURL *curl;			     /* keeps its connection to the container alive */
 	struct lambda_ctr *next;
 };
 
@@ -53,8 +53,8 @@ struct lambda_fn {
 	size_t n_layers;
 	struct timespec mtime[LAMBDA_F_WARM + 1]; /* CLOCK_REALTIME, per file */
 	struct lambda_ctr *ctrs;
-	int n_starting;	   /* containers being started */
-	bool cold_start;   /* one is: cold starts of a function are serialized */
+	int n_starting;	 /* containers being started */
+	bool cold_start; /* one is: cold starts of a function are serialized */
 	struct nb_buf response;
 	struct nb_buf last_invocation;
 	int refs; /* the list's, plus one per invocation in flight */

@@ -32,7 +32,7 @@ int lambda_start(struct lambda *l, struct nb_err *err)
 
 void lambda_stop(struct lambda *l)
 {
-	char (*busy)[65] = NULL;
+	char(*busy)[65] = NULL;
 	size_t n_busy = 0, cap = 0;
 
 	if (!l->threads)
@@ -44,7 +44,8 @@ void lambda_stop(struct lambda *l)
 			if (!c->busy)
 				continue;
 			if (n_busy == cap) {
-				void *grown = realloc(busy, (cap = cap ? cap * 2 : 8) * sizeof(*busy));
+				void *grown =
+					realloc(busy, (cap = cap ? cap * 2 : 8) * sizeof(*busy));
 
 				if (!grown)
 					break;

@@ -70,6 +70,49 @@ static const struct fsnode_ops test_ops = {
 	.commit = test_commit,
 };
 
+/* A long transaction: prepare reserves (a counter), run answers, discard
+ * gives the reservation back. Requests starting with "bad" fail to prepare. */
+static struct {
+	int prepared, ran, discarded;
+} txn;
+
+static int test_prepare(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
+			size_t len, void **priv, struct nb_err *err)
+{
+	(void)ctx;
+	(void)node;
+	if (len >= 3 && memcmp(data, "bad", 3) == 0)
+		return nb_err_set(err, -EAGAIN, "test: throttled");
+	*priv = &txn;
+	txn.prepared++;
+	return 0;
+}
+
+static int test_run(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
+		    size_t len, struct nb_buf *answer, struct nb_err *err)
+{
+	(void)ctx;
+	(void)node;
+	(void)err;
+	assert_ptr_equal(priv, &txn);
+	txn.ran++;
+	return nb_buf_printf(answer, "ran %.*s", (int)strcspn(data, "\n"), len ? data : "");
+}
+
+static void test_discard(struct fsnode_ctx *ctx, void *priv)
+{
+	(void)ctx;
+	assert_ptr_equal(priv, &txn);
+	txn.discarded++;
+}
+
+static const struct fsnode_ops long_txn_ops = {
+	.render = test_render,
+	.prepare = test_prepare,
+	.run = test_run,
+	.discard = test_discard,
+};
+
 static const struct fsnode_ops render_only_ops = {
 	.render = test_render,
 };
@@ -87,6 +130,9 @@ static const struct fsnode_route r_verb = TEST_ROUTE(FSNODE_ECS, "verb", FSNODE_
 						     0200, FSNODE_COMMIT_EACH_LINE, &test_ops);
 static const struct fsnode_route r_txn = TEST_ROUTE(FSNODE_ECS, "txn", FSNODE_NONE, FSNODE_TXN,
 						    0600, FSNODE_COMMIT_LINE_OR_JSON, &test_ops);
+static const struct fsnode_route r_long =
+	TEST_ROUTE(FSNODE_ECS, "long", FSNODE_NONE, FSNODE_TXN, 0600, FSNODE_COMMIT_LINE_OR_JSON,
+		   &long_txn_ops);
 static const struct fsnode_route r_json = TEST_ROUTE(FSNODE_ECS, "json", FSNODE_NONE, FSNODE_VALUE,
 						     0644, FSNODE_COMMIT_JSON, &test_ops);
 static const struct fsnode_route r_readonly = TEST_ROUTE(
@@ -115,6 +161,7 @@ static int env_setup(void **state)
 	if (!env)
 		return -1;
 	memset(&rec, 0, sizeof(rec));
+	memset(&txn, 0, sizeof(txn));
 	if (fsnode_table_new(&env->ctx.nodes) < 0 || fsnode_lasterr_new(&env->ctx.lasterr) < 0 ||
 	    fsnode_table_lookup(env->ctx.nodes, fsnode_root(env->ctx.nodes), &r_dir, "ecs",
 				&env->dir) < 0) {
@@ -186,6 +233,62 @@ static const char *read_all(struct env *env, off_t off)
 	nb_buf_reset(&env->text);
 	assert_int_equal(nb_buf_append(&env->text, data ? data : "", len), 0);
 	return env->text.data;
+}
+
+/* Long transactions: prepared in write(), run at read or close */
+
+static void test_a_long_transaction_is_prepared_in_write_and_runs_at_the_read(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_long, O_RDWR);
+	assert_int_equal(append_str(env, "{\"a\": 1}\n"), 9);
+	assert_int_equal(txn.prepared, 1);
+	assert_int_equal(txn.ran, 0);
+	assert_string_equal(read_all(env, 9), "ran {\"a\": 1}");
+	assert_int_equal(txn.ran, 1);
+	/* ran once: close has nothing left to do */
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(txn.ran, 1);
+	assert_int_equal(txn.discarded, 0);
+}
+
+static void test_a_long_transaction_written_alone_runs_at_close(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_long, O_WRONLY);
+	assert_int_equal(append_str(env, "{}\n"), 3);
+	assert_int_equal(txn.ran, 0);
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(txn.prepared, 1);
+	assert_int_equal(txn.ran, 1);
+}
+
+static void test_a_long_transaction_that_cannot_be_prepared_fails_the_write(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_long, O_WRONLY);
+	assert_int_equal(append_str(env, "bad\n"), -EAGAIN);
+	assert_string_equal(lasterr_of(env, "ecs"), "test: throttled\n");
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(txn.ran, 0);
+}
+
+static void test_a_prepared_transaction_never_run_is_discarded(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_long, O_WRONLY);
+	assert_int_equal(append_str(env, "{}\n"), 3);
+	fsnode_file_truncate(&env->ctx, env->f); /* O_TRUNC of what was written */
+	assert_int_equal(txn.discarded, 1);
+	assert_int_equal(append_str(env, "{}\n"), 3);
+	assert_int_equal(txn.prepared, 2);
+	fsnode_file_discard(&env->ctx, env->f); /* the fd closes without a flush */
+	assert_int_equal(txn.discarded, 2);
+	assert_int_equal(txn.ran, 0);
 }
 
 /* Open files: errors first */
@@ -842,6 +945,10 @@ int main(void)
 		T(test_o_append_writes_go_to_the_end),
 		T(test_a_write_at_an_offset_overwrites_and_one_past_the_end_appends),
 		T(test_truncate_forgets_the_written_bytes),
+		T(test_a_long_transaction_is_prepared_in_write_and_runs_at_the_read),
+		T(test_a_long_transaction_written_alone_runs_at_close),
+		T(test_a_long_transaction_that_cannot_be_prepared_fails_the_write),
+		T(test_a_prepared_transaction_never_run_is_discarded),
 		T(test_a_zero_length_write_to_a_fresh_file_commits_nothing),
 		T(test_a_value_read_serves_the_snapshot_and_rerenders_at_offset_zero),
 		T(test_an_append_only_file_renders_again_when_read_past_its_end),

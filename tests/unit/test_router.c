@@ -250,7 +250,8 @@ static void test_every_listed_child_is_found_again_by_name(void **state)
 		const struct fsnode_route *r = NULL;
 
 		while ((r = fsnode_route_next((enum fsnode_type)p, r)) != NULL) {
-			const struct fsnode_route *m = fsnode_route_match((enum fsnode_type)p, r->name);
+			const struct fsnode_route *m =
+				fsnode_route_match((enum fsnode_type)p, r->name);
 
 			assert_int_equal(r->parent, p);
 			/* Of several "*" rows, the name finds the first; lookup picks. */
