@@ -204,6 +204,30 @@ void lambda_fn_refresh(struct lambda *l, struct lambda_fn *fn)
 	lambda_config_fingerprint(c, fn->fp);
 }
 
+/* At load: a function whose package is gone from the state dir cannot run
+ * until code.zip is written again; the unzipped size counts against the
+ * layers' budget (the tar holds at least that much). */
+static void check_package(struct lambda *l, struct lambda_fn *fn)
+{
+	char rel[LAMBDA_FUNCTION_NAME_MAX + 16];
+	struct stat st;
+
+	fn->cfg.state[0] = '\0';
+	if (!fn->cfg.code_sha256[0])
+		return;
+	snprintf(rel, sizeof(rel), "%s/code.tar", fn->name);
+	if (fstatat(l->dirfd, rel, &st, 0) == 0) {
+		fn->code_unzipped = (uint64_t)st.st_size;
+		return;
+	}
+	snprintf(fn->cfg.state, sizeof(fn->cfg.state), "Failed");
+	snprintf(fn->cfg.state_reason, sizeof(fn->cfg.state_reason),
+		 "The deployment package is missing from %s/%s/%s; write code.zip again",
+		 l->deps.state_path, LAMBDA_DIR, fn->name);
+	snprintf(fn->cfg.state_reason_code, sizeof(fn->cfg.state_reason_code),
+		 "InvalidZipFileException");
+}
+
 static int load_one(struct lambda *l, const char *name)
 {
 	char path[LAMBDA_FUNCTION_NAME_MAX + 16];
@@ -232,6 +256,7 @@ static int load_one(struct lambda *l, const char *name)
 	}
 	fn->refs = 1;
 	lambda_load_layers(l, fn);
+	check_package(l, fn);
 	lambda_fn_refresh(l, fn);
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
 		fn->mtime[f] = fn->cfg.last_modified;

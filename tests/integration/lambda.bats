@@ -397,3 +397,36 @@ warm_count() {
 	run invoke_rw img '{}'
 	echo "$output" | jq -e '.errorType == "Runtime.HandlerNotFound"'
 }
+
+@test "lambda: a function whose package vanished from the state dir is Failed until code.zip is written" {
+	make_fn lost
+	nb_unmount
+	rm -f "$STATE/lambda/lost/code.tar"
+	nb_mount
+	L="$MNT/lambda"
+	[ "$(head -n 1 "$L/lost/state")" = Failed ]
+	grep -q "write code.zip again" "$L/lost/state"
+	jq -e '.State == "Failed" and .StateReasonCode == "InvalidZipFileException"' "$L/lost/config.json"
+	run bash -c "echo '{}' >'$L/lost/invoke'"
+	[[ "$output" == *"busy"* ]]
+	cp "$ZIPS/lost.zip" "$L/lost/code.zip"
+	[ "$(head -n 1 "$L/lost/state")" = Active ]
+	[ "$(invoke_rw lost '1')" = '{"got": 1}' ]
+}
+
+@test "lambda: a container gets the function's memory, a /tmp of its ephemeral storage and a 127.0.0.1 port" {
+	make_fn limits 'df -m /tmp | tail -n 1 | awk "{print \$2}"'
+	echo 256 >"$L/limits/memory-size"
+	echo 1024 >"$L/limits/ephemeral-storage"
+	[ "$(invoke_rw limits '{}')" = 1024 ]
+	id="$(awk '{print $1}' "$L/limits/warm")"
+	engine GET "/containers/$id/json" | jq -e --arg owner "$(cat "$STATE/id")" '
+		.HostConfig.Memory == 268435456 and
+		(.HostConfig.Tmpfs["/tmp"] | contains("size=1024m")) and
+		.HostConfig.PortBindings["8080/tcp"][0].HostIp == "127.0.0.1" and
+		.Config.Labels["io.nimbusfs.kind"] == "lambda" and
+		.Config.Labels["io.nimbusfs.object"] == "limits" and
+		.Config.Labels["io.nimbusfs.owner"] == $owner'
+	grep -q "^$id 127\.0\.0\.1:$(engine GET "/containers/$id/json" |
+		jq -r '.NetworkSettings.Ports["8080/tcp"][0].HostPort') " "$L/limits/warm"
+}
