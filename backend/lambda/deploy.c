@@ -163,6 +163,8 @@ int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size
 	}
 	pthread_mutex_unlock(&l->lock);
 	pthread_mutex_unlock(&l->deploy);
+	if (ret == 0)
+		lambda_publish(l, name, "deploy", "codeSha256", sha);
 	return ret;
 }
 

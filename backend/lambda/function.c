@@ -103,6 +103,19 @@ void lambda_fn_touch(struct lambda *l, struct lambda_fn *fn, enum lambda_file f)
 	state_hub_changed(l->deps.hub, path);
 }
 
+void lambda_publish(struct lambda *l, const char *name, const char *action, const char *key,
+		    const char *value)
+{
+	cJSON *fields = cJSON_CreateObject();
+
+	if (fields) {
+		json_add_str(fields, "action", action);
+		if (key)
+			json_add_str(fields, key, value);
+	}
+	state_hub_publish(l->deps.hub, "lambda", name, fields);
+}
+
 static void touch_settings(struct lambda *l, struct lambda_fn *fn)
 {
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_STATE; f++)
@@ -397,7 +410,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 	l->fns = fn;
 	state_hub_changed(l->deps.hub, LAMBDA_DIR);
 	pthread_mutex_unlock(&l->lock);
-	state_hub_publish(l->deps.hub, "lambda", name, NULL);
+	lambda_publish(l, name, "create", NULL, NULL);
 	return 0;
 }
 
@@ -428,7 +441,7 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 	ret = lambda_pkg_remove_tree(path);
 	if (ret < 0)
 		log_warn("lambda: cannot remove %s: %s", path, strerror(-ret));
-	state_hub_publish(l->deps.hub, "lambda", name, NULL);
+	lambda_publish(l, name, "delete", NULL, NULL);
 	return 0;
 }
 
@@ -583,6 +596,6 @@ int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const c
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (ret == 0)
-		state_hub_publish(l->deps.hub, "lambda", name, NULL);
+		lambda_publish(l, name, "update", "file", file_names[f]);
 	return ret;
 }

@@ -106,6 +106,9 @@ int lambda_fn_write(struct lambda *l, const char *name, const char *file, const 
 int lambda_fn_save(struct lambda *l, struct lambda_fn *fn, struct nb_err *err);
 /* Recomputes fn->fp and Active/Pending from what fn has (lock held). */
 void lambda_fn_refresh(struct lambda *l, struct lambda_fn *fn);
+/* Announces what happened to a function on the events stream. */
+void lambda_publish(struct lambda *l, const char *name, const char *action, const char *key,
+		    const char *value);
 /* Marks a function file changed for readers and pollers. */
 void lambda_fn_touch(struct lambda *l, struct lambda_fn *fn, enum lambda_file f);
 /* The function's directory in the state dir: "<state>/lambda/<name>". */

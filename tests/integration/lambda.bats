@@ -304,8 +304,13 @@ warm_count() {
 
 @test "lambda: invoke-async queues an Event invocation; its result goes to logs" {
 	make_fn bg 'echo "async got $1" >&2; echo "{}"'
+	timeout 20 grep -m 1 '"action":"invoke-async"' "$MNT/events" >"$ZIPS/event" &
+	ev=$!
 	echo '{"k": 1}' >"$L/bg/invoke-async"
 	nb_wait 20 grep -q 'async got {"k": 1}' "$L/bg/logs"
+	wait "$ev"
+	jq -e '.type == "lambda" and .id == "bg" and .result == "success" and
+		(.requestId | length == 36)' "$ZIPS/event"
 	nb_wait 5 grep -q REPORT "$L/bg/logs"
 	jq -e '.invocationType == "Event"' "$L/bg/last-invocation"
 	[ ! -s "$L/bg/response" ]
