@@ -242,6 +242,14 @@ static void layers_changed(struct lambda *l, struct lambda_fn *fn)
 	lambda_fn_touch(l, fn, LAMBDA_F_CONFIG);
 }
 
+/* Forgets a layer entry (lock held); its files are the caller's. */
+static void layer_drop(struct lambda *l, struct lambda_fn *fn, struct lambda_layer *ly)
+{
+	*ly = fn->layers[--fn->n_layers];
+	qsort(fn->layers, fn->n_layers, sizeof(*fn->layers), layer_cmp);
+	layers_changed(l, fn);
+}
+
 int lambda_layer_create(struct lambda *l, const char *name, const char *layer, struct nb_err *err)
 {
 	struct lambda_layer ly = { 0 };
@@ -272,6 +280,21 @@ int lambda_layer_create(struct lambda *l, const char *name, const char *layer, s
 	return ret;
 }
 
+/* A layer file made by the write that was just refused holds nothing:
+ * it goes, rather than stay behind as an empty layer. */
+static void drop_if_empty(struct lambda *l, const char *name, const char *layer)
+{
+	struct lambda_layer *ly;
+	struct lambda_fn *fn;
+
+	pthread_mutex_lock(&l->lock);
+	fn = lambda_fn_find(l, name);
+	ly = fn ? layer_find(fn, layer) : NULL;
+	if (ly && ly->size == 0)
+		layer_drop(l, fn, ly);
+	pthread_mutex_unlock(&l->lock);
+}
+
 int lambda_layer_write(struct lambda *l, const char *name, const char *layer, const char *data,
 		       size_t len, struct nb_err *err)
 {
@@ -288,6 +311,7 @@ int lambda_layer_write(struct lambda *l, const char *name, const char *layer, co
 		ret = lambda_pkg_check(data, len, budget, &ly.unzipped, err);
 	if (ret < 0) {
 		pthread_mutex_unlock(&l->deploy);
+		drop_if_empty(l, name, layer);
 		return nb_err_wrap(err, "layers/%s rejected, the previous layer is kept", layer);
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path, LAMBDA_DIR, name,
@@ -333,9 +357,7 @@ int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, s
 		snprintf(rel, sizeof(rel), "%s/layers/%.*s.tar", name, (int)(strlen(layer) - 4),
 			 layer);
 		unlinkat(l->dirfd, rel, 0);
-		*ly = fn->layers[--fn->n_layers];
-		qsort(fn->layers, fn->n_layers, sizeof(*fn->layers), layer_cmp);
-		layers_changed(l, fn);
+		layer_drop(l, fn, ly);
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (ret == 0) {

@@ -432,6 +432,7 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 	}
 	*pp = fn->next;
 	fn->deleted = true;
+	pthread_cond_broadcast(&l->freed); /* its waiting invocations end */
 	/* Busy containers go when their invocation ends. */
 	lambda_warm_evict(l, fn, true);
 	lambda_fn_path(l, fn, NULL, path, sizeof(path));
@@ -563,6 +564,8 @@ static int write_setting(struct lambda *l, struct lambda_fn *fn, enum lambda_fil
 	 * ones when their invocation ends. */
 	lambda_warm_evict(l, fn, false);
 	touch_settings(l, fn);
+	/* A new reserved-concurrency may free or forbid waiting invocations. */
+	pthread_cond_broadcast(&l->freed);
 	return 0;
 }
 

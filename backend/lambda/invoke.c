@@ -26,6 +26,8 @@
 
 /* Lambda's limit for an Event invocation's payload (1 MB since 2025). */
 #define LAMBDA_ASYNC_PAYLOAD_MAX (1024u * 1024)
+/* The largest response Lambda returns, as its error message names it. */
+#define LAMBDA_RESPONSE_MAX 6291556u
 /* How much of an invocation's output the emulator hands back (base64). */
 #define LAMBDA_LOG_RESULT_MAX (96u * 1024)
 
@@ -59,7 +61,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	struct outcome *o = ud;
 	size_t len = size * n;
 
-	if (o->body.len + len > LAMBDA_PAYLOAD_MAX)
+	if (o->body.len + len > LAMBDA_RESPONSE_MAX)
 		o->too_big = true;
 	else if (nb_buf_append(&o->body, p, len) < 0)
 		return 0;

@@ -72,8 +72,8 @@ enum lambda_file {
 int lambda_new(const struct lambda_deps *deps, struct lambda **out, struct nb_err *err);
 void lambda_free(struct lambda *l);
 
-/* Starts the idle-eviction and async-invoke threads and removes warm
- * containers a previous run left (they are disposable). */
+/* Starts the idle-eviction and async-invoke threads. Warm containers a
+ * previous run left are removed when the engine lists them (on_sync). */
 int lambda_start(struct lambda *l, struct nb_err *err);
 /* Stops the threads and removes every warm container. Idempotent. */
 void lambda_stop(struct lambda *l);

@@ -126,10 +126,11 @@ int lambda_acquire(struct lambda *l, const char *name, bool wait, struct lambda_
 			break;
 		}
 		if (in_flight(fn) >= fn->cfg.reserved_concurrency) {
-			if (!wait) {
+			/* Even a queued Event invocation cannot wait on 0. */
+			if (!wait || fn->cfg.reserved_concurrency == 0) {
 				ret = nb_err_set(err, -EAGAIN,
 						 "Rate Exceeded. (TooManyRequestsException: %s has "
-						 "%d invocations in flight, its "
+						 "%d invocation(s) in flight, its "
 						 "reserved-concurrency)",
 						 name, in_flight(fn));
 				break;

@@ -38,6 +38,21 @@ invoke_rw() {
 	exec 7<&-
 }
 
+# watch_event ACTION: a reader of the events stream, attached before the
+# caller acts, keeping the first event with that action in $ZIPS/event.
+watch_event() {
+	grep -m 1 "\"action\":\"$1\"" "$MNT/events" >"$ZIPS/event" &
+	EV_PID=$!
+	nb_wait 5 sh -c "ls -l /proc/$EV_PID/fd | grep -q '$MNT/events'"
+}
+
+# watched_event: waits (bounded) for that event to arrive.
+watched_event() {
+	nb_wait 20 nb_gone "$EV_PID" || { kill "$EV_PID"; false; }
+	wait "$EV_PID" || true
+	[ -s "$ZIPS/event" ]
+}
+
 warm_count() {
 	[ "$(grep -c . "$L/$1/warm")" -eq "$2" ]
 }
@@ -278,6 +293,11 @@ warm_count() {
 	# reserved-concurrency is not part of the configuration: same containers
 	echo 0 >"$L/conc/reserved-concurrency"
 	warm_count conc 3
+	# an Event invocation is dropped, not queued forever, and says so
+	watch_event invoke-async
+	echo '{}' >"$L/conc/invoke-async"
+	watched_event
+	jq -e '.result == "failed" and (.reason | test("TooManyRequests"))' "$ZIPS/event"
 	run bash -c "echo '{}' >'$L/conc/invoke'"
 	[[ "$output" == *"Resource temporarily unavailable"* ]]
 }
@@ -304,11 +324,10 @@ warm_count() {
 
 @test "lambda: invoke-async queues an Event invocation; its result goes to logs" {
 	make_fn bg 'echo "async got $1" >&2; echo "{}"'
-	timeout 20 grep -m 1 '"action":"invoke-async"' "$MNT/events" >"$ZIPS/event" &
-	ev=$!
+	watch_event invoke-async
 	echo '{"k": 1}' >"$L/bg/invoke-async"
 	nb_wait 20 grep -q 'async got {"k": 1}' "$L/bg/logs"
-	wait "$ev"
+	watched_event
 	jq -e '.type == "lambda" and .id == "bg" and .result == "success" and
 		(.requestId | length == 36)' "$ZIPS/event"
 	nb_wait 5 grep -q REPORT "$L/bg/logs"
@@ -331,6 +350,14 @@ warm_count() {
 	[ "$(invoke_rw lay '{}')" = '"first"' ]
 	run cp "$ZIPS/l1.zip" "$L/lay/layers/bad-name.zip"
 	[ "$status" -ne 0 ]
+	grep -q "NN-name.zip" "$L/lay/layers/last-error"
+	# a hostile layer is refused, and a new one leaves nothing behind
+	"$ROOT/tests/mkzip.py" "$ZIPS/slip.zip" "../../x=1"
+	run cp "$ZIPS/slip.zip" "$L/lay/layers/03-evil.zip"
+	[ "$status" -ne 0 ]
+	grep -q "rejected" "$L/lay/layers/last-error"
+	[ "$(ls "$L/lay/layers")" = "$(printf '01-base.zip\nlast-error')" ]
+	jq -e '.Layers | length == 1' "$L/lay/config.json"
 }
 
 @test "lambda: idle containers are removed after --lambda-idle" {
