@@ -186,8 +186,10 @@ static int upload_all(struct lambda *l, const struct lambda_start *s, const char
 	ret = lambda_read_tar(l, s->name, NULL, &tar, err);
 	if (ret == 0)
 		ret = upload(l, id, &tar, "/var/task", err);
-	/* OS-only runtimes' images look for bootstrap in /var/runtime. */
-	if (ret == 0 && lambda_runtime_is_provided(cfg->runtime))
+	/* OS-only runtimes' images look for a packaged bootstrap in
+	 * /var/runtime. */
+	if (ret == 0 && lambda_runtime_is_provided(cfg->runtime) &&
+	    lambda_code_kind(l, s->name, "bootstrap") == LAMBDA_CODE_FILE)
 		ret = upload(l, id, &tar, "/var/runtime", err);
 	for (size_t i = 0; ret == 0 && i < s->n_layers; i++) {
 		nb_buf_reset(&tar);
@@ -254,7 +256,7 @@ static int wait_ready(int port, const char *id, struct nb_err *err)
 					  "container %.12s did not answer on 127.0.0.1:%d within "
 					  "%d ms",
 					  id, port, LAMBDA_READY_MS);
-		usleep(5000);
+		usleep(2000);
 	}
 }
 

@@ -87,6 +87,7 @@ struct lambda {
 	/* reaper.c: idle eviction and removals, off every user's path */
 	pthread_cond_t reaper_wake;
 	struct lambda_reap *reap;
+	time_t reaper_next; /* the idle deadline it sleeps until; 0: none */
 	pthread_t reaper;
 	/* the async queue */
 	pthread_cond_t async_wake;

@@ -104,6 +104,7 @@ static void *reaper_main(void *arg)
 		}
 		if (l->stopping)
 			break;
+		l->reaper_next = next;
 		if (next) {
 			/* Deadlines are CLOCK_MONOTONIC: so is the condvar's clock. */
 			struct timespec until = { .tv_sec = next, .tv_nsec = 0 };

@@ -175,7 +175,9 @@ void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard)
 	if (!fn->deleted)
 		lambda_fn_touch(l, fn, LAMBDA_F_WARM);
 	pthread_cond_broadcast(&l->freed);
-	pthread_cond_signal(&l->reaper_wake); /* a new idle deadline */
+	/* A new idle deadline is later than any the reaper already has. */
+	if (!l->reaper_next)
+		pthread_cond_signal(&l->reaper_wake);
 	lambda_fn_put(l, fn);
 	pthread_mutex_unlock(&l->lock);
 	lease->fn = NULL;
