@@ -36,7 +36,7 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/lifecycle.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/ops.c \
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/longtxn.c fs/ops.c \
 	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 

@@ -11,6 +11,7 @@
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -182,12 +183,15 @@ struct fsnode_ops {
 	 * close, whose caller waits, answering into answer, and consumes
 	 * priv; discard drops a prepared request that never ran. The kernel
 	 * holds the file's lock across a write() but not across a read or
-	 * a close, so requests on other fds run in parallel.
+	 * a close, so requests on other fds run in parallel. run happens on a
+	 * thread of its own (longtxn.c) and stops early, failing with -EINTR,
+	 * once *cancel is set (the caller was interrupted).
 	 */
 	int (*prepare)(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
 		       size_t len, void **priv, struct nb_err *err);
 	int (*run)(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
-		   size_t len, struct nb_buf *answer, struct nb_err *err);
+		   size_t len, const _Atomic bool *cancel, struct nb_buf *answer,
+		   struct nb_err *err);
 	void (*discard)(struct fsnode_ctx *ctx, void *priv);
 	/* Streams: where a new reader starts, and what it can read from cur on
 	 * (appended to out, at most max bytes; 0 when nothing yet). */
@@ -224,6 +228,7 @@ struct fsnode_file {
 	uint64_t gen_at_render;		/* protected by lock */
 	void *prepared;			/* protected by lock: ops->prepare's reservation */
 	size_t prepared_len;		/* protected by lock: wbuf bytes it was made for */
+	const _Atomic bool *cancel;	/* protected by lock: set while a long run runs */
 	struct fuse_pollhandle *ph;	/* protected by the table lock */
 	struct fsnode_file *next_open;	/* protected by the table lock */
 };
@@ -232,6 +237,7 @@ struct fsnode_table;
 struct fsnode_park;
 struct fsnode_notify;
 struct fsnode_lasterr;
+struct fsnode_longtxns;
 
 struct fsnode_ctx {
 	struct state_daemon *d;
@@ -240,6 +246,7 @@ struct fsnode_ctx {
 	struct fsnode_park *park;
 	struct fsnode_notify *notify;
 	struct fsnode_lasterr *lasterr;
+	struct fsnode_longtxns *longtxns;
 	struct timespec mounted;
 	uid_t uid;
 	gid_t gid;

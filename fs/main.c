@@ -14,6 +14,7 @@
 #include "backend/common/log.h"
 #include "fs/cli.h"
 #include "fs/fsnode.h"
+#include "fs/longtxn.h"
 #include "fs/notify.h"
 #include "fs/ops.h"
 #include "fs/park.h"
@@ -101,6 +102,8 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 	fuse_loop_cfg_destroy(loop);
 out_daemon:
 	state_daemon_stop(ctx->d);
+	/* Invocations still running end now that their containers are gone. */
+	fsnode_longtxns_drain(ctx->longtxns);
 out_notify:
 	fsnode_notify_stop(ctx->notify);
 	ctx->notify = NULL;
@@ -160,13 +163,14 @@ int main(int argc, char **argv)
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
 	}
 	if (fsnode_table_new(&ctx.nodes) < 0 || fsnode_lasterr_new(&ctx.lasterr) < 0 ||
-	    fsnode_park_new(&ctx, &ctx.park) < 0) {
+	    fsnode_park_new(&ctx, &ctx.park) < 0 || fsnode_longtxns_new(&ctx, &ctx.longtxns) < 0) {
 		fprintf(stderr, "nimbusfs: out of memory\n");
 		ret = EXIT_FAILURE;
 	} else {
 		ret = serve(&ctx, &cli, mnt);
 	}
 	fsnode_park_free(ctx.park);
+	fsnode_longtxns_free(ctx.longtxns);
 	fsnode_lasterr_free(ctx.lasterr);
 	fsnode_table_free(ctx.nodes);
 	state_daemon_close(ctx.d);

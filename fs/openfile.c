@@ -126,8 +126,8 @@ static int run(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	f->prepared = NULL;
 	f->prepared_len = 0;
 	nb_buf_reset(&f->snap);
-	ret = f->node->route->ops->run(ctx, f->node, priv, f->wbuf.data, f->wbuf.len, &f->snap,
-				       &err);
+	ret = f->node->route->ops->run(ctx, f->node, priv, f->wbuf.data, f->wbuf.len, f->cancel,
+				       &f->snap, &err);
 	return answered(ctx, f, &err, ret);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend/common/log.h"
+#include "fs/longtxn.h"
 #include "fs/openfile.h"
 #include "fs/ops.h"
 #include "fs/ops_i.h"
@@ -302,6 +303,11 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * it may close, and the release may free f on another worker. The
 	 * bytes are copied because another read on this fd may re-render. */
 	pthread_mutex_lock(&f->lock);
+	if (fsnode_longtxn_pending(f)) {
+		pthread_mutex_unlock(&f->lock);
+		return fsnode_longtxn_start(fsnode_ops_ctx_of(req)->longtxns, req, f, size, off,
+					    true);
+	}
 	ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
 	if (ret == 0 && len)
 		ret = nb_buf_append(&out, data, len);
@@ -337,6 +343,10 @@ static void do_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)ino;
 	fsnode_ops_count(req, STATE_OP_OTHER);
 	pthread_mutex_lock(&f->lock);
+	if (fsnode_longtxn_pending(f)) {
+		pthread_mutex_unlock(&f->lock);
+		return fsnode_longtxn_start(fsnode_ops_ctx_of(req)->longtxns, req, f, 0, 0, false);
+	}
 	ret = fsnode_file_flush(fsnode_ops_ctx_of(req), f);
 	pthread_mutex_unlock(&f->lock);
 	fsnode_ops_reply_err(req, -ret);

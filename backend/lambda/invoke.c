@@ -38,7 +38,8 @@ struct outcome {
 	char function_error[32];
 	int max_memory_mb;
 	bool too_big;
-	bool discard; /* the container cannot serve again */
+	bool discard;	  /* the container cannot serve again */
+	bool interrupted; /* the caller went away */
 	double duration_ms;
 	char timeout_line[128];
 };
@@ -115,7 +116,21 @@ static void error_body(struct outcome *o, const char *type, const char *message)
 	snprintf(o->function_error, sizeof(o->function_error), "Unhandled");
 }
 
-static void post(struct lambda_lease *lease, const char *payload, size_t len, struct outcome *o)
+/* libcurl asks at least once a second, and whenever data moves. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const _Atomic bool *cancel = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return cancel && atomic_load(cancel);
+}
+
+static void post(struct lambda_lease *lease, const char *payload, size_t len,
+		 const _Atomic bool *cancel, struct outcome *o)
 {
 	CURL *h = lease->ctr->curl;
 	struct curl_slist *hdrs = NULL;
@@ -141,6 +156,11 @@ static void post(struct lambda_lease *lease, const char *payload, size_t len, st
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, o);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, o);
+	if (cancel) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = curl_easy_perform(h);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -148,7 +168,14 @@ static void post(struct lambda_lease *lease, const char *payload, size_t len, st
 	o->duration_ms =
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		o->discard = true;
+		o->interrupted = true;
+		snprintf(o->timeout_line, sizeof(o->timeout_line),
+			 "%s The caller was interrupted; the invocation was abandoned",
+			 o->request_id);
+		error_body(o, "Client.Interrupted", "the invocation was interrupted");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		/* The run is cut short: its container may still be busy. */
 		o->discard = true;
 		snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
@@ -309,20 +336,24 @@ static int check_payload(const char **payload, size_t *len, size_t max, struct n
 
 /* An invocation on a leased container, recorded and given back. */
 static int perform(struct lambda *l, struct lambda_lease *lease, const char *payload, size_t len,
-		   bool sync, struct nb_buf *answer, struct nb_err *err)
+		   bool sync, const _Atomic bool *cancel, struct nb_buf *answer, struct nb_err *err)
 {
 	struct outcome o = { 0 };
 	int ret = 0;
 
 	new_request_id(o.request_id);
-	post(lease, payload, len, &o);
-	record(l, lease, &o, sync);
+	post(lease, payload, len, cancel, &o);
+	record(l, lease, &o, sync && !o.interrupted);
 	lambda_release(l, lease, o.discard);
-	if (answer)
-		ret = nb_buf_append(answer, o.body.data, o.body.len);
+	if (o.interrupted)
+		ret = nb_err_set(err, -EINTR,
+				 "invocation %s interrupted; its container is discarded",
+				 o.request_id);
+	else if (answer && nb_buf_append(answer, o.body.data, o.body.len) < 0)
+		ret = nb_err_set(err, -ENOMEM, "out of memory");
 	nb_buf_free(&o.body);
 	nb_buf_free(&o.log_b64);
-	return ret < 0 ? nb_err_set(err, ret, "out of memory") : 0;
+	return ret;
 }
 
 struct lambda_call {
@@ -352,12 +383,12 @@ int lambda_invoke_prepare(struct lambda *l, const char *name, const char *payloa
 }
 
 int lambda_invoke_run(struct lambda *l, struct lambda_call *c, const char *payload, size_t len,
-		      struct nb_buf *answer, struct nb_err *err)
+		      const _Atomic bool *cancel, struct nb_buf *answer, struct nb_err *err)
 {
 	int ret = check_payload(&payload, &len, LAMBDA_PAYLOAD_MAX, err);
 
 	if (ret == 0)
-		ret = perform(l, &c->lease, payload, len, true, answer, err);
+		ret = perform(l, &c->lease, payload, len, true, cancel, answer, err);
 	else
 		lambda_release(l, &c->lease, false);
 	free(c);
@@ -426,7 +457,7 @@ static void *async_main(void *arg)
 				  : -EHOSTDOWN;
 
 		if (ret == 0)
-			ret = perform(l, &lease, a->payload, a->len, false, NULL, &err);
+			ret = perform(l, &lease, a->payload, a->len, false, NULL, NULL, &err);
 		if (ret < 0) {
 			cJSON *fields = cJSON_CreateObject();
 

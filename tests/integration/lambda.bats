@@ -462,3 +462,19 @@ warm_count() {
 	grep -q "^$id 127\.0\.0\.1:$(engine GET "/containers/$id/json" |
 		jq -r '.NetworkSettings.Ports["8080/tcp"][0].HostPort') " "$L/limits/warm"
 }
+
+@test "lambda: Ctrl-C on a waiting invoke returns at once and abandons the invocation" {
+	make_fn long 'sleep 30; echo "{}"'
+	echo 60 >"$L/long/timeout"
+	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' \
+		bash -c 'exec 7<>"$1"; echo "{}" >&7; exec cat <&7' _ "$L/long/invoke" >/dev/null 2>&1 &
+	pid=$!
+	nb_wait 10 grep -q " busy " "$L/long/warm"
+	# the mount answers while the invocation runs
+	[ "$(head -n 1 "$L/long/state")" = Active ]
+	kill -INT "$pid"
+	nb_wait 3 nb_gone "$pid"
+	nb_wait 10 warm_count long 0
+	grep -q "invocation was abandoned" "$L/long/logs"
+	grep -q "interrupted" "$L/long/last-error"
+}

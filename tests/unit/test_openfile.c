@@ -89,11 +89,13 @@ static int test_prepare(struct fsnode_ctx *ctx, const struct fsnode *node, const
 }
 
 static int test_run(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
-		    size_t len, struct nb_buf *answer, struct nb_err *err)
+		    size_t len, const _Atomic bool *cancel, struct nb_buf *answer,
+		    struct nb_err *err)
 {
 	(void)ctx;
 	(void)node;
 	(void)err;
+	(void)cancel;
 	assert_ptr_equal(priv, &txn);
 	txn.ran++;
 	return nb_buf_printf(answer, "ran %.*s", (int)strcspn(data, "\n"), len ? data : "");
