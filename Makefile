@@ -15,7 +15,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DNIMBUSFS_VERSION='"$(VERSION)"' -I
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
-	backend/common/json.c backend/common/fdio.c
+	backend/common/json.c backend/common/fdio.c backend/common/probe.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c
@@ -74,11 +74,9 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tools/bench_ecs: tools/bench_ecs.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
-
-$(BUILD)/tools/bench_lambda: tools/bench_lambda.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+# The launch and invoke drivers share tools/benchlib.c and the engine client.
+$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 

@@ -14,6 +14,7 @@
 
 struct longtxn {
 	struct fsnode_longtxns *l;
+	struct longtxn *next_queued;
 	fuse_req_t req;
 	struct fsnode_file *f;
 	size_t size;
@@ -23,12 +24,21 @@ struct longtxn {
 	struct longtxn *next;
 };
 
+/* Runner threads are kept for the next run: creating one per invocation
+ * costs more than the rest of nimbusfs's part of a warm invoke. */
+#define LONGTXN_IDLE_MAX 4
+
 struct fsnode_longtxns {
 	struct fsnode_ctx *ctx;
 	pthread_mutex_t lock;
-	pthread_cond_t done;
-	struct longtxn *head; /* protected by lock */
-	int running;	      /* protected by lock */
+	pthread_cond_t done;	      /* a run ended, or a thread exited */
+	pthread_cond_t work;	      /* a run is queued, or stopping */
+	struct longtxn *head;	      /* protected by lock: running and queued */
+	struct longtxn *queue, *tail; /* protected by lock: not yet taken */
+	int running;		      /* protected by lock: queued or running */
+	int threads, idle;	      /* protected by lock */
+	int claimed;		      /* protected by lock: idle runners signalled */
+	bool stopping;		      /* protected by lock */
 };
 
 int fsnode_longtxns_new(struct fsnode_ctx *ctx, struct fsnode_longtxns **out)
@@ -40,6 +50,7 @@ int fsnode_longtxns_new(struct fsnode_ctx *ctx, struct fsnode_longtxns **out)
 	l->ctx = ctx;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->done, NULL);
+	pthread_cond_init(&l->work, NULL);
 	*out = l;
 	return 0;
 }
@@ -53,6 +64,10 @@ void fsnode_longtxns_drain(struct fsnode_longtxns *l)
 		atomic_store(&t->cancel, true);
 	while (l->running)
 		pthread_cond_wait(&l->done, &l->lock);
+	l->stopping = true;
+	pthread_cond_broadcast(&l->work);
+	while (l->threads)
+		pthread_cond_wait(&l->done, &l->lock);
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -61,6 +76,7 @@ void fsnode_longtxns_free(struct fsnode_longtxns *l)
 	if (!l)
 		return;
 	fsnode_longtxns_drain(l);
+	pthread_cond_destroy(&l->work);
 	pthread_cond_destroy(&l->done);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
@@ -83,9 +99,8 @@ static void on_interrupt(fuse_req_t req, void *data)
 	pthread_mutex_unlock(&l->lock);
 }
 
-static void *run_thread(void *arg)
+static void run_one(struct longtxn *t)
 {
-	struct longtxn *t = arg;
 	struct fsnode_longtxns *l = t->l;
 	struct fsnode_file *f = t->f;
 	struct nb_buf out = { 0 };
@@ -123,7 +138,58 @@ static void *run_thread(void *arg)
 	pthread_mutex_unlock(&l->lock);
 	nb_buf_free(&out);
 	free(t);
+}
+
+static void *runner(void *arg)
+{
+	struct fsnode_longtxns *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		struct longtxn *t;
+
+		while (!l->queue && !l->stopping && l->idle < LONGTXN_IDLE_MAX) {
+			l->idle++;
+			pthread_cond_wait(&l->work, &l->lock);
+			l->idle--;
+			if (l->claimed)
+				l->claimed--;
+		}
+		if (!l->queue)
+			break; /* stopping, or enough idle runners already */
+		t = l->queue;
+		l->queue = t->next_queued;
+		if (!l->queue)
+			l->tail = NULL;
+		pthread_mutex_unlock(&l->lock);
+		run_one(t);
+		pthread_mutex_lock(&l->lock);
+	}
+	l->threads--;
+	pthread_cond_broadcast(&l->done);
+	pthread_mutex_unlock(&l->lock);
 	return NULL;
+}
+
+/* No thread can run what is queued: answer it all now. */
+static void fail_queued(struct fsnode_longtxns *l, int err)
+{
+	log_warn("cannot start a transaction thread: %s", strerror(err));
+	while (l->queue) {
+		struct longtxn *t = l->queue;
+
+		l->queue = t->next_queued;
+		for (struct longtxn **pp = &l->head; *pp; pp = &(*pp)->next)
+			if (*pp == t) {
+				*pp = t->next;
+				break;
+			}
+		fuse_reply_err(t->req, EAGAIN);
+		l->running--;
+		free(t);
+	}
+	l->tail = NULL;
+	pthread_cond_broadcast(&l->done);
 }
 
 void fsnode_longtxn_start(struct fsnode_longtxns *l, fuse_req_t req, struct fsnode_file *f,
@@ -153,16 +219,25 @@ void fsnode_longtxn_start(struct fsnode_longtxns *l, fuse_req_t req, struct fsno
 	l->running++;
 	if (fuse_req_interrupted(req))
 		atomic_store(&t->cancel, true);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ret = pthread_create(&thread, &attr, run_thread, t);
-	pthread_attr_destroy(&attr);
-	if (ret != 0) {
-		l->head = t->next;
-		l->running--;
-		fuse_reply_err(req, EAGAIN);
-		free(t);
-		log_warn("cannot start a transaction thread: %s", strerror(ret));
+	if (l->tail)
+		l->tail->next_queued = t;
+	else
+		l->queue = t;
+	l->tail = t;
+	/* An idle runner another start has not claimed yet takes it; else a
+	 * new one, so that runs never wait for each other. */
+	if (l->idle > l->claimed) {
+		l->claimed++;
+		pthread_cond_signal(&l->work);
+	} else {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		ret = pthread_create(&thread, &attr, runner, l);
+		pthread_attr_destroy(&attr);
+		if (ret == 0)
+			l->threads++;
+		else if (!l->threads)
+			fail_queued(l, ret);
 	}
 	pthread_mutex_unlock(&l->lock);
 }

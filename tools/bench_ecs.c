@@ -50,6 +50,7 @@
 #include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
+#include "tools/benchlib.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/engine.h"
 
@@ -65,33 +66,6 @@
 
 static const char *mnt;
 static int poll_timeouts;
-
-static double now_ms(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts v and returns its q-quantile (0.5 median, 0.9 p90); -1 when empty. */
-static double quantile(double *v, int n, double q)
-{
-	int i;
-
-	if (n <= 0)
-		return -1;
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	i = (int)(q * n);
-	return v[i < n ? i : n - 1];
-}
 
 /* ---- the mount ---- */
 
@@ -217,7 +191,7 @@ static int wait_values(char paths[][1024], int n, const char *want, int timeout_
 {
 	struct pollfd pfd[4];
 	char val[64];
-	double deadline = now_ms(CLOCK_MONOTONIC) + timeout_ms;
+	double deadline = bench_now_ms(CLOCK_MONOTONIC) + timeout_ms;
 	int done = 0, ret = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -239,7 +213,7 @@ static int wait_values(char paths[][1024], int n, const char *want, int timeout_
 			if (pfd[i].fd < 0 || read_value(pfd[i].fd, val, sizeof(val)) < 0)
 				continue;
 			if (strcmp(val, want) == 0) {
-				seen[i] = now_ms(CLOCK_REALTIME);
+				seen[i] = bench_now_ms(CLOCK_REALTIME);
 				close(pfd[i].fd);
 				pfd[i].fd = -1; /* poll() ignores it from now on */
 				done++;
@@ -249,7 +223,7 @@ static int wait_values(char paths[][1024], int n, const char *want, int timeout_
 		}
 		if (done == n || ret < 0)
 			break;
-		left = deadline - now_ms(CLOCK_MONOTONIC);
+		left = deadline - bench_now_ms(CLOCK_MONOTONIC);
 		if (left <= 0) {
 			ret = -ETIMEDOUT;
 			break;
@@ -291,7 +265,7 @@ static int write_str(const char *path, const char *s)
  * overall by timeout_s), then rmdirs it. Returns how many were removed. */
 static int cleanup_tasks(char ids[][ID_LEN + 1], int n, int timeout_s)
 {
-	double deadline = now_ms(CLOCK_MONOTONIC) + timeout_s * 1e3;
+	double deadline = bench_now_ms(CLOCK_MONOTONIC) + timeout_s * 1e3;
 	char path[1024], buf[64];
 	int removed = 0, ret;
 
@@ -304,7 +278,7 @@ static int cleanup_tasks(char ids[][ID_LEN + 1], int n, int timeout_s)
 	}
 	for (int i = 0; i < n; i++) {
 		struct pollfd pfd;
-		double left = deadline - now_ms(CLOCK_MONOTONIC);
+		double left = deadline - bench_now_ms(CLOCK_MONOTONIC);
 
 		task_path(path, sizeof(path), ids[i], "/wait");
 		pfd.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -316,7 +290,7 @@ static int cleanup_tasks(char ids[][ID_LEN + 1], int n, int timeout_s)
 		/* Short slices: each poll() asks the filesystem again, so this
 		 * ends promptly even if a wakeup for `wait` were missed. */
 		while (left > 0 && poll(&pfd, 1, 100) == 0)
-			left = deadline - now_ms(CLOCK_MONOTONIC);
+			left = deadline - bench_now_ms(CLOCK_MONOTONIC);
 		if (left > 0 && (pfd.revents & POLLIN))
 			(void)!read(pfd.fd, buf, sizeof(buf));
 		close(pfd.fd);
@@ -327,7 +301,7 @@ static int cleanup_tasks(char ids[][ID_LEN + 1], int n, int timeout_s)
 				removed++;
 				break;
 			}
-			if (errno != EBUSY || now_ms(CLOCK_MONOTONIC) > deadline) {
+			if (errno != EBUSY || bench_now_ms(CLOCK_MONOTONIC) > deadline) {
 				fprintf(stderr, "bench_ecs: rmdir %s: %s\n", ids[i],
 					strerror(errno));
 				break;
@@ -441,7 +415,7 @@ static int bench_launch(const char *owner, const char *image, int runs)
 			fd = open_run();
 			if (fd < 0)
 				return 1;
-			t0 = now_ms(CLOCK_REALTIME);
+			t0 = bench_now_ms(CLOCK_REALTIME);
 			got = run_on(fd, req, ids + ntasks, 1);
 			close(fd);
 			if (got == 1) {
@@ -456,7 +430,7 @@ static int bench_launch(const char *owner, const char *image, int runs)
 
 			/* floor: the same containers, created and started in turn. */
 			random_hex(task);
-			t0 = now_ms(CLOCK_REALTIME);
+			t0 = bench_now_ms(CLOCK_REALTIME);
 			got = 0;
 			for (int c = 0; c < size; c++) {
 				char name[128];
@@ -476,16 +450,16 @@ static int bench_launch(const char *owner, const char *image, int runs)
 				got++;
 			}
 			if (got == size)
-				raw[nraw++] = now_ms(CLOCK_REALTIME) - t0;
+				raw[nraw++] = bench_now_ms(CLOCK_REALTIME) - t0;
 		}
 		for (int i = 0; i < nraw_ids; i++)
 			if (engine_container_remove(eng, raw_ids[i], true, true, &err) < 0)
 				fprintf(stderr, "bench_ecs: remove raw %.12s: %s\n", raw_ids[i],
 					err.msg);
 		cleanup_tasks(ids, ntasks, STOP_WAIT_S);
-		printf("%d %.1f %.1f %.1f %.1f %d %d\n", size, quantile(raw, nraw, 0.5),
-		       quantile(raw, nraw, 0.9), quantile(nb, nnb, 0.5), quantile(nb, nnb, 0.9),
-		       nraw < nnb ? nraw : nnb, poll_timeouts);
+		printf("%d %.1f %.1f %.1f %.1f %d %d\n", size, bench_quantile(raw, nraw, 0.5),
+		       bench_quantile(raw, nraw, 0.9), bench_quantile(nb, nnb, 0.5),
+		       bench_quantile(nb, nnb, 0.9), nraw < nnb ? nraw : nnb, poll_timeouts);
 		fflush(stdout);
 	}
 	return 0;
@@ -510,7 +484,7 @@ static struct nb_buf raw_partial;
 
 static void raw_line(const char *line, size_t len)
 {
-	double arrived = now_ms(CLOCK_REALTIME);
+	double arrived = bench_now_ms(CLOCK_REALTIME);
 	cleanup_cjson cJSON *ev = cJSON_ParseWithLength(line, len);
 	const cJSON *action = cJSON_GetObjectItem(ev, "Action");
 	const cJSON *id = cJSON_GetObjectItem(ev, "id");
@@ -642,9 +616,10 @@ static int bench_exit(const char *owner, const char *image, int runs)
 		n++;
 	}
 	cleanup_tasks(ids, ntasks, STOP_WAIT_S);
-	printf("%.3f %.3f %.3f %.3f %.1f %.1f %d %d\n", quantile(raw, n, 0.5),
-	       quantile(raw, n, 0.9), quantile(ctr, n, 0.5), quantile(ctr, n, 0.9),
-	       quantile(task, n, 0.5), quantile(task, n, 0.9), n, poll_timeouts);
+	printf("%.3f %.3f %.3f %.3f %.1f %.1f %d %d\n", bench_quantile(raw, n, 0.5),
+	       bench_quantile(raw, n, 0.9), bench_quantile(ctr, n, 0.5),
+	       bench_quantile(ctr, n, 0.9), bench_quantile(task, n, 0.5),
+	       bench_quantile(task, n, 0.9), n, poll_timeouts);
 	fflush(stdout);
 	stopping = true;
 	engine_stream_wake(&stopping);
@@ -728,7 +703,7 @@ static int bench_idle(const char *nbpid, const char *dpid, const char *image, in
 	taskdef_json(json, sizeof(json), "idle", image, 1, "[\"sleep\",\"3600\"]");
 	if (register_taskdef(json) < 0)
 		return 1;
-	t0 = now_ms(CLOCK_MONOTONIC);
+	t0 = bench_now_ms(CLOCK_MONOTONIC);
 	while (n < count) {
 		char req[128];
 		int batch = count - n < 10 ? count - n : 10;
@@ -744,28 +719,28 @@ static int bench_idle(const char *nbpid, const char *dpid, const char *image, in
 		n += got;
 	}
 	for (int i = 0; i < n; i++) {
-		double left = 240000 - (now_ms(CLOCK_MONOTONIC) - t0);
+		double left = 240000 - (bench_now_ms(CLOCK_MONOTONIC) - t0);
 
 		task_path(path[0], sizeof(path[0]), ids[i], "/status");
 		if (left > 0 && wait_values(path, 1, "RUNNING", (int)left, &seen) == 0)
 			running++;
 	}
-	launch_s = (now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
+	launch_s = (bench_now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
 	sleep(2); /* let the launch's aftermath (log captures opening) settle */
 	nb0 = cpu_ticks(nbpid);
 	d0 = cpu_ticks(dpid);
 	nbs0 = cpu_ns(nbpid);
 	ds0 = cpu_ns(dpid);
-	t0 = now_ms(CLOCK_MONOTONIC);
+	t0 = bench_now_ms(CLOCK_MONOTONIC);
 	sleep((unsigned)seconds);
 	nb1 = cpu_ticks(nbpid);
 	d1 = cpu_ticks(dpid);
 	nbs1 = cpu_ns(nbpid);
 	ds1 = cpu_ns(dpid);
-	seen = (now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
-	t0 = now_ms(CLOCK_MONOTONIC);
+	seen = (bench_now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
+	t0 = bench_now_ms(CLOCK_MONOTONIC);
 	cleanup_tasks(ids, n, STOP_WAIT_S);
-	stop_s = (now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
+	stop_s = (bench_now_ms(CLOCK_MONOTONIC) - t0) / 1e3;
 	if (nb0 < 0 || nb1 < 0 || d0 < 0 || d1 < 0) {
 		fprintf(stderr, "bench_ecs: cannot read /proc/%s/stat or /proc/%s/stat\n", nbpid,
 			dpid);

@@ -49,6 +49,8 @@
 #include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
+#include "backend/common/probe.h"
+#include "tools/benchlib.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/engine.h"
 
@@ -67,29 +69,7 @@ static struct engine *eng;
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts v and returns its q-quantile (0.5 median, 0.9 p90); -1 when empty. */
-static double quantile(double *v, int n, double q)
-{
-	int i;
-
-	if (n <= 0)
-		return -1;
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	i = (int)(q * n);
-	return v[i < n ? i : n - 1];
+	return bench_now_ms(CLOCK_MONOTONIC);
 }
 
 /* ---- the mount ---- */
@@ -385,9 +365,10 @@ static int bench_warm(int port, int n, const char *id)
 			"bench_lambda: warning: warm container changed (%s:%d -> %s:%d) or served "
 			"%ld, not %d\n",
 			id, port, id2, port2, served1 - served0, n);
-	printf("warm %.1f %.1f %.1f %.1f %.1f %.1f %d\n", quantile(t_nb, got, 0.5),
-	       quantile(t_nb, got, 0.9), quantile(t_ka, got, 0.5), quantile(t_ka, got, 0.9),
-	       quantile(t_fr, got, 0.5), quantile(t_fr, got, 0.9), got);
+	printf("warm %.1f %.1f %.1f %.1f %.1f %.1f %d\n", bench_quantile(t_nb, got, 0.5),
+	       bench_quantile(t_nb, got, 0.9), bench_quantile(t_ka, got, 0.5),
+	       bench_quantile(t_ka, got, 0.9), bench_quantile(t_fr, got, 0.5),
+	       bench_quantile(t_fr, got, 0.9), got);
 	fflush(stdout);
 	ret = 0;
 out:
@@ -537,29 +518,6 @@ static void make_tar(struct nb_buf *tar)
 	nb_buf_append(tar, pad, sizeof(pad));
 }
 
-/* Whether the emulator behind port answers HTTP (docker-proxy accepts a
- * connection before the container listens, so a reply is what counts). */
-static bool answers(int port)
-{
-	static const char probe[] = "GET / HTTP/1.0\r\n\r\n";
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	struct pollfd pfd;
-	char buf[16];
-	bool ok = false;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return false;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    send(fd, probe, sizeof(probe) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(probe) - 1) {
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		ok = poll(&pfd, 1, 500) == 1 && recv(fd, buf, sizeof(buf), 0) > 0;
-	}
-	close(fd);
-	return ok;
-}
-
 /* Raw create + upload + start + port + ready + first POST; ms, or -1.
  * The container is removed afterwards, outside the timing. */
 static double raw_cold(const cJSON *spec, const struct nb_buf *tar)
@@ -599,7 +557,7 @@ static double raw_cold(const cJSON *spec, const struct nb_buf *tar)
 		goto out;
 	}
 	deadline = now_ms() + READY_MS;
-	while (!answers(port)) {
+	while (!nb_http_answers(port, 500)) {
 		if (now_ms() > deadline) {
 			fprintf(stderr, "bench_lambda: raw %.12s: no answer on %d\n", id, port);
 			goto out;
@@ -664,8 +622,9 @@ static int bench_cold(const char *owner, const char *id, int n)
 		got++;
 	}
 	nb_buf_free(&tar);
-	printf("cold %.1f %.1f %.1f %.1f %d\n", quantile(t_nb, got, 0.5), quantile(t_nb, got, 0.9),
-	       quantile(t_raw, got, 0.5), quantile(t_raw, got, 0.9), got);
+	printf("cold %.1f %.1f %.1f %.1f %d\n", bench_quantile(t_nb, got, 0.5),
+	       bench_quantile(t_nb, got, 0.9), bench_quantile(t_raw, got, 0.5),
+	       bench_quantile(t_raw, got, 0.9), got);
 	fflush(stdout);
 	return got == n ? 0 : -1;
 }

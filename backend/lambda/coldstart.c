@@ -5,20 +5,17 @@
  * archive endpoint (so a remote engine works too), start it, find its
  * 127.0.0.1 port and wait until the emulator answers there.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
+#include "backend/common/probe.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
 #include "backend/lambda/coldstart.h"
@@ -218,36 +215,13 @@ static int host_port(struct lambda *l, const char *id, int *port, struct nb_err 
 	return 0;
 }
 
-/* Whether something behind port answers HTTP. Docker's proxy accepts a
- * connection before the container listens, so a reply is what counts. */
-static bool answers(int port)
-{
-	static const char probe[] = "GET / HTTP/1.0\r\n\r\n";
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	struct pollfd pfd;
-	char buf[16];
-	bool ok = false;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return false;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    send(fd, probe, sizeof(probe) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(probe) - 1) {
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		ok = poll(&pfd, 1, 500) == 1 && recv(fd, buf, sizeof(buf), 0) > 0;
-	}
-	close(fd);
-	return ok;
-}
-
 static int wait_ready(int port, const char *id, struct nb_err *err)
 {
 	struct timespec t0, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		if (answers(port))
+		if (nb_http_answers(port, 500))
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >
