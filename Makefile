@@ -34,7 +34,9 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c
-BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC)
+# EC2 so far: the parsing and network arithmetic its service will stand on.
+EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c
+BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC) $(EC2_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
 	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/longtxn.c fs/ops.c \
 	fs/ops_dir.c
@@ -42,7 +44,7 @@ MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
 	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
-	test_package test_fnconfig
+	test_package test_fnconfig test_ec2_netmath test_ec2_request
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \

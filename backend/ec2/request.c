@@ -1,0 +1,730 @@
+/*
+ * backend/ec2/request.c - RunInstances requests: the AWS CLI's checks
+ * (fields, types) in botocore's words, then EC2's in EC2's.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
+#include "backend/ec2/request.h"
+
+enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_DICT };
+
+struct parse {
+	struct ec2_run_req *r;
+	struct nb_err *err;
+	long long min, max; /* 0 when not given */
+	bool dry_run, tagged_instance, tagged_volume;
+};
+
+/* Python's names for JSON's types, as botocore's messages print them. */
+static const char *py_type(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "<class 'str'>";
+	if (cJSON_IsBool(v))
+		return "<class 'bool'>";
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == floor(v->valuedouble) ? "<class 'int'>"
+							       : "<class 'float'>";
+	if (cJSON_IsArray(v))
+		return "<class 'list'>";
+	if (cJSON_IsObject(v))
+		return "<class 'dict'>";
+	return "<class 'NoneType'>";
+}
+
+static const char *valid_types(enum kind k)
+{
+	switch (k) {
+	case K_STR:
+		return "<class 'str'>";
+	case K_INT:
+		return "<class 'int'>";
+	case K_BOOL:
+		return "<class 'bool'>";
+	case K_LIST:
+		return "<class 'list'>, <class 'tuple'>";
+	case K_DICT:
+		return "<class 'dict'>";
+	}
+	return "?";
+}
+
+static bool is_kind(const cJSON *v, enum kind k)
+{
+	switch (k) {
+	case K_STR:
+		return cJSON_IsString(v);
+	case K_INT:
+		return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
+		       v->valuedouble == floor(v->valuedouble);
+	case K_BOOL:
+		return cJSON_IsBool(v);
+	case K_LIST:
+		return cJSON_IsArray(v);
+	case K_DICT:
+		return cJSON_IsObject(v);
+	}
+	return false;
+}
+
+/* botocore's "Invalid type for parameter" unless v is of kind k. */
+static int want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
+{
+	cleanup_free char *shown = NULL;
+
+	if (is_kind(v, k))
+		return 0;
+	shown = cJSON_IsString(v) ? NULL : json_print(v);
+	return nb_err_set(ps->err, -EINVAL,
+			  "Invalid type for parameter %s, value: %.120s, type: %s, valid types: %s",
+			  path,
+			  cJSON_IsString(v) ? v->valuestring
+			  : shown	    ? shown
+					    : "?",
+			  py_type(v), valid_types(k));
+}
+
+/* Characters in UTF-8 text (bytes that do not continue a sequence). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Whether v says nothing: null, false, "", {}, [] or made of such. */
+static bool empty(const cJSON *v)
+{
+	const cJSON *m;
+
+	if (cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return true;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] == '\0';
+	if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		cJSON_ArrayForEach(m, v) if (!empty(m)) return false;
+		return true;
+	}
+	return false;
+}
+
+/* user data */
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int ec2_user_data_decode(const char *text, size_t max, unsigned char **out, size_t *len,
+			 struct nb_err *err)
+{
+	size_t n = 0, pad = 0, size, o = 0;
+	uint32_t acc = 0;
+	unsigned char *bytes;
+
+	*out = NULL;
+	*len = 0;
+	/* Count the characters and check where '=' stands first, so that
+	 * nothing is allocated for text that is no base64. */
+	for (const char *p = text; *p; p++) {
+		if (blank(*p))
+			continue;
+		if (*p == '=')
+			pad++;
+		else if (pad || b64_value(*p) < 0)
+			return nb_err_set(err, -EINVAL,
+					  "InvalidParameterValue: Invalid BASE64 encoding of user "
+					  "data.");
+		n++;
+	}
+	if (n % 4 != 0 || pad > 2 || (n == 0 && pad))
+		return nb_err_set(err, -EINVAL,
+				  "InvalidParameterValue: Invalid BASE64 encoding of user data.");
+	if (n == 0)
+		return 0;
+	size = n / 4 * 3 - pad;
+	if (size > max)
+		return nb_err_set(err, -EFBIG,
+				  "InvalidParameterValue: User data is limited to %zu bytes", max);
+	bytes = malloc(size + 1);
+	if (!bytes)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	n = 0;
+	for (const char *p = text; *p && *p != '='; p++) {
+		if (blank(*p))
+			continue;
+		acc = acc << 6 | (uint32_t)b64_value(*p);
+		if (++n % 4 == 0) {
+			bytes[o++] = (unsigned char)(acc >> 16);
+			bytes[o++] = (unsigned char)(acc >> 8);
+			bytes[o++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (pad == 1) { /* 3 characters: 18 bits, 2 bytes */
+		bytes[o++] = (unsigned char)(acc >> 10);
+		bytes[o++] = (unsigned char)(acc >> 2);
+	} else if (pad == 2) { /* 2 characters: 12 bits, 1 byte */
+		bytes[o++] = (unsigned char)(acc >> 4);
+	}
+	bytes[o] = '\0';
+	*out = bytes;
+	*len = o;
+	return 0;
+}
+
+/* fields */
+
+typedef int (*field_fn)(struct parse *ps, const char *key, const cJSON *v);
+
+static int f_image(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	if (!ec2_ami_valid(v->valuestring))
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidAMIID.Malformed: Invalid id: \"%.64s\" (expecting "
+				  "\"ami-...\")",
+				  v->valuestring);
+	snprintf(ps->r->image_id, sizeof(ps->r->image_id), "%s", v->valuestring);
+	return 0;
+}
+
+static int f_type(struct parse *ps, const char *key, const cJSON *v)
+{
+	const struct ec2_type *t = ec2_type_find(v->valuestring);
+
+	(void)key;
+	if (!t)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Invalid value '%.64s' for InstanceType.",
+				  v->valuestring);
+	ps->r->type = t;
+	return 0;
+}
+
+/* MinCount and MaxCount, held as given (huge values clamped) until both
+ * are known. */
+static int f_count(struct parse *ps, const char *key, const cJSON *v)
+{
+	double d = v->valuedouble;
+	long long n = d > 1e9 ? 1000000000LL : d < -1e9 ? -1000000000LL : (long long)d;
+	bool is_min = strcmp(key, "MinCount") == 0;
+
+	if (n < 1)
+		return nb_err_set(
+			ps->err, -EINVAL,
+			"InvalidParameterValue: Value (%lld) for parameter %s is invalid. "
+			"It must be a positive integer.",
+			n, is_min ? "minCount" : "maxCount");
+	if (is_min)
+		ps->min = n;
+	else
+		ps->max = n;
+	return 0;
+}
+
+static int f_user_data(struct parse *ps, const char *key, const cJSON *v)
+{
+	unsigned char *bytes;
+	size_t len;
+	int ret;
+
+	(void)key;
+	ret = ec2_user_data_decode(v->valuestring, EC2_USER_DATA_MAX, &bytes, &len, ps->err);
+	if (ret < 0)
+		return ret;
+	free(ps->r->user_data);
+	ps->r->user_data = bytes;
+	ps->r->user_data_len = len;
+	return 0;
+}
+
+static int f_subnet(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	if (!ec2_id_valid("subnet", v->valuestring))
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidSubnetID.Malformed: Invalid id: \"%.64s\" (expecting "
+				  "\"subnet-...\")",
+				  v->valuestring);
+	snprintf(ps->r->subnet_id, sizeof(ps->r->subnet_id), "%s", v->valuestring);
+	return 0;
+}
+
+static int f_private_ip(struct parse *ps, const char *key, const cJSON *v)
+{
+	uint32_t ip;
+
+	(void)key;
+	if (ec2_ip_parse(v->valuestring, &ip, NULL) < 0 || ip == 0)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Invalid value '%.64s' for "
+				  "PrivateIpAddress: it must be an IPv4 address such as 10.0.1.5.",
+				  v->valuestring);
+	ps->r->private_ip = ip;
+	return 0;
+}
+
+static int f_client_token(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	if (strlen(v->valuestring) > EC2_CLIENT_TOKEN_MAX)
+		return nb_err_set(
+			ps->err, -EINVAL,
+			"InvalidParameterValue: Value (%.80s...) for parameter clientToken "
+			"is invalid. Length exceeds maximum of %d.",
+			v->valuestring, EC2_CLIENT_TOKEN_MAX);
+	snprintf(ps->r->client_token, sizeof(ps->r->client_token), "%s", v->valuestring);
+	return 0;
+}
+
+static int f_key_name(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	if (strlen(v->valuestring) > EC2_KEY_NAME_MAX)
+		return nb_err_set(
+			ps->err, -EINVAL,
+			"InvalidParameterValue: Value (%.80s...) for parameter keyName is "
+			"invalid. Length exceeds maximum of %d.",
+			v->valuestring, EC2_KEY_NAME_MAX);
+	snprintf(ps->r->key_name, sizeof(ps->r->key_name), "%s", v->valuestring);
+	return 0;
+}
+
+static int f_dry_run(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	ps->dry_run = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int f_group_ids(struct parse *ps, const char *key, const cJSON *v)
+{
+	const cJSON *m;
+	char path[64];
+	size_t i = 0;
+	int ret;
+
+	cJSON_ArrayForEach(m, v)
+	{
+		snprintf(path, sizeof(path), "%s[%zu]", key, i++);
+		if ((ret = want(ps, path, m, K_STR)) < 0)
+			return ret;
+		if (!ec2_id_valid("sg", m->valuestring))
+			return nb_err_set(ps->err, -EINVAL,
+					  "InvalidGroupId.Malformed: Invalid id: \"%.64s\" "
+					  "(expecting \"sg-...\")",
+					  m->valuestring);
+	}
+	return 0;
+}
+
+static int f_group_names(struct parse *ps, const char *key, const cJSON *v)
+{
+	const cJSON *m;
+	char path[64];
+	size_t i = 0;
+	int ret;
+
+	cJSON_ArrayForEach(m, v)
+	{
+		snprintf(path, sizeof(path), "%s[%zu]", key, i++);
+		if ((ret = want(ps, path, m, K_STR)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int f_shutdown(struct parse *ps, const char *key, const cJSON *v)
+{
+	(void)key;
+	if (strcmp(v->valuestring, "stop") != 0 && strcmp(v->valuestring, "terminate") != 0)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Value (%.64s) for parameter "
+				  "instanceInitiatedShutdownBehavior is invalid. Valid values are "
+				  "'stop' and 'terminate'.",
+				  v->valuestring);
+	return 0;
+}
+
+/* tags */
+
+static int tag_error(struct parse *ps, size_t spec, size_t tag, const char *what)
+{
+	return nb_err_set(ps->err, -EINVAL,
+			  "InvalidParameterValue: %s (TagSpecifications[%zu].Tags[%zu])", what,
+			  spec, tag);
+}
+
+static int add_tag(struct parse *ps, const char *key, const char *value)
+{
+	struct ec2_run_req *r = ps->r;
+	struct ec2_tag *grown = realloc(r->tags, (r->n_tags + 1) * sizeof(*grown));
+	char *k, *val;
+
+	if (!grown)
+		return nb_err_set(ps->err, -ENOMEM, "out of memory");
+	r->tags = grown;
+	k = strdup(key);
+	val = strdup(value);
+	if (!k || !val) {
+		free(k);
+		free(val);
+		return nb_err_set(ps->err, -ENOMEM, "out of memory");
+	}
+	r->tags[r->n_tags].key = k;
+	r->tags[r->n_tags].value = val;
+	r->n_tags++;
+	return 0;
+}
+
+/* One {Key, Value}; keys[] holds the spec's keys so far. */
+static int one_tag(struct parse *ps, size_t si, size_t ti, const cJSON *t, const char **keys,
+		   bool keep)
+{
+	const cJSON *m, *k = NULL, *val = NULL;
+	char path[96];
+	int ret;
+
+	snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu]", si, ti);
+	if ((ret = want(ps, path, t, K_DICT)) < 0)
+		return ret;
+	cJSON_ArrayForEach(m, t)
+	{
+		if (strcmp(m->string, "Key") == 0)
+			k = m;
+		else if (strcmp(m->string, "Value") == 0)
+			val = m;
+		else
+			return nb_err_set(ps->err, -EINVAL,
+					  "Unknown parameter in %s: \"%.64s\", must be one of: "
+					  "Key, Value",
+					  path, m->string);
+	}
+	if (k && !cJSON_IsNull(k)) {
+		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu].Key", si, ti);
+		if ((ret = want(ps, path, k, K_STR)) < 0)
+			return ret;
+	}
+	if (val && !cJSON_IsNull(val)) {
+		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu].Value", si, ti);
+		if ((ret = want(ps, path, val, K_STR)) < 0)
+			return ret;
+	}
+	if (!k || cJSON_IsNull(k) || !k->valuestring[0])
+		return tag_error(ps, si, ti, "Tag key must not be empty");
+	if (utf8_chars(k->valuestring) > EC2_TAG_KEY_MAX)
+		return tag_error(ps, si, ti,
+				 "Tag key exceeds the maximum length of 128 characters");
+	if (strncasecmp(k->valuestring, "aws:", 4) == 0)
+		return tag_error(ps, si, ti,
+				 "Tag keys starting with 'aws:' are reserved for internal use");
+	if (val && cJSON_IsString(val) && utf8_chars(val->valuestring) > EC2_TAG_VALUE_MAX)
+		return tag_error(ps, si, ti,
+				 "Tag value exceeds the maximum length of 256 characters");
+	for (size_t i = 0; i < ti; i++)
+		if (strcmp(keys[i], k->valuestring) == 0)
+			return nb_err_set(ps->err, -EINVAL,
+					  "InvalidParameterValue: Duplicate tag key '%s' specified "
+					  "(TagSpecifications[%zu].Tags[%zu])",
+					  k->valuestring, si, ti);
+	keys[ti] = k->valuestring;
+	if (!keep)
+		return 0;
+	return add_tag(ps, k->valuestring, val && cJSON_IsString(val) ? val->valuestring : "");
+}
+
+static int one_spec(struct parse *ps, size_t si, const cJSON *spec)
+{
+	const cJSON *m, *type = NULL, *tags = NULL, *t;
+	const char *keys[EC2_TAGS_MAX];
+	char path[64];
+	bool keep, *seen;
+	size_t ti = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), "TagSpecifications[%zu]", si);
+	if ((ret = want(ps, path, spec, K_DICT)) < 0)
+		return ret;
+	cJSON_ArrayForEach(m, spec)
+	{
+		if (strcmp(m->string, "ResourceType") == 0)
+			type = m;
+		else if (strcmp(m->string, "Tags") == 0)
+			tags = m;
+		else
+			return nb_err_set(ps->err, -EINVAL,
+					  "Unknown parameter in %s: \"%.64s\", must be one of: "
+					  "ResourceType, Tags",
+					  path, m->string);
+	}
+	if (type && !cJSON_IsNull(type)) {
+		snprintf(path, sizeof(path), "TagSpecifications[%zu].ResourceType", si);
+		if ((ret = want(ps, path, type, K_STR)) < 0)
+			return ret;
+	}
+	if (tags && !cJSON_IsNull(tags)) {
+		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags", si);
+		if ((ret = want(ps, path, tags, K_LIST)) < 0)
+			return ret;
+	}
+	if (!type || cJSON_IsNull(type) || !type->valuestring[0])
+		return nb_err_set(
+			ps->err, -EINVAL,
+			"InvalidParameterValue: Tag specification resource type must have "
+			"a value (TagSpecifications[%zu].ResourceType)",
+			si);
+	if (strcmp(type->valuestring, "instance") == 0)
+		seen = &ps->tagged_instance;
+	else if (strcmp(type->valuestring, "volume") == 0)
+		seen = &ps->tagged_volume;
+	else
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: '%.64s' is not a valid taggable resource "
+				  "type for this operation.",
+				  type->valuestring);
+	if (*seen)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: The same resource type may not be "
+				  "specified more than once in tag specifications.");
+	*seen = true;
+	keep = seen == &ps->tagged_instance;
+	if (!tags || cJSON_GetArraySize(tags) == 0)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Tag specification must have at least one "
+				  "tag (TagSpecifications[%zu].Tags)",
+				  si);
+	if (cJSON_GetArraySize(tags) > EC2_TAGS_MAX)
+		return nb_err_set(
+			ps->err, -EINVAL,
+			"TagLimitExceeded: The maximum number of Tags for a resource has "
+			"been reached. (TagSpecifications[%zu].Tags holds %d; at most %d)",
+			si, cJSON_GetArraySize(tags), EC2_TAGS_MAX);
+	cJSON_ArrayForEach(t, tags)
+	{
+		if ((ret = one_tag(ps, si, ti, t, keys, keep)) < 0)
+			return ret;
+		ti++;
+	}
+	return 0;
+}
+
+static int f_tags(struct parse *ps, const char *key, const cJSON *v)
+{
+	const cJSON *spec;
+	size_t si = 0;
+	int ret;
+
+	(void)key;
+	cJSON_ArrayForEach(spec, v)
+	{
+		if ((ret = one_spec(ps, si++, spec)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* AWS fields nimbusfs cannot honour: accepted when they say nothing. */
+static int f_unsupported(struct parse *ps, const char *key, const cJSON *v)
+{
+	if (empty(v) || (cJSON_IsNumber(v) && v->valuedouble == 0)) /* Ipv6AddressCount 0 */
+		return 0;
+	return nb_err_set(ps->err, -EINVAL, "%s is not implemented by nimbusfs (leave it out)",
+			  key);
+}
+
+/* RunInstancesRequest's members in botocore's order, as its "Unknown
+ * parameter" message lists them. A NULL fn type-checks and ignores. */
+static const struct {
+	const char *key;
+	enum kind kind;
+	field_fn fn;
+} fields[] = {
+	{ "BlockDeviceMappings", K_LIST, NULL },
+	{ "ImageId", K_STR, f_image },
+	{ "InstanceType", K_STR, f_type },
+	{ "Ipv6AddressCount", K_INT, f_unsupported },
+	{ "Ipv6Addresses", K_LIST, f_unsupported },
+	{ "KernelId", K_STR, f_unsupported },
+	{ "KeyName", K_STR, f_key_name },
+	{ "MaxCount", K_INT, f_count },
+	{ "MinCount", K_INT, f_count },
+	{ "Monitoring", K_DICT, NULL },
+	{ "Placement", K_DICT, NULL },
+	{ "RamdiskId", K_STR, f_unsupported },
+	{ "SecurityGroupIds", K_LIST, f_group_ids },
+	{ "SecurityGroups", K_LIST, f_group_names },
+	{ "SubnetId", K_STR, f_subnet },
+	{ "UserData", K_STR, f_user_data },
+	{ "ElasticGpuSpecification", K_LIST, f_unsupported },
+	{ "ElasticInferenceAccelerators", K_LIST, f_unsupported },
+	{ "TagSpecifications", K_LIST, f_tags },
+	{ "LaunchTemplate", K_DICT, f_unsupported },
+	{ "InstanceMarketOptions", K_DICT, f_unsupported },
+	{ "CreditSpecification", K_DICT, NULL },
+	{ "CpuOptions", K_DICT, NULL },
+	{ "CapacityReservationSpecification", K_DICT, NULL },
+	{ "HibernationOptions", K_DICT, NULL },
+	{ "LicenseSpecifications", K_LIST, f_unsupported },
+	{ "MetadataOptions", K_DICT, NULL },
+	{ "EnclaveOptions", K_DICT, f_unsupported },
+	{ "PrivateDnsNameOptions", K_DICT, NULL },
+	{ "MaintenanceOptions", K_DICT, NULL },
+	{ "DisableApiStop", K_BOOL, NULL },
+	{ "EnablePrimaryIpv6", K_BOOL, f_unsupported },
+	{ "NetworkPerformanceOptions", K_DICT, NULL },
+	{ "Operator", K_DICT, f_unsupported },
+	{ "DryRun", K_BOOL, f_dry_run },
+	{ "DisableApiTermination", K_BOOL, NULL },
+	{ "InstanceInitiatedShutdownBehavior", K_STR, f_shutdown },
+	{ "PrivateIpAddress", K_STR, f_private_ip },
+	{ "ClientToken", K_STR, f_client_token },
+	{ "AdditionalInfo", K_STR, NULL },
+	{ "NetworkInterfaces", K_LIST, f_unsupported },
+	{ "IamInstanceProfile", K_DICT, NULL },
+	{ "EbsOptimized", K_BOOL, NULL },
+};
+
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int unknown(struct parse *ps, const char *key)
+{
+	char list[NB_ERR_MSG_MAX];
+	size_t n = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < N_FIELDS && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				      fields[i].key);
+	return nb_err_set(ps->err, -EINVAL,
+			  "Unknown parameter in input: \"%.64s\", must be one of: %s", key, list);
+}
+
+static void req_init(struct ec2_run_req *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void ec2_run_req_free(struct ec2_run_req *r)
+{
+	for (size_t i = 0; i < r->n_tags; i++) {
+		free(r->tags[i].key);
+		free(r->tags[i].value);
+	}
+	free(r->tags);
+	free(r->user_data);
+	req_init(r);
+}
+
+/* What needs every field: the counts, their limit and combinations. */
+static int finish(struct parse *ps)
+{
+	struct ec2_run_req *r = ps->r;
+
+	if (!ps->min && !ps->max)
+		ps->min = ps->max = 1;
+	else if (!ps->min)
+		ps->min = ps->max;
+	else if (!ps->max)
+		ps->max = ps->min;
+	if (ps->max < ps->min)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Value (%lld) for parameter maxCount is "
+				  "invalid. It must be greater than or equal to minCount (%lld).",
+				  ps->max, ps->min);
+	if (ps->min > EC2_RUN_MAX_INSTANCES)
+		return nb_err_set(ps->err, -EDQUOT,
+				  "InstanceLimitExceeded: You have requested more instances (%lld) "
+				  "than your current instance limit of %d allows for the specified "
+				  "instance type. Please visit "
+				  "http://aws.amazon.com/contact-us/ec2-request to request an "
+				  "adjustment to this limit.",
+				  ps->min, EC2_RUN_MAX_INSTANCES);
+	if (r->private_ip && ps->max > 1)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterCombination: PrivateIpAddress can only be used "
+				  "when launching a single instance (MaxCount is %lld)",
+				  ps->max);
+	r->min = (int)ps->min;
+	r->max = (int)(ps->max < EC2_RUN_MAX_INSTANCES ? ps->max : EC2_RUN_MAX_INSTANCES);
+	if (!r->type)
+		r->type = ec2_type_default();
+	if (ps->dry_run)
+		return nb_err_set(
+			ps->err, -ECANCELED,
+			"DryRunOperation: Request would have succeeded, but DryRun flag is "
+			"set.");
+	return 0;
+}
+
+static int parse_doc(struct parse *ps, const cJSON *doc)
+{
+	const cJSON *m;
+	int ret;
+
+	if (!cJSON_IsObject(doc))
+		return nb_err_set(ps->err, -EINVAL,
+				  "A RunInstances request must be a JSON object, as `aws ec2 "
+				  "run-instances --generate-cli-skeleton` prints it");
+	cJSON_ArrayForEach(m, doc)
+	{
+		size_t i;
+
+		for (i = 0; i < N_FIELDS && strcmp(fields[i].key, m->string) != 0; i++)
+			;
+		if (i == N_FIELDS)
+			return unknown(ps, m->string);
+		if (cJSON_IsNull(m))
+			continue;
+		if ((ret = want(ps, m->string, m, fields[i].kind)) < 0)
+			return ret;
+		if (fields[i].fn && (ret = fields[i].fn(ps, m->string, m)) < 0)
+			return ret;
+	}
+	return finish(ps);
+}
+
+int ec2_run_parse(const char *text, size_t len, struct ec2_run_req *out, struct nb_err *err)
+{
+	struct parse ps = { .r = out, .err = err };
+	cleanup_cjson cJSON *doc = NULL;
+	size_t i = 0;
+	int ret;
+
+	req_init(out);
+	while (i < len && blank(text[i]))
+		i++;
+	if (i == len) {
+		ret = finish(&ps);
+	} else {
+		doc = json_parse(text, len, err);
+		ret = doc ? parse_doc(&ps, doc) : -EINVAL;
+	}
+	if (ret < 0)
+		ec2_run_req_free(out);
+	return ret;
+}
