@@ -33,7 +33,7 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/package_tar.c backend/lambda/package_unpack.c backend/lambda/function.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
-	backend/lambda/lifecycle.c
+	backend/lambda/lifecycle.c backend/lambda/runlogs.c
 # EC2 so far: the parsing and network arithmetic its service will stand on.
 EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC) $(EC2_SRC)

@@ -1067,9 +1067,15 @@ static int invoke(struct conn *c, const char *event, size_t len)
 	buf_puts(&extra, "\r\n");
 	if (error)
 		buf_printf(&extra, "X-Amz-Function-Error: %s\r\n", error);
-	buf_puts(&extra, "X-Amz-Executed-Version: $LATEST\r\nX-Amz-Log-Result: ");
-	buf_base64(&extra, (const unsigned char *)inv.tail, inv.tail_len);
-	buf_printf(&extra, "\r\nX-Nimbusfs-Max-Memory-Used-MB: %ld\r\n", mb);
+	buf_puts(&extra, "X-Amz-Executed-Version: $LATEST\r\n");
+	/* NIMBUSFS_RIE_NO_LOG_RESULT makes it answer as AWS's emulator does,
+	 * with the output only in the container's log. */
+	if (!getenv("NIMBUSFS_RIE_NO_LOG_RESULT")) {
+		buf_puts(&extra, "X-Amz-Log-Result: ");
+		buf_base64(&extra, (const unsigned char *)inv.tail, inv.tail_len);
+		buf_puts(&extra, "\r\n");
+	}
+	buf_printf(&extra, "X-Nimbusfs-Max-Memory-Used-MB: %ld\r\n", mb);
 	dprintf(STDOUT_FILENO, "END RequestId: %s\n", inv.id);
 	dprintf(STDOUT_FILENO, "REPORT RequestId: %s\tDuration: %.2f ms\tMax Memory Used: %ld MB\n",
 		inv.id, ms_since(&t0), mb);

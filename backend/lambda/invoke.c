@@ -21,6 +21,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/lambda/lambda_i.h"
+#include "backend/lambda/runlogs.h"
 #include "backend/state/health.h"
 #include "backend/state/hub.h"
 
@@ -35,6 +36,9 @@ struct outcome {
 	char request_id[37];
 	struct nb_buf body;
 	struct nb_buf log_b64;
+	bool log_header;	 /* the runtime returned its output (X-Amz-Log-Result) */
+	struct nb_buf log_lines; /* else: read back from the container's log */
+	struct timespec started; /* CLOCK_REALTIME, for that */
 	char function_error[32];
 	int max_memory_mb;
 	bool too_big;
@@ -95,9 +99,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if ((v = header_value(p, len, "X-Amz-Function-Error", &vlen)))
 		snprintf(o->function_error, sizeof(o->function_error), "%.*s", (int)vlen, v);
 	else if ((v = header_value(p, len, "X-Amz-Log-Result", &vlen)) &&
-		 vlen <= LAMBDA_LOG_RESULT_MAX)
+		 vlen <= LAMBDA_LOG_RESULT_MAX) {
+		o->log_header = true;
 		nb_buf_append(&o->log_b64, v, vlen);
-	else if ((v = header_value(p, len, "X-Nimbusfs-Max-Memory-Used-MB", &vlen)))
+	} else if ((v = header_value(p, len, "X-Nimbusfs-Max-Memory-Used-MB", &vlen)))
 		o->max_memory_mb = atoi(v);
 	return len;
 }
@@ -161,6 +166,7 @@ static void post(struct lambda_lease *lease, const char *payload, size_t len,
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
 	}
+	clock_gettime(CLOCK_REALTIME, &o->started);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = curl_easy_perform(h);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -234,7 +240,10 @@ static void append_logs(struct lambda *l, struct lambda_fn *fn, const struct lam
 	int fd;
 
 	nb_buf_printf(&text, "START RequestId: %s Version: $LATEST\n", o->request_id);
-	decode_b64(&o->log_b64, &text);
+	if (o->log_header)
+		decode_b64(&o->log_b64, &text);
+	else
+		nb_buf_append(&text, o->log_lines.data, o->log_lines.len);
 	if (text.len && text.data[text.len - 1] != '\n')
 		nb_buf_puts(&text, "\n");
 	if (o->timeout_line[0])
@@ -343,6 +352,9 @@ static int perform(struct lambda *l, struct lambda_lease *lease, const char *pay
 
 	new_request_id(o.request_id);
 	post(lease, payload, len, cancel, &o);
+	if (!o.log_header && !o.discard)
+		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, o.request_id,
+				     &o.log_lines);
 	record(l, lease, &o, sync && !o.interrupted);
 	lambda_release(l, lease, o.discard);
 	if (o.interrupted)
@@ -353,6 +365,7 @@ static int perform(struct lambda *l, struct lambda_lease *lease, const char *pay
 		ret = nb_err_set(err, -ENOMEM, "out of memory");
 	nb_buf_free(&o.body);
 	nb_buf_free(&o.log_b64);
+	nb_buf_free(&o.log_lines);
 	return ret;
 }
 

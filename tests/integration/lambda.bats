@@ -478,3 +478,18 @@ warm_count() {
 	grep -q "invocation was abandoned" "$L/long/logs"
 	grep -q "interrupted" "$L/long/last-error"
 }
+
+@test "lambda: a runtime that returns no log header has its output read back from the container's log" {
+	make_fn quiet 'echo "said $1 on stderr" >&2; echo "{}"'
+	# the emulator then answers as AWS's own does: output only in its log
+	echo 'NIMBUSFS_RIE_NO_LOG_RESULT=1' >>"$L/quiet/environment"
+	echo '"one"' >"$L/quiet/invoke"
+	echo '"two"' >"$L/quiet/invoke"
+	run cat "$L/quiet/logs"
+	[ "${#lines[@]}" -eq 8 ]
+	[[ "${lines[0]}" == "START RequestId: "* ]]
+	[ "${lines[1]}" = 'said "one" on stderr' ]
+	[[ "${lines[2]}" == "END RequestId: "* ]]
+	[ "${lines[5]}" = 'said "two" on stderr' ]
+	[[ "${lines[7]}" == "REPORT RequestId: "* ]]
+}
