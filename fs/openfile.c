@@ -240,13 +240,9 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 		off = (off_t)w->len; /* appends, and writes past what we hold */
 	end = (size_t)off + size;
 	if (end > max) {
-		char dir[4096];
-
 		nb_err_set(&err, -EFBIG, "%s: a request may be at most %zu bytes", f->node->path,
 			   max);
-		fsnode_dirname(f->node->path, dir, sizeof(dir));
-		fsnode_lasterr_set(ctx, dir, err.msg);
-		return -EFBIG;
+		return fail(ctx, f, &err, -EFBIG);
 	}
 	if (end > w->len) {
 		ret = nb_buf_reserve(w, end - w->len);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -241,6 +242,7 @@ int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct lamb
 	cleanup_cjson cJSON *spec = NULL;
 	struct lambda_ctr *c;
 	char image[512], name[128], rnd[9];
+	unsigned char r[4];
 	int ret;
 
 	ret = lambda_image_for(l, cfg, image, sizeof(image), err);
@@ -252,7 +254,9 @@ int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct lamb
 		free(c);
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	}
-	snprintf(rnd, sizeof(rnd), "%08lx", (unsigned long)random());
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		return nb_err_set(err, -errno, "getrandom: %s", strerror(errno));
+	snprintf(rnd, sizeof(rnd), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
 	snprintf(name, sizeof(name), "nimbusfs-lambda-%s-%s", s->name, rnd);
 	memcpy(c->fp, s->fp, sizeof(c->fp));
 	ret = engine_container_create(l->deps.eng, name, spec, c->id, err);

@@ -24,38 +24,103 @@
 #include "backend/lambda/package.h"
 #include "backend/state/atomic.h"
 
-/* Unpacks zip beside `final` (a path), tars it, and swaps it in:
- * <final>.new is built, <final> moved to <final>.old, then removed. */
-static int unpack_swap(const char *zip, size_t len, const char *final, struct nb_buf *tar,
-		       struct nb_err *err)
+/*
+ * Where a package's files go in <state>/lambda/<fn>/: the unpacked tree, its
+ * tar and the zip as written. A new package is staged beside them (tree
+ * ".new", files ".next") and put in place only once everything is written,
+ * so a failure on the way (ENOSPC) leaves the previous package whole.
+ */
+struct pkg_files {
+	char tree[4200]; /* absolute */
+	char tar[600];	 /* relative to the service's dir */
+	char zip[600];
+};
+
+/* layer NULL: the code; else "NN-name.zip" */
+static void pkg_files_of(struct lambda *l, const char *name, const char *layer,
+			 struct pkg_files *pf)
 {
-	char next[4200], old[4200];
+	int stem = layer ? (int)(strlen(layer) - 4) : 0;
+
+	if (!layer) {
+		snprintf(pf->tree, sizeof(pf->tree), "%s/%s/%s/code", l->deps.state_path,
+			 LAMBDA_DIR, name);
+		snprintf(pf->tar, sizeof(pf->tar), "%s/code.tar", name);
+		snprintf(pf->zip, sizeof(pf->zip), "%s/code.zip", name);
+		return;
+	}
+	snprintf(pf->tree, sizeof(pf->tree), "%s/%s/%s/layers/%.*s.d", l->deps.state_path,
+		 LAMBDA_DIR, name, stem, layer);
+	snprintf(pf->tar, sizeof(pf->tar), "%s/layers/%.*s.tar", name, stem, layer);
+	snprintf(pf->zip, sizeof(pf->zip), "%s/layers/%s", name, layer);
+}
+
+static void unstage(struct lambda *l, const struct pkg_files *pf)
+{
+	char path[4300];
+
+	snprintf(path, sizeof(path), "%s.new", pf->tree);
+	lambda_pkg_remove_tree(path);
+	snprintf(path, sizeof(path), "%s.next", pf->tar);
+	unlinkat(l->dirfd, path, 0);
+	snprintf(path, sizeof(path), "%s.next", pf->zip);
+	unlinkat(l->dirfd, path, 0);
+}
+
+/* Writes "<rel>.next" atomically (rel is "<fn>/<file>"). */
+static int write_next(struct lambda *l, const char *rel, const void *data, size_t len,
+		      struct nb_err *err)
+{
+	const char *slash = strchr(rel, '/');
+	char fn[LAMBDA_FUNCTION_NAME_MAX + 1], file[600];
+
+	snprintf(fn, sizeof(fn), "%.*s", (int)(slash - rel), rel);
+	snprintf(file, sizeof(file), "%s.next", slash + 1);
+	return lambda_fn_write(l, fn, file, data, len, err);
+}
+
+static int stage(struct lambda *l, const struct pkg_files *pf, const char *zip, size_t len,
+		 struct nb_err *err)
+{
+	struct nb_buf tar = { 0 };
+	char next[4300];
 	int ret;
 
-	snprintf(next, sizeof(next), "%s.new", final);
-	snprintf(old, sizeof(old), "%s.old", final);
-	lambda_pkg_remove_tree(next);
-	lambda_pkg_remove_tree(old);
+	unstage(l, pf);
+	snprintf(next, sizeof(next), "%s.new", pf->tree);
 	ret = lambda_pkg_unpack(zip, len, next, err);
 	if (ret == 0)
-		ret = lambda_pkg_tar(next, tar, err);
-	if (ret < 0) {
-		lambda_pkg_remove_tree(next);
-		return ret;
-	}
-	if (rename(final, old) < 0 && errno != ENOENT) {
-		ret = nb_err_set(err, -errno, "cannot replace %s: %s", final, strerror(errno));
-		lambda_pkg_remove_tree(next);
-		return ret;
-	}
-	if (rename(next, final) < 0) {
-		ret = nb_err_set(err, -errno, "cannot replace %s: %s", final, strerror(errno));
-		rename(old, final);
-		lambda_pkg_remove_tree(next);
-		return ret;
-	}
+		ret = lambda_pkg_tar(next, &tar, err);
+	if (ret == 0)
+		ret = write_next(l, pf->tar, tar.data, tar.len, err);
+	if (ret == 0)
+		ret = write_next(l, pf->zip, zip, len, err);
+	nb_buf_free(&tar);
+	if (ret < 0)
+		unstage(l, pf);
+	return ret;
+}
+
+/* Renames the staged package over the current one: after this, a crash
+ * leaves each file whole, old or new. */
+static void put_in_place(struct lambda *l, const struct pkg_files *pf)
+{
+	char next[4300], old[4300];
+
+	snprintf(next, sizeof(next), "%s.next", pf->tar);
+	if (renameat(l->dirfd, next, l->dirfd, pf->tar) < 0)
+		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+	snprintf(next, sizeof(next), "%s.next", pf->zip);
+	if (renameat(l->dirfd, next, l->dirfd, pf->zip) < 0)
+		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+	snprintf(next, sizeof(next), "%s.new", pf->tree);
+	snprintf(old, sizeof(old), "%s.old", pf->tree);
 	lambda_pkg_remove_tree(old);
-	return 0;
+	if (rename(pf->tree, old) < 0 && errno != ENOENT)
+		log_warn("lambda: cannot move %s aside: %s", pf->tree, strerror(errno));
+	if (rename(next, pf->tree) < 0)
+		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+	lambda_pkg_remove_tree(old);
 }
 
 static uint64_t layers_unzipped(const struct lambda_fn *fn, const char *except)
@@ -89,40 +154,44 @@ static int budget_of(struct lambda *l, const char *name, const char *layer, uint
 	return 0;
 }
 
-static void set_state(struct lambda *l, const char *name, const char *state, const char *reason)
+/* processing: Pending while a package is unpacked, the state before it
+ * kept to come back to; else back to that state. */
+static void set_state(struct lambda *l, const char *name, bool processing)
 {
 	struct lambda_fn *fn;
 
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
+	if (fn && processing) {
+		snprintf(fn->saved_state, sizeof(fn->saved_state), "%s", fn->cfg.state);
+		snprintf(fn->saved_reason, sizeof(fn->saved_reason), "%s", fn->cfg.state_reason);
+		snprintf(fn->saved_code, sizeof(fn->saved_code), "%s", fn->cfg.state_reason_code);
+		snprintf(fn->cfg.state, sizeof(fn->cfg.state), "Pending");
+		snprintf(fn->cfg.state_reason, sizeof(fn->cfg.state_reason),
+			 "Processing the deployment package");
+		snprintf(fn->cfg.state_reason_code, sizeof(fn->cfg.state_reason_code), "Creating");
+	} else if (fn) {
+		snprintf(fn->cfg.state, sizeof(fn->cfg.state), "%s", fn->saved_state);
+		snprintf(fn->cfg.state_reason, sizeof(fn->cfg.state_reason), "%s",
+			 fn->saved_reason);
+		snprintf(fn->cfg.state_reason_code, sizeof(fn->cfg.state_reason_code), "%s",
+			 fn->saved_code);
+	}
 	if (fn) {
-		if (state) {
-			snprintf(fn->cfg.state, sizeof(fn->cfg.state), "%s", state);
-			snprintf(fn->cfg.state_reason, sizeof(fn->cfg.state_reason), "%s", reason);
-			snprintf(fn->cfg.state_reason_code, sizeof(fn->cfg.state_reason_code),
-				 "Creating");
-		} else {
-			fn->cfg.state[0] = '\0';
-			lambda_fn_refresh(l, fn);
-		}
 		lambda_fn_touch(l, fn, LAMBDA_F_STATE);
 		lambda_fn_touch(l, fn, LAMBDA_F_CONFIG);
 	}
 	pthread_mutex_unlock(&l->lock);
 }
 
-static void sha256_b64(const void *data, size_t len, char out[45])
-{
-	lambda_pkg_sha256_b64(data, len, out);
-}
-
 int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size_t len,
 		       struct nb_err *err)
 {
-	struct nb_buf tar = { 0 };
+	struct lambda_config next;
+	struct pkg_files pf;
 	struct lambda_fn *fn;
 	uint64_t budget, unzipped = 0;
-	char path[4096], sha[45];
+	char sha[LAMBDA_SHA256_B64_LEN];
 	int ret;
 
 	pthread_mutex_lock(&l->deploy);
@@ -133,55 +202,57 @@ int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size
 		pthread_mutex_unlock(&l->deploy);
 		return nb_err_wrap(err, "code.zip rejected, the previous code is kept");
 	}
-	set_state(l, name, "Pending", "Processing the deployment package");
-	snprintf(path, sizeof(path), "%s/%s/%s/code", l->deps.state_path, LAMBDA_DIR, name);
-	ret = unpack_swap(zip, len, path, &tar, err);
-	if (ret == 0)
-		ret = lambda_fn_write(l, name, "code.tar", tar.data, tar.len, err);
-	if (ret == 0)
-		ret = lambda_fn_write(l, name, "code.zip", zip, len, err);
-	nb_buf_free(&tar);
-	if (ret < 0) {
-		set_state(l, name, NULL, NULL);
-		pthread_mutex_unlock(&l->deploy);
-		return nb_err_wrap(err, "cannot deploy code.zip");
-	}
-	sha256_b64(zip, len, sha);
+	lambda_pkg_sha256_b64(zip, len, sha);
+	pkg_files_of(l, name, NULL, &pf);
+	set_state(l, name, true);
+	ret = stage(l, &pf, zip, len, err);
+	/* The delete lock (deploy) is held: fn stays. Its config names the new
+	 * package only once every file of it is written. */
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
-	if (fn) {
-		memcpy(fn->cfg.code_sha256, sha, sizeof(sha));
-		fn->cfg.code_size = len;
-		fn->code_unzipped = unzipped;
-		clock_gettime(CLOCK_REALTIME, &fn->cfg.last_modified);
-		fn->cfg.state[0] = '\0';
-		lambda_fn_refresh(l, fn);
-		ret = lambda_fn_save(l, fn, err);
-		lambda_warm_evict(l, fn, false);
-		for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
-			lambda_fn_touch(l, fn, f);
+	if (ret == 0 && (ret = lambda_config_copy(&next, &fn->cfg)) < 0)
+		nb_err_set(err, ret, "out of memory");
+	if (ret == 0) {
+		memcpy(next.code_sha256, sha, sizeof(sha));
+		next.code_size = len;
+		clock_gettime(CLOCK_REALTIME, &next.last_modified);
+		next.state[0] = '\0';
+		ret = lambda_fn_save(l, fn, &next, err);
+		if (ret < 0)
+			lambda_config_free(&next);
 	}
+	if (ret < 0) {
+		pthread_mutex_unlock(&l->lock);
+		unstage(l, &pf);
+		set_state(l, name, false);
+		pthread_mutex_unlock(&l->deploy);
+		return nb_err_wrap(err, "cannot deploy code.zip, the previous code is kept");
+	}
+	put_in_place(l, &pf);
+	lambda_config_free(&fn->cfg);
+	fn->cfg = next;
+	fn->code_unzipped = unzipped;
+	fn->saved_state[0] = '\0';
+	lambda_fn_refresh(l, fn);
+	lambda_warm_evict(l, fn, false);
+	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
+		lambda_fn_touch(l, fn, f);
 	pthread_mutex_unlock(&l->lock);
 	pthread_mutex_unlock(&l->deploy);
-	if (ret == 0)
-		lambda_publish(l, name, "deploy", "codeSha256", sha);
-	return ret;
+	lambda_publish(l, name, "deploy", "codeSha256", sha);
+	return 0;
 }
 
 int lambda_read_tar(struct lambda *l, const char *name, const char *layer, struct nb_buf *out,
 		    struct nb_err *err)
 {
-	char rel[512];
 	cleanup_free char *data = NULL;
+	struct pkg_files pf;
 	size_t len;
 	int ret;
 
-	if (layer)
-		snprintf(rel, sizeof(rel), "%s/layers/%.*s.tar", name, (int)(strlen(layer) - 4),
-			 layer);
-	else
-		snprintf(rel, sizeof(rel), "%s/code.tar", name);
-	ret = state_read_file(l->dirfd, rel, (size_t)LAMBDA_UNZIPPED_MAX * 2, &data, &len, err);
+	pkg_files_of(l, name, layer, &pf);
+	ret = state_read_file(l->dirfd, pf.tar, (size_t)LAMBDA_UNZIPPED_MAX * 2, &data, &len, err);
 	if (ret < 0)
 		return nb_err_wrap(err, "cannot read the package of %s", name);
 	return nb_buf_append(out, data, len);
@@ -299,10 +370,9 @@ int lambda_layer_write(struct lambda *l, const char *name, const char *layer, co
 		       size_t len, struct nb_err *err)
 {
 	struct lambda_layer ly = { 0 };
-	struct nb_buf tar = { 0 };
+	struct pkg_files pf;
 	struct lambda_fn *fn;
 	uint64_t budget;
-	char path[4096], file[256];
 	int ret;
 
 	pthread_mutex_lock(&l->deploy);
@@ -314,59 +384,50 @@ int lambda_layer_write(struct lambda *l, const char *name, const char *layer, co
 		drop_if_empty(l, name, layer);
 		return nb_err_wrap(err, "layers/%s rejected, the previous layer is kept", layer);
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path, LAMBDA_DIR, name,
-		 (int)(strlen(layer) - 4), layer);
-	ret = unpack_swap(data, len, path, &tar, err);
-	snprintf(file, sizeof(file), "layers/%.*s.tar", (int)(strlen(layer) - 4), layer);
-	if (ret == 0)
-		ret = lambda_fn_write(l, name, file, tar.data, tar.len, err);
-	snprintf(file, sizeof(file), "layers/%s", layer);
-	if (ret == 0)
-		ret = lambda_fn_write(l, name, file, data, len, err);
-	nb_buf_free(&tar);
-	if (ret == 0) {
-		snprintf(ly.name, sizeof(ly.name), "%s", layer);
-		lambda_pkg_sha256_b64(data, len, ly.sha);
-		ly.size = len;
-		clock_gettime(CLOCK_REALTIME, &ly.mtime);
-		pthread_mutex_lock(&l->lock);
-		fn = lambda_fn_find(l, name);
-		if (fn && (ret = layer_put(fn, &ly)) == 0)
-			layers_changed(l, fn);
-		pthread_mutex_unlock(&l->lock);
+	pkg_files_of(l, name, layer, &pf);
+	ret = stage(l, &pf, data, len, err);
+	if (ret < 0) {
+		pthread_mutex_unlock(&l->deploy);
+		drop_if_empty(l, name, layer);
+		return nb_err_wrap(err, "cannot deploy layers/%s, the previous layer is kept",
+				   layer);
 	}
+	snprintf(ly.name, sizeof(ly.name), "%s", layer);
+	lambda_pkg_sha256_b64(data, len, ly.sha);
+	ly.size = len;
+	clock_gettime(CLOCK_REALTIME, &ly.mtime);
+	pthread_mutex_lock(&l->lock);
+	put_in_place(l, &pf);
+	fn = lambda_fn_find(l, name);
+	ret = layer_put(fn, &ly);
+	if (ret == 0)
+		layers_changed(l, fn);
+	pthread_mutex_unlock(&l->lock);
 	pthread_mutex_unlock(&l->deploy);
-	return ret < 0 ? nb_err_wrap(err, "cannot deploy layers/%s", layer) : 0;
+	return ret < 0 ? nb_err_set(err, ret, "out of memory") : 0;
 }
 
 int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, struct nb_err *err)
 {
 	struct lambda_layer *ly;
 	struct lambda_fn *fn;
-	char rel[512];
+	struct pkg_files pf;
 	int ret = 0;
 
+	pkg_files_of(l, name, layer, &pf);
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
 	ly = fn ? layer_find(fn, layer) : NULL;
 	if (!ly) {
 		ret = nb_err_set(err, -ENOENT, "layers/%s: no such layer", layer);
 	} else {
-		snprintf(rel, sizeof(rel), "%s/layers/%s", name, layer);
-		unlinkat(l->dirfd, rel, 0);
-		snprintf(rel, sizeof(rel), "%s/layers/%.*s.tar", name, (int)(strlen(layer) - 4),
-			 layer);
-		unlinkat(l->dirfd, rel, 0);
+		unlinkat(l->dirfd, pf.zip, 0);
+		unlinkat(l->dirfd, pf.tar, 0);
 		layer_drop(l, fn, ly);
 	}
 	pthread_mutex_unlock(&l->lock);
-	if (ret == 0) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/%s/%s/layers/%.*s.d", l->deps.state_path,
-			 LAMBDA_DIR, name, (int)(strlen(layer) - 4), layer);
-		lambda_pkg_remove_tree(path);
-	}
+	if (ret == 0)
+		lambda_pkg_remove_tree(pf.tree);
 	return ret;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,8 +142,8 @@ int lambda_fn_write(struct lambda *l, const char *name, const char *file, const 
 	return ret;
 }
 
-static int save_config(struct lambda *l, const struct lambda_fn *fn,
-		       const struct lambda_config *cfg, struct nb_err *err)
+int lambda_fn_save(struct lambda *l, const struct lambda_fn *fn, const struct lambda_config *cfg,
+		   struct nb_err *err)
 {
 	cleanup_cjson cJSON *j = NULL;
 	cleanup_free char *text = NULL;
@@ -152,11 +153,6 @@ static int save_config(struct lambda *l, const struct lambda_fn *fn,
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	ret = lambda_fn_write(l, fn->name, "config.json", text, strlen(text), err);
 	return ret < 0 ? nb_err_wrap(err, "cannot save function %s", fn->name) : 0;
-}
-
-int lambda_fn_save(struct lambda *l, struct lambda_fn *fn, struct nb_err *err)
-{
-	return save_config(l, fn, &fn->cfg, err);
 }
 
 /* What a function still needs before it can run, for `state`. */
@@ -251,7 +247,7 @@ static int load_one(struct lambda *l, const char *name)
 	size_t len;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/config.json", name);
+	snprintf(path, sizeof(path), "%.64s/config.json", name);
 	ret = state_read_file(l->dirfd, path, 1 << 20, &text, &len, &err);
 	if (ret < 0 || !(j = json_parse(text, len, &err))) {
 		log_warn("lambda: skipping function %s: %s", name, err.msg);
@@ -260,7 +256,7 @@ static int load_one(struct lambda *l, const char *name)
 	fn = calloc(1, sizeof(*fn));
 	if (!fn)
 		return -ENOMEM;
-	snprintf(fn->name, sizeof(fn->name), "%s", name);
+	snprintf(fn->name, sizeof(fn->name), "%.64s", name);
 	lambda_config_init(&fn->cfg, name);
 	if (lambda_config_from_json(&fn->cfg, j, &err) < 0) {
 		log_warn("lambda: skipping function %s: %s", name, err.msg);
@@ -292,9 +288,18 @@ static int load_all(struct lambda *l)
 		close(fd);
 		return -errno;
 	}
-	while (ret == 0 && (de = readdir(d)))
-		if (de->d_name[0] != '.' && lambda_name_valid(de->d_name, NULL) == 0)
+	while (ret == 0 && (de = readdir(d))) {
+		if (strncmp(de->d_name, LAMBDA_TOMBSTONE, strlen(LAMBDA_TOMBSTONE)) == 0) {
+			char path[4096];
+
+			/* a delete that a crash cut short */
+			snprintf(path, sizeof(path), "%s/%s/%s", l->deps.state_path, LAMBDA_DIR,
+				 de->d_name);
+			lambda_pkg_remove_tree(path);
+		} else if (de->d_name[0] != '.' && lambda_name_valid(de->d_name, NULL) == 0) {
 			ret = load_one(l, de->d_name);
+		}
+	}
 	closedir(d);
 	return ret;
 }
@@ -353,6 +358,8 @@ void lambda_free(struct lambda *l)
 	if (!l)
 		return;
 	lambda_stop(l);
+	/* What invocations ended after the stop queued (fs drains them last). */
+	lambda_reaper_flush(l);
 	while (l->fns) {
 		struct lambda_fn *fn = l->fns;
 
@@ -396,7 +403,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 				 strerror(errno));
 	} else {
 		lambda_fn_refresh(l, fn);
-		ret = lambda_fn_save(l, fn, err);
+		ret = lambda_fn_save(l, fn, &fn->cfg, err);
 	}
 	if (ret < 0) {
 		unlinkat(l->dirfd, name, AT_REMOVEDIR);
@@ -416,10 +423,14 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 
 int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 {
-	char path[4096];
+	char tomb[LAMBDA_FUNCTION_NAME_MAX + 32], path[4096];
 	struct lambda_fn **pp, *fn = NULL;
+	unsigned char rnd[4] = { 0 };
 	int ret;
 
+	/* Not while its package is being processed; and its directory moves
+	 * aside at once, so a function made again with its name starts empty. */
+	pthread_mutex_lock(&l->deploy);
 	pthread_mutex_lock(&l->lock);
 	for (pp = &l->fns; *pp; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, name) == 0) {
@@ -428,17 +439,30 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 		}
 	if (!fn) {
 		pthread_mutex_unlock(&l->lock);
+		pthread_mutex_unlock(&l->deploy);
 		return nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		log_warn("lambda: getrandom: %s", strerror(errno));
+	snprintf(tomb, sizeof(tomb), "%s%s-%02x%02x%02x%02x", LAMBDA_TOMBSTONE, name, rnd[0],
+		 rnd[1], rnd[2], rnd[3]);
+	if (renameat(l->dirfd, name, l->dirfd, tomb) < 0 && errno != ENOENT) {
+		ret = nb_err_set(err, -errno, "cannot delete function %s: %s", name,
+				 strerror(errno));
+		pthread_mutex_unlock(&l->lock);
+		pthread_mutex_unlock(&l->deploy);
+		return ret;
 	}
 	*pp = fn->next;
 	fn->deleted = true;
 	pthread_cond_broadcast(&l->freed); /* its waiting invocations end */
 	/* Busy containers go when their invocation ends. */
 	lambda_warm_evict(l, fn, true);
-	lambda_fn_path(l, fn, NULL, path, sizeof(path));
 	state_hub_changed(l->deps.hub, LAMBDA_DIR);
 	lambda_fn_put(l, fn);
 	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->deploy);
+	snprintf(path, sizeof(path), "%s/%s/%s", l->deps.state_path, LAMBDA_DIR, tomb);
 	ret = lambda_pkg_remove_tree(path);
 	if (ret < 0)
 		log_warn("lambda: cannot remove %s: %s", path, strerror(-ret));
@@ -551,7 +575,7 @@ static int write_setting(struct lambda *l, struct lambda_fn *fn, enum lambda_fil
 		ret = lambda_config_set_field(&next, field_of(f), data, len, err);
 	if (ret == 0) {
 		clock_gettime(CLOCK_REALTIME, &next.last_modified);
-		ret = save_config(l, fn, &next, err);
+		ret = lambda_fn_save(l, fn, &next, err);
 	}
 	if (ret < 0) {
 		lambda_config_free(&next);

@@ -353,8 +353,7 @@ static int perform(struct lambda *l, struct lambda_lease *lease, const char *pay
 	new_request_id(o.request_id);
 	post(lease, payload, len, cancel, &o);
 	if (!o.log_header && !o.discard)
-		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, o.request_id,
-				     &o.log_lines);
+		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, &o.log_lines);
 	record(l, lease, &o, sync && !o.interrupted);
 	lambda_release(l, lease, o.discard);
 	if (o.interrupted)
@@ -400,6 +399,19 @@ int lambda_invoke_run(struct lambda *l, struct lambda_call *c, const char *paylo
 {
 	int ret = check_payload(&payload, &len, LAMBDA_PAYLOAD_MAX, err);
 
+	/* The configuration changed since the write leased a container: the
+	 * invocation must not run the old code. */
+	if (ret == 0 && lambda_lease_stale(l, &c->lease)) {
+		char name[LAMBDA_FUNCTION_NAME_MAX + 1];
+
+		snprintf(name, sizeof(name), "%s", c->lease.fn->name);
+		lambda_release(l, &c->lease, false);
+		ret = lambda_acquire(l, name, false, &c->lease, err);
+		if (ret < 0) {
+			free(c);
+			return ret;
+		}
+	}
 	if (ret == 0)
 		ret = perform(l, &c->lease, payload, len, true, cancel, answer, err);
 	else
@@ -470,7 +482,8 @@ static void *async_main(void *arg)
 				  : -EHOSTDOWN;
 
 		if (ret == 0)
-			ret = perform(l, &lease, a->payload, a->len, false, NULL, NULL, &err);
+			ret = perform(l, &lease, a->payload, a->len, false, &l->async_cancel, NULL,
+				      &err);
 		if (ret < 0) {
 			cJSON *fields = cJSON_CreateObject();
 
@@ -502,6 +515,7 @@ int lambda_async_start(struct lambda *l)
 
 void lambda_async_stop(struct lambda *l)
 {
+	atomic_store(&l->async_cancel, true);
 	pthread_mutex_lock(&l->lock);
 	pthread_cond_broadcast(&l->async_wake);
 	pthread_mutex_unlock(&l->lock);

@@ -20,6 +20,8 @@
 #include "backend/lambda/lambda.h"
 
 #define LAMBDA_DIR "lambda"
+/* A deleted function's directory, moved aside until it is removed. */
+#define LAMBDA_TOMBSTONE ".deleted-"
 /* How long a started container may take to answer on its port. */
 #define LAMBDA_READY_MS 10000
 /* The emulator's invoke path, on port 8080 of every runtime image. */
@@ -57,6 +59,8 @@ struct lambda_fn {
 	bool cold_start; /* one is: cold starts of a function are serialized */
 	struct nb_buf response;
 	struct nb_buf last_invocation;
+	/* the state before a package is processed, to come back to */
+	char saved_state[16], saved_reason[256], saved_code[64];
 	int refs; /* the list's, plus one per invocation in flight */
 	bool deleted;
 	struct lambda_fn *next;
@@ -93,6 +97,7 @@ struct lambda {
 	pthread_cond_t async_wake;
 	struct lambda_async *aq, *aq_tail;
 	pthread_t async_thread;
+	_Atomic bool async_cancel; /* stopping: the Event invocation running ends */
 	bool threads;
 	bool stopping; /* protected by lock */
 };
@@ -103,8 +108,9 @@ void lambda_fn_put(struct lambda *l, struct lambda_fn *fn);
 /* Writes <state>/lambda/<name>/<file> atomically (file may be "layers/x"). */
 int lambda_fn_write(struct lambda *l, const char *name, const char *file, const void *data,
 		    size_t len, struct nb_err *err);
-/* Persists fn's config (lock held). */
-int lambda_fn_save(struct lambda *l, struct lambda_fn *fn, struct nb_err *err);
+/* Persists cfg as fn's config (lock held). */
+int lambda_fn_save(struct lambda *l, const struct lambda_fn *fn, const struct lambda_config *cfg,
+		   struct nb_err *err);
 /* Recomputes fn->fp and Active/Pending from what fn has (lock held). */
 void lambda_fn_refresh(struct lambda *l, struct lambda_fn *fn);
 /* Announces what happened to a function on the events stream. */
@@ -137,6 +143,9 @@ struct lambda_lease {
  * is (wait: for capacity, else -EAGAIN). Holds a reference on fn. */
 int lambda_acquire(struct lambda *l, const char *name, bool wait, struct lambda_lease *lease,
 		   struct nb_err *err);
+/* Whether the leased container no longer runs its function's current
+ * configuration (or the function is gone). */
+bool lambda_lease_stale(struct lambda *l, const struct lambda_lease *lease);
 /* Gives the container back (discard: remove it) and drops the reference. */
 void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard);
 /* Renders `warm`. */
@@ -147,6 +156,8 @@ void lambda_warm_evict(struct lambda *l, struct lambda_fn *fn, bool all);
 /* reaper.c */
 int lambda_reaper_start(struct lambda *l);
 void lambda_reaper_stop(struct lambda *l);
+/* Removes what is queued now, from the caller's thread. */
+void lambda_reaper_flush(struct lambda *l);
 /* Queues a container for removal (lock held); takes c. */
 void lambda_reap(struct lambda *l, struct lambda_ctr *c);
 void lambda_reap_id(struct lambda *l, const char *id);

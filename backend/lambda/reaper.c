@@ -123,13 +123,22 @@ int lambda_reaper_start(struct lambda *l)
 	return -pthread_create(&l->reaper, NULL, reaper_main, l);
 }
 
+void lambda_reaper_flush(struct lambda *l)
+{
+	struct lambda_reap *list;
+
+	pthread_mutex_lock(&l->lock);
+	list = l->reap;
+	l->reap = NULL;
+	pthread_mutex_unlock(&l->lock);
+	remove_all(l, list);
+}
+
 void lambda_reaper_stop(struct lambda *l)
 {
 	pthread_mutex_lock(&l->lock);
 	pthread_cond_signal(&l->reaper_wake);
 	pthread_mutex_unlock(&l->lock);
 	pthread_join(l->reaper, NULL);
-	/* What a last release queued after the thread ended. */
-	remove_all(l, l->reap);
-	l->reap = NULL;
+	lambda_reaper_flush(l);
 }

@@ -15,9 +15,9 @@
 
 /* The runtime prints END when the invocation is over; the engine's log may
  * lag behind the response a little. */
-#define RUNLOGS_TRIES	 20
-#define RUNLOGS_WAIT_US	 5000
-#define RUNLOGS_MAX	 (256u * 1024)
+#define RUNLOGS_TRIES	20
+#define RUNLOGS_WAIT_US 5000
+#define RUNLOGS_MAX	(256u * 1024)
 
 struct collect {
 	struct nb_buf raw;
@@ -45,9 +45,8 @@ static bool runtime_line(const char *text, size_t len)
 }
 
 /* Keeps the lines of raw stamped at or after since; true when the
- * runtime's END line for request_id is among them. */
-static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, const char *request_id,
-		 struct nb_buf *out)
+ * runtime's END line is among them. */
+static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, struct nb_buf *out)
 {
 	const char *p = raw->data, *end = raw->data + raw->len;
 	bool ended = false;
@@ -58,15 +57,17 @@ static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, const cha
 		size_t len = (size_t)((nl ? nl : end) - p);
 		struct ecs_ts ts;
 
-		if (sp && ecs_ts_parse(p, (size_t)(sp - p), &ts) == 0 && ecs_ts_cmp(&ts, since) >= 0) {
+		if (sp && ecs_ts_parse(p, (size_t)(sp - p), &ts) == 0 &&
+		    ecs_ts_cmp(&ts, since) >= 0) {
 			const char *text = sp + 1;
 			size_t tlen = len - (size_t)(text - p);
 
 			if (!runtime_line(text, tlen)) {
 				nb_buf_append(out, text, tlen);
 				nb_buf_puts(out, "\n");
-			} else if (memcmp(text, "END ", 4) == 0 &&
-				   memmem(text, tlen, request_id, strlen(request_id))) {
+			} else if (memcmp(text, "END ", 4) == 0) {
+				/* AWS's emulator names its own request id: any END
+				 * after the start is this invocation's. */
 				ended = true;
 			}
 		}
@@ -76,7 +77,7 @@ static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, const cha
 }
 
 int lambda_runlogs_fetch(struct engine *eng, const char *container, const struct timespec *start,
-			 const char *request_id, struct nb_buf *out)
+			 struct nb_buf *out)
 {
 	struct engine_logs_opts opts = {
 		.stdout_ = true,
@@ -93,7 +94,7 @@ int lambda_runlogs_fetch(struct engine *eng, const char *container, const struct
 
 		ret = engine_container_logs(eng, container, &opts, on_chunk, &c, NULL, NULL);
 		nb_buf_reset(out);
-		ended = keep(&c.raw, &since, request_id, out);
+		ended = keep(&c.raw, &since, out);
 		nb_buf_free(&c.raw);
 		if (ret < 0 || ended)
 			break;

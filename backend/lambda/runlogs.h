@@ -13,8 +13,8 @@ struct engine;
 
 /* The lines container logged since start (CLOCK_REALTIME), but for the
  * runtime's START/END/REPORT lines, into out; waits (at most 100 ms) for
- * the runtime's END line of request_id. Blocks on the engine. */
+ * the runtime's END line. Blocks on the engine. */
 int lambda_runlogs_fetch(struct engine *eng, const char *container, const struct timespec *start,
-			 const char *request_id, struct nb_buf *out);
+			 struct nb_buf *out);
 
 #endif

@@ -85,6 +85,10 @@ static int cold_start(struct lambda *l, struct lambda_fn *fn, struct lambda_leas
 	fn->n_starting--;
 	fn->cold_start = false;
 	pthread_cond_broadcast(&l->freed);
+	if (ret == 0 && l->stopping) {
+		lambda_reap(l, c); /* removed by lambda_free's last sweep */
+		ret = nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
+	}
 	if (ret < 0) {
 		lambda_fn_put(l, fn);
 		return ret;
@@ -155,6 +159,16 @@ static void unlink_ctr(struct lambda_fn *fn, struct lambda_ctr *c)
 			*pp = c->next;
 			return;
 		}
+}
+
+bool lambda_lease_stale(struct lambda *l, const struct lambda_lease *lease)
+{
+	bool stale;
+
+	pthread_mutex_lock(&l->lock);
+	stale = lease->fn->deleted || strcmp(lease->ctr->fp, lease->fn->fp) != 0;
+	pthread_mutex_unlock(&l->lock);
+	return stale;
 }
 
 void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard)

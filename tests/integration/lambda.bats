@@ -493,3 +493,28 @@ warm_count() {
 	[ "${lines[5]}" = 'said "two" on stderr' ]
 	[[ "${lines[7]}" == "REPORT RequestId: "* ]]
 }
+
+@test "lambda: an invoke written before a code change runs the new code" {
+	make_fn chg
+	"$ROOT/tests/mkzip.py" "$ZIPS/v2.zip" 'function.sh=handler() { echo "\"v2\""; }'
+	# one fd, no dup of it closed in between (a shell's `>&7` would close
+	# one, and that close runs the invocation at once)
+	run python3 -c 'import os, shutil, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.write(fd, b"\"x\"\n")
+shutil.copyfile(sys.argv[2], sys.argv[3])
+sys.stdout.write(os.read(fd, 65536).decode())' "$L/chg/invoke" "$ZIPS/v2.zip" "$L/chg/code.zip"
+	[ "$status" -eq 0 ]
+	[ "$output" = '"v2"' ]
+}
+
+@test "lambda: rmdir and mkdir of the same name give an empty function" {
+	make_fn again
+	rmdir "$L/again"
+	mkdir "$L/again"
+	[ "$(head -n 1 "$L/again/state")" = Pending ]
+	[ ! -s "$L/again/code-sha256" ]
+	run ls "$L/again/code"
+	[ -z "$output" ]
+	[ -z "$(ls -A "$STATE/lambda" | grep deleted)" ]
+}
