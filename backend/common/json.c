@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/common/json.h"
@@ -235,4 +236,50 @@ int json_array_add_str(cJSON *arr, const char *value)
 char *json_print(const cJSON *obj)
 {
 	return cJSON_PrintUnformatted(obj);
+}
+
+const char *json_py_type(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "<class 'str'>";
+	if (cJSON_IsBool(v))
+		return "<class 'bool'>";
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == floor(v->valuedouble) ? "<class 'int'>"
+							       : "<class 'float'>";
+	if (cJSON_IsArray(v))
+		return "<class 'list'>";
+	if (cJSON_IsObject(v))
+		return "<class 'dict'>";
+	return "<class 'NoneType'>";
+}
+
+int json_bad_type(struct nb_err *err, const char *path, const cJSON *v, const char *valid)
+{
+	char *shown = cJSON_IsString(v) ? NULL : json_print(v);
+	int ret = nb_err_set(
+		err, -EINVAL,
+		"Invalid type for parameter %s, value: %.120s, type: %s, valid types: %s", path,
+		cJSON_IsString(v) ? v->valuestring
+		: shown		  ? shown
+				  : "?",
+		json_py_type(v), valid);
+
+	free(shown);
+	return ret;
+}
+
+bool json_is_empty(const cJSON *v)
+{
+	const cJSON *m;
+
+	if (cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return true;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] == '\0';
+	if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		cJSON_ArrayForEach(m, v) if (!json_is_empty(m)) return false;
+		return true;
+	}
+	return false;
 }

@@ -38,6 +38,17 @@ int json_get_object_opt(const cJSON *obj, const char *field, const cJSON **out, 
 int json_get_array_opt(const cJSON *obj, const char *field, const cJSON **out, struct nb_err *err);
 
 /* Adds helpers that report -ENOMEM instead of silently dropping a field. */
+/* Python's name for v's type ("<class 'int'>"), as the AWS CLI's
+ * "Invalid type for parameter" messages print it. */
+const char *json_py_type(const cJSON *v);
+
+/* The AWS CLI's "Invalid type for parameter PATH, value: V, type: T,
+ * valid types: VALID" as -EINVAL. */
+int json_bad_type(struct nb_err *err, const char *path, const cJSON *v, const char *valid);
+
+/* Whether v says nothing: null, false, "", {}, [] or made only of such. */
+bool json_is_empty(const cJSON *v);
+
 int json_add_str(cJSON *obj, const char *field, const char *value);
 int json_add_num(cJSON *obj, const char *field, double value);
 int json_add_bool(cJSON *obj, const char *field, bool value);

@@ -22,23 +22,6 @@ struct parse {
 	bool dry_run, tagged_instance, tagged_volume;
 };
 
-/* Python's names for JSON's types, as botocore's messages print them. */
-static const char *py_type(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "<class 'str'>";
-	if (cJSON_IsBool(v))
-		return "<class 'bool'>";
-	if (cJSON_IsNumber(v))
-		return v->valuedouble == floor(v->valuedouble) ? "<class 'int'>"
-							       : "<class 'float'>";
-	if (cJSON_IsArray(v))
-		return "<class 'list'>";
-	if (cJSON_IsObject(v))
-		return "<class 'dict'>";
-	return "<class 'NoneType'>";
-}
-
 static const char *valid_types(enum kind k)
 {
 	switch (k) {
@@ -77,18 +60,9 @@ static bool is_kind(const cJSON *v, enum kind k)
 /* botocore's "Invalid type for parameter" unless v is of kind k. */
 static int want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
 {
-	cleanup_free char *shown = NULL;
-
 	if (is_kind(v, k))
 		return 0;
-	shown = cJSON_IsString(v) ? NULL : json_print(v);
-	return nb_err_set(ps->err, -EINVAL,
-			  "Invalid type for parameter %s, value: %.120s, type: %s, valid types: %s",
-			  path,
-			  cJSON_IsString(v) ? v->valuestring
-			  : shown	    ? shown
-					    : "?",
-			  py_type(v), valid_types(k));
+	return json_bad_type(ps->err, path, v, valid_types(k));
 }
 
 /* Characters in UTF-8 text (bytes that do not continue a sequence). */
@@ -99,22 +73,6 @@ static size_t utf8_chars(const char *s)
 	for (; *s; s++)
 		n += ((unsigned char)*s & 0xc0) != 0x80;
 	return n;
-}
-
-/* Whether v says nothing: null, false, "", {}, [] or made of such. */
-static bool empty(const cJSON *v)
-{
-	const cJSON *m;
-
-	if (cJSON_IsNull(v) || cJSON_IsFalse(v))
-		return true;
-	if (cJSON_IsString(v))
-		return v->valuestring[0] == '\0';
-	if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-		cJSON_ArrayForEach(m, v) if (!empty(m)) return false;
-		return true;
-	}
-	return false;
 }
 
 /* user data */
@@ -551,7 +509,7 @@ static int f_tags(struct parse *ps, const char *key, const cJSON *v)
 /* AWS fields nimbusfs cannot honour: accepted when they say nothing. */
 static int f_unsupported(struct parse *ps, const char *key, const cJSON *v)
 {
-	if (empty(v) || (cJSON_IsNumber(v) && v->valuedouble == 0)) /* Ipv6AddressCount 0 */
+	if (json_is_empty(v) || (cJSON_IsNumber(v) && v->valuedouble == 0)) /* Ipv6AddressCount 0 */
 		return 0;
 	return nb_err_set(ps->err, -EINVAL, "%s is not implemented by nimbusfs (leave it out)",
 			  key);

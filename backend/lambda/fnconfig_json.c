@@ -127,34 +127,9 @@ struct apply {
 	bool runtime, handler, image_uri;
 };
 
-/* Python's names for JSON's types, as botocore's messages print them. */
-static const char *py_type(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "<class 'str'>";
-	if (cJSON_IsBool(v))
-		return "<class 'bool'>";
-	if (cJSON_IsNumber(v))
-		return v->valuedouble == floor(v->valuedouble) ? "<class 'int'>"
-							       : "<class 'float'>";
-	if (cJSON_IsArray(v))
-		return "<class 'list'>";
-	if (cJSON_IsObject(v))
-		return "<class 'dict'>";
-	return "<class 'NoneType'>";
-}
-
 static int bad_type(struct apply *ap, const char *path, const cJSON *v, const char *valid)
 {
-	cleanup_free char *shown = cJSON_IsString(v) ? NULL : json_print(v);
-
-	return nb_err_set(ap->err, -EINVAL,
-			  "Invalid type for parameter %s, value: %.120s, type: %s, valid types: %s",
-			  path,
-			  cJSON_IsString(v) ? v->valuestring
-			  : shown	    ? shown
-					    : "?",
-			  py_type(v), valid);
+	return json_bad_type(ap->err, path, v, valid);
 }
 
 static int want_str(struct apply *ap, const char *path, const cJSON *v)
@@ -180,22 +155,6 @@ static int want_int(struct apply *ap, const char *path, const char *aws_field, c
 	}
 	*out = (int)d;
 	return 0;
-}
-
-/* Whether v says nothing: null, false, "", {}, [] or made of such. */
-static bool empty(const cJSON *v)
-{
-	const cJSON *m;
-
-	if (cJSON_IsNull(v) || cJSON_IsFalse(v))
-		return true;
-	if (cJSON_IsString(v))
-		return v->valuestring[0] == '\0';
-	if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-		cJSON_ArrayForEach(m, v) if (!empty(m)) return false;
-		return true;
-	}
-	return false;
 }
 
 typedef int (*apply_fn)(struct apply *ap, const char *key, const cJSON *v);
@@ -373,7 +332,7 @@ static int f_code(struct apply *ap, const char *key, const cJSON *v)
 			   strcmp(m->string, "S3Bucket") == 0 || strcmp(m->string, "S3Key") == 0 ||
 			   strcmp(m->string, "S3ObjectVersion") == 0 ||
 			   strcmp(m->string, "SourceKMSKeyArn") == 0) {
-			if (!empty(m))
+			if (!json_is_empty(m))
 				return nb_err_set(ap->err, -EINVAL,
 						  "Code.%s is not taken in config.json: write the "
 						  "deployment package (a zip) to the function's "
@@ -486,7 +445,8 @@ static int f_logging(struct apply *ap, const char *key, const cJSON *v)
 		const char *s = cJSON_IsString(m) ? m->valuestring : "";
 
 		if ((strcmp(m->string, "LogFormat") == 0 && strcmp(s, "Text") == 0) ||
-		    (strcmp(m->string, "LogGroup") == 0 && strcmp(s, group) == 0) || empty(m))
+		    (strcmp(m->string, "LogGroup") == 0 && strcmp(s, group) == 0) ||
+		    json_is_empty(m))
 			continue;
 		return nb_err_set(ap->err, -EINVAL,
 				  "LoggingConfig: only LogFormat Text and LogGroup %s are "
@@ -551,7 +511,7 @@ static int f_ignore(struct apply *ap, const char *key, const cJSON *v)
 /* AWS fields nimbusfs does not implement: accepted when they say nothing. */
 static int f_unsupported(struct apply *ap, const char *key, const cJSON *v)
 {
-	if (empty(v))
+	if (json_is_empty(v))
 		return 0;
 	return nb_err_set(ap->err, -EINVAL, "%s is not implemented by nimbusfs (leave it out)",
 			  key);
