@@ -179,12 +179,12 @@ const struct fsnode_route *fsnode_route_lookup(struct fsnode_ctx *ctx, const str
 
 	/* Several "*" rows under one parent (a directory or a file of an
 	 * unpacked tree): the first whose object exists is the one. */
-	for (; r; r = fsnode_route_next(dir->route->type, r)) {
-		if (strcmp(r->name, "*") != 0)
+	if (r && strcmp(r->name, "*") != 0)
+		return r; /* a fixed name */
+	for (; r; r = fsnode_route_next(dir->route->type, r))
+		if (strcmp(r->name, "*") == 0 && r->ops->lookup &&
+		    r->ops->lookup(ctx, dir, r, name) == 0)
 			return r;
-		if (r->ops->lookup && r->ops->lookup(ctx, dir, r, name) == 0)
-			return r;
-	}
 	return NULL;
 }
 
