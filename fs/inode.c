@@ -11,6 +11,7 @@
 
 #include "backend/common/log.h"
 #include "fs/fsnode.h"
+#include "fs/openfile.h"
 
 struct fsnode_table {
 	pthread_mutex_t lock;
@@ -139,6 +140,16 @@ void fsnode_table_free(struct fsnode_table *t)
 	for (size_t i = 0; t->by_ino && i < t->nbuckets; i++) {
 		for (struct fsnode *n = t->by_ino[i], *next; n; n = next) {
 			next = n->next_ino;
+			/* A release the kernel sent as the session ended may never
+			 * have been served: its file goes with the table. */
+			while (n->open_files) {
+				struct fsnode_file *f = n->open_files;
+
+				n->open_files = f->next_open;
+				if (f->ph)
+					fuse_pollhandle_destroy(f->ph);
+				fsnode_file_free(f);
+			}
 			node_free(n);
 		}
 	}
