@@ -28,21 +28,8 @@ recipe=1 # bump when the rootfs or the image config below changes
 # shellcheck source=image-lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/image-lib.sh"
 
-img_init
-busybox_init
-
-# --- up to date? -------------------------------------------------------------
-label_bb="\"io.nimbusfs.busybox\":\"$bb_version\""
-label_recipe="\"io.nimbusfs.recipe\":\"$recipe\""
-image_up_to_date "$image" "$label_bb" "$label_recipe" && exit 0
-
-# --- rootfs ------------------------------------------------------------------
-root=$tmp/rootfs
-busybox_rootfs "$root"
-printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
-	'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$root/etc/passwd"
-printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$root/etc/group"
-chmod 0644 "$root"/etc/{passwd,group}
+# --- up to date? then the rootfs ------------------------------------------------
+busybox_image_begin "$image" "$recipe" '' ''
 rootfs_tar "$root" "$tmp/rootfs.tar"
 
 # --- import --------------------------------------------------------------------

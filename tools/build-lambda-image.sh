@@ -51,22 +51,9 @@ rie=$1
 rie_hash=$(sha256sum "$rie") || die "cannot read $rie"
 recipe+=-${rie_hash:0:16}
 
-img_init
-busybox_init
-
-# --- up to date? -------------------------------------------------------------
-label_bb="\"io.nimbusfs.busybox\":\"$bb_version\""
-label_recipe="\"io.nimbusfs.recipe\":\"$recipe\""
-image_up_to_date "$image" "$label_bb" "$label_recipe" && exit 0
-
-# --- rootfs ------------------------------------------------------------------
-root=$tmp/rootfs
-busybox_rootfs "$root"
-printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
-	'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
-	'sbx_user1051:x:993:990::/tmp:/bin/false' >"$root/etc/passwd"
-printf '%s\n' 'root:x:0:' 'nobody:x:65534:' 'sbx_user1051:x:990:' >"$root/etc/group"
-chmod 0644 "$root"/etc/{passwd,group}
+# --- up to date? then the rootfs ------------------------------------------------
+busybox_image_begin "$image" "$recipe" 'sbx_user1051:x:993:990::/tmp:/bin/false' \
+	'sbx_user1051:x:990:'
 if [[ -f /usr/share/zoneinfo/UTC ]]; then
 	cp /usr/share/zoneinfo/UTC "$root/etc/localtime"
 	chmod 0644 "$root/etc/localtime"

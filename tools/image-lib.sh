@@ -126,6 +126,32 @@ busybox_rootfs() {
 	chmod 1777 "$root/tmp"
 }
 
+# busybox_image_begin IMAGE RECIPE USERS GROUPS: the start both image
+# builders share. Exits 0 when IMAGE exists with this busybox-static and
+# RECIPE; else sets label_bb and label_recipe (JSON fragments for
+# check_labels) and root, a busybox rootfs in $tmp whose /etc/passwd and
+# /etc/group hold root, nobody and the USERS and GROUPS lines given
+# (newline-separated, may be empty).
+busybox_image_begin() {
+	local image=$1 recipe=$2 users=$3 groups=$4
+	img_init
+	busybox_init
+	label_bb="\"io.nimbusfs.busybox\":\"$bb_version\""
+	label_recipe="\"io.nimbusfs.recipe\":\"$recipe\""
+	image_up_to_date "$image" "$label_bb" "$label_recipe" && exit 0
+	root=$tmp/rootfs
+	busybox_rootfs "$root"
+	{
+		printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false'
+		[[ -z $users ]] || printf '%s\n' "$users"
+	} >"$root/etc/passwd"
+	{
+		printf '%s\n' 'root:x:0:' 'nobody:x:65534:'
+		[[ -z $groups ]] || printf '%s\n' "$groups"
+	} >"$root/etc/group"
+	chmod 0644 "$root"/etc/{passwd,group}
+}
+
 # rootfs_tar ROOT TAR: a reproducible tar, everything owned by root.
 rootfs_tar() {
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf "$2" .

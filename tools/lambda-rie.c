@@ -168,7 +168,7 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dprintf(STDERR_FILENO, "lambda-rie: error: %s\n", msg);
+	logmsg("error: %s", msg);
 	if (g.child > 0 && !g.child_done)
 		kill(-g.child, SIGKILL);
 	exit(1);

@@ -247,30 +247,30 @@ static int f_private_ip(struct parse *ps, const char *key, const cJSON *v)
 	return 0;
 }
 
+/* A string parameter EC2 caps at max characters, copied into dst. */
+static int capped(struct parse *ps, const cJSON *v, const char *param, char *dst, size_t dst_len,
+		  size_t max)
+{
+	if (strlen(v->valuestring) > max)
+		return nb_err_set(ps->err, -EINVAL,
+				  "InvalidParameterValue: Value (%.80s...) for parameter %s is "
+				  "invalid. Length exceeds maximum of %zu.",
+				  v->valuestring, param, max);
+	snprintf(dst, dst_len, "%s", v->valuestring);
+	return 0;
+}
+
 static int f_client_token(struct parse *ps, const char *key, const cJSON *v)
 {
 	(void)key;
-	if (strlen(v->valuestring) > EC2_CLIENT_TOKEN_MAX)
-		return nb_err_set(
-			ps->err, -EINVAL,
-			"InvalidParameterValue: Value (%.80s...) for parameter clientToken "
-			"is invalid. Length exceeds maximum of %d.",
-			v->valuestring, EC2_CLIENT_TOKEN_MAX);
-	snprintf(ps->r->client_token, sizeof(ps->r->client_token), "%s", v->valuestring);
-	return 0;
+	return capped(ps, v, "clientToken", ps->r->client_token, sizeof(ps->r->client_token),
+		      EC2_CLIENT_TOKEN_MAX);
 }
 
 static int f_key_name(struct parse *ps, const char *key, const cJSON *v)
 {
 	(void)key;
-	if (strlen(v->valuestring) > EC2_KEY_NAME_MAX)
-		return nb_err_set(
-			ps->err, -EINVAL,
-			"InvalidParameterValue: Value (%.80s...) for parameter keyName is "
-			"invalid. Length exceeds maximum of %d.",
-			v->valuestring, EC2_KEY_NAME_MAX);
-	snprintf(ps->r->key_name, sizeof(ps->r->key_name), "%s", v->valuestring);
-	return 0;
+	return capped(ps, v, "keyName", ps->r->key_name, sizeof(ps->r->key_name), EC2_KEY_NAME_MAX);
 }
 
 static int f_dry_run(struct parse *ps, const char *key, const cJSON *v)

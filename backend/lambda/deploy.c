@@ -79,7 +79,11 @@ static int write_next(struct lambda *l, const char *rel, const void *data, size_
 	return lambda_fn_write(l, fn, file, data, len, err);
 }
 
+/* Unpacks (checking everything: a hostile package fails here, within
+ * budget) and writes the staged files; what on failure names the file, as
+ * "code.zip" or "layers/NN-name.zip", and kept what stays ("code"). */
 static int stage(struct lambda *l, const struct pkg_files *pf, const char *zip, size_t len,
+		 uint64_t budget, uint64_t *unzipped, const char *what, const char *kept,
 		 struct nb_err *err)
 {
 	struct nb_buf tar = { 0 };
@@ -88,17 +92,20 @@ static int stage(struct lambda *l, const struct pkg_files *pf, const char *zip, 
 
 	unstage(l, pf);
 	snprintf(next, sizeof(next), "%s.new", pf->tree);
-	ret = lambda_pkg_unpack(zip, len, next, err);
-	if (ret == 0)
-		ret = lambda_pkg_tar(next, &tar, err);
+	ret = lambda_pkg_unpack(zip, len, next, budget, unzipped, err);
+	if (ret < 0)
+		return nb_err_wrap(err, "%s rejected, the previous %s is kept", what, kept);
+	ret = lambda_pkg_tar(next, &tar, err);
 	if (ret == 0)
 		ret = write_next(l, pf->tar, tar.data, tar.len, err);
 	if (ret == 0)
 		ret = write_next(l, pf->zip, zip, len, err);
 	nb_buf_free(&tar);
-	if (ret < 0)
+	if (ret < 0) {
 		unstage(l, pf);
-	return ret;
+		return nb_err_wrap(err, "cannot deploy %s, the previous %s is kept", what, kept);
+	}
+	return 0;
 }
 
 /* Renames the staged package over the current one: after this, a crash
@@ -196,8 +203,6 @@ int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size
 
 	pthread_mutex_lock(&l->deploy);
 	ret = budget_of(l, name, NULL, &budget, err);
-	if (ret == 0)
-		ret = lambda_pkg_check(zip, len, budget, &unzipped, err);
 	if (ret < 0) {
 		pthread_mutex_unlock(&l->deploy);
 		return nb_err_wrap(err, "code.zip rejected, the previous code is kept");
@@ -205,12 +210,17 @@ int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size
 	lambda_pkg_sha256_b64(zip, len, sha);
 	pkg_files_of(l, name, NULL, &pf);
 	set_state(l, name, true);
-	ret = stage(l, &pf, zip, len, err);
+	ret = stage(l, &pf, zip, len, budget, &unzipped, "code.zip", "code", err);
+	if (ret < 0) {
+		set_state(l, name, false);
+		pthread_mutex_unlock(&l->deploy);
+		return ret;
+	}
 	/* The delete lock (deploy) is held: fn stays. Its config names the new
 	 * package only once every file of it is written. */
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
-	if (ret == 0 && (ret = lambda_config_copy(&next, &fn->cfg)) < 0)
+	if ((ret = lambda_config_copy(&next, &fn->cfg)) < 0)
 		nb_err_set(err, ret, "out of memory");
 	if (ret == 0) {
 		memcpy(next.code_sha256, sha, sizeof(sha));
@@ -373,24 +383,22 @@ int lambda_layer_write(struct lambda *l, const char *name, const char *layer, co
 	struct pkg_files pf;
 	struct lambda_fn *fn;
 	uint64_t budget;
+	char what[160];
 	int ret;
 
 	pthread_mutex_lock(&l->deploy);
+	snprintf(what, sizeof(what), "layers/%s", layer);
 	ret = budget_of(l, name, layer, &budget, err);
-	if (ret == 0)
-		ret = lambda_pkg_check(data, len, budget, &ly.unzipped, err);
 	if (ret < 0) {
 		pthread_mutex_unlock(&l->deploy);
-		drop_if_empty(l, name, layer);
-		return nb_err_wrap(err, "layers/%s rejected, the previous layer is kept", layer);
+		return nb_err_wrap(err, "%s rejected, the previous layer is kept", what);
 	}
 	pkg_files_of(l, name, layer, &pf);
-	ret = stage(l, &pf, data, len, err);
+	ret = stage(l, &pf, data, len, budget, &ly.unzipped, what, "layer", err);
 	if (ret < 0) {
 		pthread_mutex_unlock(&l->deploy);
 		drop_if_empty(l, name, layer);
-		return nb_err_wrap(err, "cannot deploy layers/%s, the previous layer is kept",
-				   layer);
+		return ret;
 	}
 	snprintf(ly.name, sizeof(ly.name), "%s", layer);
 	lambda_pkg_sha256_b64(data, len, ly.sha);
@@ -462,10 +470,7 @@ int lambda_layer_render(struct lambda *l, const char *name, const char *layer, s
 {
 	struct lambda_fn *fn;
 	struct lambda_layer *ly;
-	cleanup_free char *data = NULL;
-	char rel[512];
-	size_t len;
-	int ret;
+	char file[160];
 
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
@@ -475,11 +480,8 @@ int lambda_layer_render(struct lambda *l, const char *name, const char *layer, s
 	pthread_mutex_unlock(&l->lock);
 	if (!ly)
 		return -ENOENT;
-	snprintf(rel, sizeof(rel), "%s/layers/%s", name, layer);
-	ret = state_read_file(l->dirfd, rel, LAMBDA_ZIP_MAX, &data, &len, NULL);
-	if (ret == -ENOENT)
-		return 0;
-	return ret < 0 ? ret : nb_buf_append(out, data, len);
+	snprintf(file, sizeof(file), "layers/%s", layer);
+	return lambda_fn_read(l, name, file, LAMBDA_ZIP_MAX, out);
 }
 
 /* At load: the layers a function's state dir holds. */

@@ -491,10 +491,10 @@ int lambda_list(struct lambda *l, int (*emit)(void *ud, const char *name), void 
 	return ret;
 }
 
-static int read_state_file(struct lambda *l, const char *fn, const char *file, size_t max,
-			   struct nb_buf *out)
+int lambda_fn_read(struct lambda *l, const char *fn, const char *file, size_t max,
+		   struct nb_buf *out)
 {
-	char name[LAMBDA_FUNCTION_NAME_MAX + 32];
+	char name[LAMBDA_FUNCTION_NAME_MAX + 160];
 	cleanup_free char *data = NULL;
 	size_t len;
 	int ret;
@@ -549,9 +549,8 @@ int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct
 	 * are replaced whole (code.zip) or only appended to (logs). */
 	if (f == LAMBDA_F_CODE_ZIP || f == LAMBDA_F_LOGS) {
 		pthread_mutex_unlock(&l->lock);
-		ret = f == LAMBDA_F_LOGS
-			      ? read_state_file(l, name, "logs", SIZE_MAX, out)
-			      : read_state_file(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
+		ret = f == LAMBDA_F_LOGS ? lambda_fn_read(l, name, "logs", SIZE_MAX, out)
+					 : lambda_fn_read(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
 		return ret < 0 ? ret : 0;
 	}
 	ret = render_locked(l, fn, f, out);

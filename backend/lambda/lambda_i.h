@@ -108,6 +108,10 @@ void lambda_fn_put(struct lambda *l, struct lambda_fn *fn);
 /* Writes <state>/lambda/<name>/<file> atomically (file may be "layers/x"). */
 int lambda_fn_write(struct lambda *l, const char *name, const char *file, const void *data,
 		    size_t len, struct nb_err *err);
+/* Appends <state>/lambda/<fn>/<file> to out (nothing when it does not
+ * exist; -EFBIG over max bytes). Needs no lock. */
+int lambda_fn_read(struct lambda *l, const char *fn, const char *file, size_t max,
+		   struct nb_buf *out);
 /* Persists cfg as fn's config (lock held). */
 int lambda_fn_save(struct lambda *l, const struct lambda_fn *fn, const struct lambda_config *cfg,
 		   struct nb_err *err);

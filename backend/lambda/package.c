@@ -282,16 +282,21 @@ int lambda_pkg_check_limits(const void *zip, size_t len, const struct lambda_pkg
 	return rc;
 }
 
-int lambda_pkg_check(const void *zip, size_t len, uint64_t unzipped_budget, uint64_t *unzipped,
-		     struct nb_err *err)
+struct lambda_pkg_limits pkg_limits(uint64_t unzipped_budget)
 {
-	const struct lambda_pkg_limits lim = {
+	return (struct lambda_pkg_limits){
 		.zip_max = LAMBDA_ZIP_MAX,
 		.unzipped_max = unzipped_budget,
 		.entries_max = LAMBDA_ZIP_ENTRIES_MAX,
 		.ratio_max = LAMBDA_ZIP_RATIO_MAX,
 		.ratio_floor = LAMBDA_ZIP_RATIO_FLOOR,
 	};
+}
+
+int lambda_pkg_check(const void *zip, size_t len, uint64_t unzipped_budget, uint64_t *unzipped,
+		     struct nb_err *err)
+{
+	const struct lambda_pkg_limits lim = pkg_limits(unzipped_budget);
 
 	return lambda_pkg_check_limits(zip, len, &lim, unzipped, err);
 }

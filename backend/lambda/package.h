@@ -78,12 +78,14 @@ int lambda_pkg_check_limits(const void *zip, size_t len, const struct lambda_pkg
  * Unpacks a zip into dir, which must not exist: it is created 0755. Files
  * are 0755 when the entry's unix mode has an execute bit, else 0644;
  * directories 0755; symlinks stay symlinks. Applies every check of
- * lambda_pkg_check() (with LAMBDA_UNZIPPED_MAX as the budget) on the way,
- * reading the data once. Works relative to dir's fd with O_NOFOLLOW and
- * O_EXCL, so a symlink raced into the tree cannot redirect a write. On any
- * failure removes dir and everything written.
+ * lambda_pkg_check() with unzipped_budget on the way, reading the data
+ * once, so a package need not be checked first; *unzipped (may be NULL)
+ * gets its size. Works relative to dir's fd with O_NOFOLLOW and O_EXCL, so
+ * a symlink raced into the tree cannot redirect a write. On any failure
+ * removes dir and everything written.
  */
-int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, struct nb_err *err);
+int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, uint64_t unzipped_budget,
+		      uint64_t *unzipped, struct nb_err *err);
 
 /*
  * Appends to out a tar archive (ustar, with pax records for names or link

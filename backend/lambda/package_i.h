@@ -40,6 +40,9 @@ struct pkg {
 /* Opens the zip from memory and checks everything but the regular files'
  * data: limits, names, types, declared sizes; reads symlink targets and
  * checks where they resolve. Call pkg_close() whatever it returns. */
+/* The limits of a check or an unpack: Lambda's, with this unzipped budget. */
+struct lambda_pkg_limits pkg_limits(uint64_t unzipped_budget);
+
 int pkg_open(struct pkg *p, const void *zip, size_t len, const struct lambda_pkg_limits *lim,
 	     struct nb_err *err);
 void pkg_close(struct pkg *p);

@@ -126,15 +126,10 @@ static int unpack_into(struct pkg *p, int root, struct nb_err *err)
 	return rc;
 }
 
-int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, struct nb_err *err)
+int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, uint64_t unzipped_budget,
+		      uint64_t *unzipped, struct nb_err *err)
 {
-	const struct lambda_pkg_limits lim = {
-		.zip_max = LAMBDA_ZIP_MAX,
-		.unzipped_max = LAMBDA_UNZIPPED_MAX,
-		.entries_max = LAMBDA_ZIP_ENTRIES_MAX,
-		.ratio_max = LAMBDA_ZIP_RATIO_MAX,
-		.ratio_floor = LAMBDA_ZIP_RATIO_FLOOR,
-	};
+	const struct lambda_pkg_limits lim = pkg_limits(unzipped_budget);
 	struct pkg p __attribute__((cleanup(pkg_close)));
 	int root cleanup_close = -1;
 	int rc = pkg_open(&p, zip, len, &lim, err);
@@ -154,6 +149,8 @@ int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, struct nb_er
 	}
 	if (rc)
 		lambda_pkg_remove_tree(dir);
+	else if (unzipped)
+		*unzipped = p.real;
 	return rc;
 }
 

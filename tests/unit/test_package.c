@@ -213,7 +213,7 @@ static void test_a_good_package_unpacks_with_its_modes(void **state)
 	assert_int_equal(th_tmpdir_new("pkg", tmp, sizeof(tmp)), 0);
 	snprintf(dir, sizeof(dir), "%s/code", tmp);
 	old = umask(077); /* modes are the package's, not the umask's */
-	assert_int_equal(lambda_pkg_unpack(zip, len, dir, &err), 0);
+	assert_int_equal(lambda_pkg_unpack(zip, len, dir, LAMBDA_UNZIPPED_MAX, NULL, &err), 0);
 	umask(old);
 	expect_mode(tmp, "code", S_IFDIR | 0755);
 	expect_mode(dir, "function.sh", S_IFREG | 0755);
@@ -228,7 +228,8 @@ static void test_a_good_package_unpacks_with_its_modes(void **state)
 	assert_memory_equal(link, "../lib/helper.py", strlen("../lib/helper.py"));
 	*strstr(tmp, "/code/") = '\0';
 	/* The directory must not exist yet. */
-	assert_int_equal(lambda_pkg_unpack(zip, len, dir, &err), -EEXIST);
+	assert_int_equal(lambda_pkg_unpack(zip, len, dir, LAMBDA_UNZIPPED_MAX, NULL, &err),
+			 -EEXIST);
 	assert_non_null(strstr(err.msg, dir));
 	assert_int_equal(lambda_pkg_remove_tree(dir), 0);
 	assert_int_equal(access(dir, F_OK), -1);
@@ -273,7 +274,7 @@ static void test_the_unpacked_tree_tars_as_root_read_only(void **state)
 	(void)state;
 	assert_int_equal(th_tmpdir_new("pkgtar", tmp, sizeof(tmp)), 0);
 	snprintf(dir, sizeof(dir), "%s/code", tmp);
-	assert_int_equal(lambda_pkg_unpack(zip, len, dir, &err), 0);
+	assert_int_equal(lambda_pkg_unpack(zip, len, dir, LAMBDA_UNZIPPED_MAX, NULL, &err), 0);
 	/* Names past ustar's 100 bytes: one split into prefix and name, one
 	 * that only a pax record can hold; a link target past 100 bytes. */
 	memset(long_dir, 'd', 150);
@@ -581,7 +582,8 @@ static void test_a_corrupted_entry_is_refused_and_unpack_cleans_up(void **state)
 	 * a-first.txt: nothing may stay behind. */
 	assert_int_equal(th_tmpdir_new("pkgcrc", tmp, sizeof(tmp)), 0);
 	snprintf(dir, sizeof(dir), "%s/code", tmp);
-	assert_int_equal(lambda_pkg_unpack(zip, len, dir, &err), -EBADMSG);
+	assert_int_equal(lambda_pkg_unpack(zip, len, dir, LAMBDA_UNZIPPED_MAX, NULL, &err),
+			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "CRC mismatch"));
 	assert_int_equal(access(dir, F_OK), -1);
 	th_tmpdir_remove(tmp);
