@@ -34,11 +34,13 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
-# EC2 so far: the parsing and network arithmetic its service will stand on.
-EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c
+EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c \
+	backend/ec2/ec2.c backend/ec2/subnet.c backend/ec2/instance.c backend/ec2/instance_run.c \
+	backend/ec2/instance_life.c backend/ec2/instance_events.c backend/ec2/console.c \
+	backend/ec2/runcmd.c
 BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC) $(EC2_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
-	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/longtxn.c fs/ops.c \
+	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/node_ec2.c fs/longtxn.c fs/ops.c \
 	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 
@@ -60,7 +62,7 @@ endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
 	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
-	$(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -77,7 +79,7 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # The launch and invoke drivers share tools/benchlib.c and the engine client.
-$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
 		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)

@@ -10,7 +10,7 @@
 
 #include "fs/cli.h"
 
-enum { OPT_ENGINE = 256, OPT_STATE_DIR, OPT_LAMBDA_IMAGE, OPT_LAMBDA_IDLE };
+enum { OPT_ENGINE = 256, OPT_STATE_DIR, OPT_LAMBDA_IMAGE, OPT_LAMBDA_IDLE, OPT_EC2_IMAGE };
 
 static const struct option long_opts[] = {
 	{ "foreground", no_argument, NULL, 'f' },
@@ -21,6 +21,7 @@ static const struct option long_opts[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "lambda-image", required_argument, NULL, OPT_LAMBDA_IMAGE },
 	{ "lambda-idle", required_argument, NULL, OPT_LAMBDA_IDLE },
+	{ "ec2-image", required_argument, NULL, OPT_EC2_IMAGE },
 	{ 0 },
 };
 
@@ -41,6 +42,8 @@ void fsnode_cli_usage(const char *prog)
 	       "                            image for a Lambda runtime (repeatable)\n"
 	       "      --lambda-idle SECONDS remove warm Lambda containers idle this long\n"
 	       "                            (1-86400, default 300)\n"
+	       "      --ec2-image IMAGE     image of EC2 instances run without an ImageId\n"
+	       "                            (default amazonlinux:2023)\n"
 	       "  -h, --help                this text\n"
 	       "  -V, --version             print the version\n"
 	       "\n"
@@ -157,6 +160,14 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 		case OPT_LAMBDA_IDLE:
 			ret = parse_idle(cli, optarg, err);
 			break;
+		case OPT_EC2_IMAGE:
+			if (!optarg[0] || strpbrk(optarg, " \t\n"))
+				ret = nb_err_set(err, -EINVAL,
+						 "--ec2-image \"%s\": expected an image reference",
+						 optarg);
+			else
+				ret = set_str(&cli->ec2_image, optarg, err);
+			break;
 		case ':':
 			ret = nb_err_set(err, -EINVAL, "option %s needs a value", argv[optind - 1]);
 			break;
@@ -191,6 +202,7 @@ void fsnode_cli_free(struct fsnode_cli *cli)
 	free(cli->mountpoint);
 	free(cli->engine_url);
 	free(cli->state_dir);
+	free(cli->ec2_image);
 	free(cli->fuse_opts);
 	memset(cli, 0, sizeof(*cli));
 }

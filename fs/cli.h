@@ -20,6 +20,7 @@ struct fsnode_cli {
 	struct state_lambda_image *lambda_images;
 	int n_lambda_images;
 	int lambda_idle; /* seconds; 0: the default */
+	char *ec2_image; /* NULL: the service's default */
 };
 
 /* Parses argv. Returns 0, or -EINVAL with a one-line reason in err. */

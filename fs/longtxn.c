@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/common/log.h"
+#include "backend/engine/engine.h"
 #include "fs/longtxn.h"
 #include "fs/openfile.h"
 
@@ -60,8 +61,10 @@ void fsnode_longtxns_drain(struct fsnode_longtxns *l)
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->lock);
-	for (struct longtxn *t = l->head; t; t = t->next)
+	for (struct longtxn *t = l->head; t; t = t->next) {
 		atomic_store(&t->cancel, true);
+		engine_stream_wake(&t->cancel);
+	}
 	while (l->running)
 		pthread_cond_wait(&l->done, &l->lock);
 	l->stopping = true;
@@ -94,8 +97,11 @@ static void on_interrupt(fuse_req_t req, void *data)
 
 	pthread_mutex_lock(&l->lock);
 	for (struct longtxn *t = l->head; t; t = t->next)
-		if (t->req == req)
+		if (t->req == req) {
 			atomic_store(&t->cancel, true);
+			/* A run waiting on an engine stream (an exec) sees it now. */
+			engine_stream_wake(&t->cancel);
+		}
 	pthread_mutex_unlock(&l->lock);
 }
 

@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	opts.lambda_images = cli.lambda_images;
 	opts.n_lambda_images = cli.n_lambda_images;
 	opts.lambda_idle_seconds = cli.lambda_idle;
+	opts.ec2_image = cli.ec2_image;
 	clock_gettime(CLOCK_REALTIME, &ctx.mounted);
 	ctx.uid = getuid();
 	ctx.gid = getgid();

@@ -7,6 +7,7 @@
 
 #include "fs/fsnode.h"
 #include "backend/lambda/package.h"
+#include "fs/node_ec2.h"
 #include "fs/node_ecs.h"
 #include "fs/node_lambda.h"
 #include "fs/node_root.h"
@@ -150,6 +151,51 @@ static const struct fsnode_route routes[] = {
 #undef L
 #undef LB
 	R_DIR(FSNODE_ROOT, "ec2", FSNODE_EC2),
+#define E(p, n, t, k, m, c)                                                                        \
+	{                                                                                          \
+		p, n, t, k, m, c, &fsnode_ec2_ops, 0                                               \
+	}
+#define ET(p, n, t) E(p, n, t, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE)
+	E(FSNODE_EC2, "run", FSNODE_EC2_RUN, FSNODE_TXN, 0600, FSNODE_COMMIT_LINE_OR_JSON),
+	E(FSNODE_EC2, "latest", FSNODE_EC2_LATEST, FSNODE_SYMLINK, 0777, FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2, "last-error", FSNODE_EC2_LASTERR, FSNODE_LASTERR, 0444, FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2, "images", FSNODE_EC2_IMAGES, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2, "subnets", FSNODE_EC2_SUBNETS, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2, "*", FSNODE_EC2_INSTANCE, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2_IMAGES, "last-error", FSNODE_EC2_IMAGES_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE),
+	/* An AMI registration is the file's content: created by writing it. */
+	E(FSNODE_EC2_IMAGES, "*", FSNODE_EC2_IMAGE, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	{ FSNODE_EC2_SUBNETS, "create", FSNODE_EC2_SUBNET_CREATE, FSNODE_TXN, 0600,
+	  FSNODE_COMMIT_JSON, &fsnode_ec2_long_ops, 0 },
+	E(FSNODE_EC2_SUBNETS, "last-error", FSNODE_EC2_SUBNETS_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2_SUBNETS, "*", FSNODE_EC2_SUBNET, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	ET(FSNODE_EC2_SUBNET, "cidr", FSNODE_ES_CIDR),
+	ET(FSNODE_EC2_SUBNET, "private", FSNODE_ES_PRIVATE),
+	ET(FSNODE_EC2_SUBNET, "default", FSNODE_ES_DEFAULT),
+	ET(FSNODE_EC2_SUBNET, "network", FSNODE_ES_NETWORK),
+	ET(FSNODE_EC2_SUBNET, "instances", FSNODE_ES_INSTANCES),
+	ET(FSNODE_EC2_SUBNET, "describe.json", FSNODE_ES_DESCRIBE),
+	E(FSNODE_EC2_INSTANCE, "state", FSNODE_EI_STATE, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+	ET(FSNODE_EC2_INSTANCE, "console", FSNODE_EI_CONSOLE),
+	ET(FSNODE_EC2_INSTANCE, "user-data", FSNODE_EI_USER_DATA),
+	ET(FSNODE_EC2_INSTANCE, "user-data-status", FSNODE_EI_USER_DATA_STATUS),
+	ET(FSNODE_EC2_INSTANCE, "image", FSNODE_EI_IMAGE),
+	ET(FSNODE_EC2_INSTANCE, "instance-type", FSNODE_EI_TYPE),
+	ET(FSNODE_EC2_INSTANCE, "private-ip", FSNODE_EI_PRIVATE_IP),
+	ET(FSNODE_EC2_INSTANCE, "hostname", FSNODE_EI_HOSTNAME),
+	ET(FSNODE_EC2_INSTANCE, "subnet", FSNODE_EI_SUBNET),
+	ET(FSNODE_EC2_INSTANCE, "container", FSNODE_EI_CONTAINER),
+	ET(FSNODE_EC2_INSTANCE, "describe.json", FSNODE_EI_DESCRIBE),
+	{ FSNODE_EC2_INSTANCE, "run-command", FSNODE_EI_RUN_COMMAND, FSNODE_TXN, 0600,
+	  FSNODE_COMMIT_LINE_OR_JSON, &fsnode_ec2_long_ops, 0 },
+	E(FSNODE_EC2_INSTANCE, "last-error", FSNODE_EI_LASTERR, FSNODE_LASTERR, 0444,
+	  FSNODE_COMMIT_NONE),
+	E(FSNODE_EC2_INSTANCE, "tags", FSNODE_EI_TAGS, FSNODE_DIR, 0755, FSNODE_COMMIT_NONE),
+	E(FSNODE_EI_TAGS, "*", FSNODE_EI_TAG, FSNODE_VALUE, 0644, FSNODE_COMMIT_VALUE),
+#undef E
+#undef ET
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -60,7 +60,7 @@ nb_gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
-# nb_remove_containers: removes the containers and volumes this test's state dir owns.
+# nb_remove_containers: removes the containers, volumes and networks this test's state dir owns.
 nb_remove_containers() {
 	local id
 	[ -n "${STATE:-}" ] && [ -f "$STATE/id" ] || return 0
@@ -74,6 +74,12 @@ nb_remove_containers() {
 		"http://localhost/v1.41/volumes?filters=%7B%22label%22%3A%5B%22io.nimbusfs.owner%3D$id%22%5D%7D" |
 		grep -o '"Name":"[^"]*"' | cut -d'"' -f4); do
 		curl -s --unix-socket "$ENGINE_SOCK" -X DELETE "http://localhost/v1.41/volumes/$v?force=1" >/dev/null
+	done
+	# EC2 subnets' networks (after their containers are gone).
+	for n in $(curl -s --unix-socket "$ENGINE_SOCK" \
+		"http://localhost/v1.41/networks?filters=%7B%22label%22%3A%5B%22io.nimbusfs.owner%3D$id%22%5D%7D" |
+		grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
+		curl -s --unix-socket "$ENGINE_SOCK" -X DELETE "http://localhost/v1.41/networks/$n" >/dev/null
 	done
 }
 

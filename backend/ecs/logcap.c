@@ -141,10 +141,13 @@ static int cap_line(void *ud, const struct ecs_line *line)
 		return cap->werr = -ENOMEM;
 	if ((ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
 			      &cap->raw_bytes)) < 0 ||
-	    (ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes)) < 0)
+	    (cap->taskfd >= 0 &&
+	     (ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes)) < 0))
 		return cap->werr = log_error(ret, "logs of %s: cannot write: %s", cap->name,
 					     strerror(-ret));
 	cap->wrote = true;
+	if (cap->ops.on_line)
+		cap->ops.on_line(cap->ops.ud, cap->name, line->text, line->len);
 	if (line->has_ts) {
 		int c = ecs_ts_cmp(&line->ts, &cap->pos.ts);
 
@@ -361,7 +364,8 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	cap->pos = cap->resume;
 	snprintf(file, sizeof(file), "%s.log", name);
 	if ((cap->rawfd = open_log(cap, file, &cap->raw_bytes, err)) < 0 ||
-	    (cap->taskfd = open_log(cap, TASK_LOG, &cap->task_bytes, err)) < 0)
+	    (!cap->ops.raw_only &&
+	     (cap->taskfd = open_log(cap, TASK_LOG, &cap->task_bytes, err)) < 0))
 		return nb_err_wrap(err, "logs of %s", name);
 	for (int i = 0; i < 2; i++)
 		cap->lb[i] = (struct ecs_linebuf){ .timestamps = true,

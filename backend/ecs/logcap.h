@@ -110,7 +110,11 @@ struct ecs_logcap_ops {
 	 * a file write failed). The last call; never after ecs_logcap_stop().
 	 * Must not call ecs_logcap_stop() itself. May be NULL. */
 	void (*on_done)(void *ud, const char *name, int err);
+	/* Each line once written, without its newline. May be NULL. */
+	void (*on_line)(void *ud, const char *name, const char *text, size_t len);
 	void *ud;
+	/* Only "<name>.log": no shared task.log (a container of its own). */
+	bool raw_only;
 };
 
 struct ecs_logcap;

@@ -324,24 +324,16 @@ static int load_task(void *ud, const char *id)
 	return 0;
 }
 
-static int collect_id(void *ud, const char *id)
-{
-	return json_array_add_str(ud, id);
-}
-
 int ecs_task_load_all(struct ecs *ecs, struct nb_err *err)
 {
 	struct load_tasks lt = { .ecs = ecs };
-	cleanup_cjson cJSON *ids = cJSON_CreateArray();
+	cleanup_cjson cJSON *ids = NULL;
 	const cJSON *id;
-	int ret = state_registry_load(ecs->reg, ECS_REC_TASK, err);
+	/* Copied out: load_task calls back into the registry. */
+	int ret = state_registry_load_ids(ecs->reg, ECS_REC_TASK, &ids, err);
 
 	if (ret < 0)
 		return ret;
-	/* Copy the ids out: load_task calls back into the registry. */
-	ret = state_registry_list(ecs->reg, ECS_REC_TASK, collect_id, ids);
-	if (ret < 0)
-		return nb_err_set(err, ret, "out of memory loading tasks");
 	pthread_mutex_lock(&ecs->lock);
 	cJSON_ArrayForEach(id, ids) load_task(&lt, id->valuestring);
 	if (ecs->last_task)

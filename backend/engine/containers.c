@@ -72,6 +72,40 @@ int engine_container_stop(struct engine *eng, const char *id, int timeout_s, str
 			      err);
 }
 
+int engine_container_restart(struct engine *eng, const char *id, int timeout_s,
+			     struct nb_err *err)
+{
+	char suffix[32];
+
+	if (timeout_s < 0 || timeout_s > ENGINE_STOP_TIMEOUT_MAX)
+		return nb_err_set(err, -EINVAL, "restart timeout %d s is not between 0 and %d",
+				  timeout_s, ENGINE_STOP_TIMEOUT_MAX);
+	snprintf(suffix, sizeof(suffix), "/restart?t=%d", timeout_s);
+	return container_call(eng, "POST", id, suffix, timeout_s * 1000L + STOP_MARGIN_MS, NULL,
+			      err);
+}
+
+int engine_container_put_archive(struct engine *eng, const char *id, const char *dest,
+				 const void *tar, size_t len, struct nb_err *err)
+{
+	cleanup_free char *eid = id ? engine_escape(id) : NULL;
+	cleanup_free char *edest = dest ? engine_escape(dest) : NULL;
+	cleanup_buf struct nb_buf path = { 0 };
+	struct engine_req req = {
+		.method = "PUT",
+		.content_type = "application/x-tar",
+		.body = tar,
+		.body_len = len,
+	};
+
+	if (!id || !*id)
+		return nb_err_set(err, -EINVAL, "container id is empty");
+	if (!eid || !edest || nb_buf_printf(&path, "/containers/%s/archive?path=%s", eid, edest) < 0)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	req.path = path.data;
+	return engine_do(eng, &req, NULL, err);
+}
+
 int engine_container_kill(struct engine *eng, const char *id, const char *signal,
 			  struct nb_err *err)
 {

@@ -31,6 +31,17 @@ int engine_container_start(struct engine *eng, const char *id, struct nb_err *er
  * timeout_s plus a margin. */
 int engine_container_stop(struct engine *eng, const char *id, int timeout_s, struct nb_err *err);
 
+/* POST /containers/{id}/restart?t=timeout_s: stop as above, then start
+ * again in place (same filesystem, same id). */
+int engine_container_restart(struct engine *eng, const char *id, int timeout_s,
+			     struct nb_err *err);
+
+/* PUT /containers/{id}/archive?path=dest: extracts the tar archive (len
+ * bytes) at dest, which must exist in the container. Works on a created
+ * container that never ran. */
+int engine_container_put_archive(struct engine *eng, const char *id, const char *dest,
+				 const void *tar, size_t len, struct nb_err *err);
+
 /* POST /containers/{id}/kill?signal= (NULL: SIGKILL). A container that is
  * not running is -EBUSY. */
 int engine_container_kill(struct engine *eng, const char *id, const char *signal,

@@ -86,7 +86,8 @@ static int exec_chunk(const char *data, size_t len, void *ud)
 }
 
 int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *out,
-		      struct nb_buf *errout, size_t cap, long timeout_ms, struct nb_err *err)
+		      struct nb_buf *errout, size_t cap, long timeout_ms, const _Atomic bool *stop,
+		      struct nb_err *err)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
 	cleanup_free char *eid = exec_id ? engine_escape(exec_id) : NULL;
@@ -108,9 +109,11 @@ int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *ou
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	engine_demux_init(&ctx.demux, false);
-	ret = engine_stream(eng, &req, exec_chunk, &ctx, NULL, err);
+	ret = engine_stream(eng, &req, exec_chunk, &ctx, stop, err);
 	if (ret < 0)
 		return ret;
+	if (stop && atomic_load(stop))
+		return nb_err_set(err, -EINTR, "exec %s: interrupted", exec_id);
 	if (ctx.nomem)
 		return nb_err_set(err, -ENOMEM, "out of memory collecting exec output");
 	if (engine_demux_end(&ctx.demux, err) < 0)
@@ -147,5 +150,25 @@ int engine_exec_inspect(struct engine *eng, const char *exec_id, int *exit_code,
 		*running = run;
 	if (exit_code)
 		*exit_code = run || !cJSON_IsNumber(code) ? -1 : code->valueint;
+	return 0;
+}
+
+int engine_exec_pid(struct engine *eng, const char *exec_id, long *pid, struct nb_err *err)
+{
+	cleanup_free char *eid = exec_id ? engine_escape(exec_id) : NULL;
+	cleanup_buf struct nb_buf path = { 0 };
+	cleanup_cjson cJSON *reply = NULL;
+	const cJSON *p;
+	int ret;
+
+	if (!exec_id || !*exec_id)
+		return nb_err_set(err, -EINVAL, "exec id is empty");
+	if (!eid || nb_buf_printf(&path, "/exec/%s/json", eid) < 0)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	ret = engine_do_json(eng, "GET", path.data, NULL, &reply, err);
+	if (ret < 0)
+		return ret;
+	p = cJSON_GetObjectItemCaseSensitive(reply, "Pid");
+	*pid = cJSON_IsNumber(p) ? (long)p->valuedouble : 0;
 	return 0;
 }

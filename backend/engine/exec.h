@@ -7,6 +7,7 @@
 #ifndef NB_ENGINE_EXEC_H
 #define NB_ENGINE_EXEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,9 +30,16 @@ int engine_exec_create(struct engine *eng, const char *container, const char *co
  * the rest is read and dropped, so the command never blocks on a full pipe. Returns the number of
  * bytes dropped (0 normally, capped at INT_MAX), -ETIMEDOUT after timeout_ms (0: ENGINE_TIMEOUT_MS;
  * the command keeps running in the container), -EPROTO on a corrupt stream.
+ * stop (may be NULL) ends the wait early with -EINTR once set and woken
+ * with engine_stream_wake(stop); the command keeps running then too.
  */
 int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *out,
-		      struct nb_buf *errout, size_t cap, long timeout_ms, struct nb_err *err);
+		      struct nb_buf *errout, size_t cap, long timeout_ms, const _Atomic bool *stop,
+		      struct nb_err *err);
+
+/* GET /exec/{id}/json's Pid: the command's process id in the engine
+ * host's pid namespace (0 once it exited). */
+int engine_exec_pid(struct engine *eng, const char *exec_id, long *pid, struct nb_err *err);
 
 /* GET /exec/{id}/json: *exit_code is -1 while running (either out pointer
  * may be NULL). */

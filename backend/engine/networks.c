@@ -26,6 +26,27 @@ static int network_path(struct nb_buf *path, const char *id, const char *suffix,
 int engine_network_create(struct engine *eng, const char *name, const cJSON *labels,
 			  char id_out[65], struct nb_err *err)
 {
+	return engine_network_create_subnet(eng, name, labels, NULL, false, id_out, err);
+}
+
+/* IPAM {"Config": [{"Subnet": subnet}]}; -ENOMEM. */
+static int add_ipam(cJSON *spec, const char *subnet)
+{
+	cJSON *ipam = cJSON_AddObjectToObject(spec, "IPAM");
+	cJSON *config = ipam ? cJSON_AddArrayToObject(ipam, "Config") : NULL;
+	cJSON *pool = cJSON_CreateObject();
+
+	if (!config || !pool || !cJSON_AddItemToArray(config, pool)) {
+		cJSON_Delete(pool);
+		return -ENOMEM;
+	}
+	return json_add_str(pool, "Subnet", subnet);
+}
+
+int engine_network_create_subnet(struct engine *eng, const char *name, const cJSON *labels,
+				 const char *subnet, bool internal, char id_out[65],
+				 struct nb_err *err)
+{
 	cleanup_cjson cJSON *spec = cJSON_CreateObject();
 	cleanup_cjson cJSON *reply = NULL;
 	cJSON *copy;
@@ -39,7 +60,9 @@ int engine_network_create(struct engine *eng, const char *name, const cJSON *lab
 	 * same name, and names stop identifying networks. */
 	if (!spec || json_add_str(spec, "Name", name) < 0 ||
 	    json_add_bool(spec, "CheckDuplicate", true) < 0 ||
-	    json_add_str(spec, "Driver", "bridge") < 0)
+	    json_add_str(spec, "Driver", "bridge") < 0 ||
+	    (internal && json_add_bool(spec, "Internal", true) < 0) ||
+	    (subnet && add_ipam(spec, subnet) < 0))
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	if (labels) {
 		copy = cJSON_Duplicate(labels, true);

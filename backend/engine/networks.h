@@ -5,6 +5,7 @@
 #ifndef NB_ENGINE_NETWORKS_H
 #define NB_ENGINE_NETWORKS_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 
 #include "backend/common/err.h"
@@ -15,6 +16,14 @@
  * Fills id_out with the network's Id. */
 int engine_network_create(struct engine *eng, const char *name, const cJSON *labels,
 			  char id_out[65], struct nb_err *err);
+
+/* As engine_network_create(), with an IPAM subnet ("10.1.0.0/24"; NULL: the
+ * engine picks one) and, when internal, no route out of the network. A
+ * subnet overlapping another network's is -EBUSY (the engine's 403 "Pool
+ * overlaps" is mapped so) or -EPERM, with the engine's message. */
+int engine_network_create_subnet(struct engine *eng, const char *name, const cJSON *labels,
+				 const char *subnet, bool internal, char id_out[65],
+				 struct nb_err *err);
 
 /* GET /networks/{id}; -ENOENT when absent. *out is the caller's to
  * cJSON_Delete(). */

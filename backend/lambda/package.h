@@ -98,6 +98,11 @@ int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, uint64_t unz
  */
 int lambda_pkg_tar(const char *dir, struct nb_buf *out, struct nb_err *err);
 
+/* Appends to out a tar archive of one regular file: name (relative, at
+ * most 100 bytes), mode, and len bytes of data. EC2 user data uses it too. */
+int lambda_pkg_tar_file(const char *name, unsigned mode, const void *data, size_t len,
+			struct nb_buf *out, struct nb_err *err);
+
 /* Lambda's CodeSha256: base64 of the SHA-256 of the bytes (44 characters
  * and a NUL). */
 #define LAMBDA_SHA256_B64_LEN 45

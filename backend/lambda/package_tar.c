@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -349,6 +350,28 @@ int lambda_pkg_tar(const char *dir, struct nb_buf *out, struct nb_err *err)
 		if (out->data)
 			out->data[start] = '\0';
 	}
+	return rc;
+}
+
+int lambda_pkg_tar_file(const char *name, unsigned mode, const void *data, size_t len,
+			struct nb_buf *out, struct nb_err *err)
+{
+	static const char end[2 * BLOCK];
+	struct tar t = { .out = out, .err = err, .start = out->len };
+	int rc;
+
+	if (strlen(name) > 100)
+		return nb_err_set(err, -ENAMETOOLONG, "%s: name too long for a tar entry", name);
+	snprintf(t.path, sizeof(t.path), "%s", name);
+	rc = ustar(&t, name, '0', mode, len, (long long)time(NULL), NULL);
+	if (!rc && nb_buf_append(out, data, len))
+		rc = oom(&t);
+	if (!rc)
+		rc = pad(&t);
+	if (!rc && nb_buf_append(out, end, sizeof(end)))
+		rc = oom(&t);
+	if (rc)
+		out->len = t.start;
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "backend/common/json.h"
 #include "backend/common/log.h"
+#include "backend/ec2/ec2.h"
 #include "backend/ecs/ecs.h"
 #include "backend/lambda/lambda.h"
 #include "backend/state/daemon.h"
@@ -56,6 +57,7 @@ static void on_sync(void *ud, const cJSON *containers)
 	atomic_store(&d->metrics.engine_containers, (uint64_t)n);
 	ecs_on_sync(d->ecs, containers);
 	lambda_on_sync(d->lambda, containers);
+	ec2_on_sync(d->ec2, containers);
 	if (fields) {
 		json_add_str(fields, "status", "resync");
 		json_add_num(fields, "containers", n);
@@ -89,6 +91,7 @@ static void on_event(void *ud, const cJSON *event)
 	atomic_fetch_add(&d->metrics.engine_events, 1);
 	ecs_on_event(d->ecs, event);
 	lambda_on_event(d->lambda, event);
+	ec2_on_event(d->ec2, event);
 	if (cJSON_IsString(id))
 		snprintf(short_id, sizeof(short_id), "%s", id->valuestring);
 	fields = cJSON_CreateObject();
@@ -183,6 +186,21 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 	ret = open_lambda(d, err);
 	if (ret < 0)
 		goto fail;
+	{
+		struct ec2_deps deps = {
+			.reg = d->registry,
+			.hub = d->hub,
+			.eng = d->engine,
+			.health = &d->health,
+			.owner = d->dir->id,
+			.statedirfd = d->dir->dirfd,
+			.default_image = opts->ec2_image,
+		};
+
+		ret = ec2_new(&deps, &d->ec2, err);
+	}
+	if (ret < 0)
+		goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -207,6 +225,7 @@ int state_daemon_start(struct state_daemon *d, struct nb_err *err)
 	if (ret < 0)
 		return nb_err_set(err, ret, "cannot start the job workers: %s", strerror(-ret));
 	ecs_start(d->ecs, d->jobs);
+	ec2_start(d->ec2, d->jobs);
 	ret = lambda_start(d->lambda, err);
 	if (ret < 0)
 		return ret;
@@ -228,9 +247,11 @@ void state_daemon_stop(struct state_daemon *d)
 	if (d->lambda)
 		lambda_stop(d->lambda);
 	ecs_stop(d->ecs);
+	ec2_stop(d->ec2);
 	state_jobs_stop(d->jobs);
 	d->jobs = NULL;
 	ecs_stop(d->ecs);
+	ec2_stop(d->ec2);
 }
 
 void state_daemon_close(struct state_daemon *d)
@@ -240,6 +261,7 @@ void state_daemon_close(struct state_daemon *d)
 	state_daemon_stop(d);
 	ecs_free(d->ecs);
 	lambda_free(d->lambda);
+	ec2_free(d->ec2);
 	free(d->lambda_images);
 	state_registry_free(d->registry);
 	engine_free(d->engine);

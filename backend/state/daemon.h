@@ -30,16 +30,19 @@ struct state_options {
 	const struct state_lambda_image *lambda_images;
 	int n_lambda_images;
 	int lambda_idle_seconds; /* 0: the service's default */
+	const char *ec2_image;	 /* NULL: the service's default */
 };
 
 struct ecs;
 struct lambda;
+struct ec2;
 
 struct state_daemon {
 	struct state_dir *dir;
 	struct state_registry *registry;
 	struct ecs *ecs;
 	struct lambda *lambda;
+	struct ec2 *ec2;
 	struct lambda_image_override *lambda_images;
 	struct state_jobs *jobs;
 	struct engine *engine;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/state/atomic.h"
 #include "backend/state/registry.h"
@@ -468,4 +469,28 @@ int state_registry_load(struct state_registry *reg, const char *kind, struct nb_
 	if (!k || ret < 0)
 		return nb_err_set(err, -ENOMEM, "out of memory loading %s", kind);
 	return loaded;
+}
+
+static int collect_id(void *ud, const char *id)
+{
+	return json_array_add_str(ud, id);
+}
+
+int state_registry_load_ids(struct state_registry *reg, const char *kind, cJSON **out,
+			    struct nb_err *err)
+{
+	cJSON *ids;
+	int ret = state_registry_load(reg, kind, err);
+
+	*out = NULL;
+	if (ret < 0)
+		return ret;
+	ids = cJSON_CreateArray();
+	ret = ids ? state_registry_list(reg, kind, collect_id, ids) : -ENOMEM;
+	if (ret < 0) {
+		cJSON_Delete(ids);
+		return nb_err_set(err, ret, "out of memory loading %s", kind);
+	}
+	*out = ids;
+	return 0;
 }

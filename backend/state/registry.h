@@ -61,6 +61,12 @@ int state_registry_exists(struct state_registry *reg, const char *kind, const ch
 int state_registry_list(struct state_registry *reg, const char *kind,
 			int (*emit)(void *ud, const char *id), void *ud);
 
+/* Loads kind from the state dir (state_registry_load) and copies out its
+ * ids as a JSON array of strings, in list order, for loaders that read
+ * each record back (emit may not). *out is the caller's. */
+int state_registry_load_ids(struct state_registry *reg, const char *kind, cJSON **out,
+			    struct nb_err *err);
+
 size_t state_registry_count(struct state_registry *reg, const char *kind);
 
 #endif

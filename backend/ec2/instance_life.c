@@ -1,0 +1,434 @@
+/*
+ * backend/ec2/instance_life.c - lifecycle jobs: launch, stop, start,
+ * reboot and terminate an instance's container, and remove leftovers.
+ * Jobs run on the worker pool; they take the lock only to read and record
+ * state, never across an engine call. An instance with a job queued or
+ * running is busy: state writes meanwhile get EBUSY (terminate is kept
+ * for when the job ends).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
+#include "backend/common/log.h"
+#include "backend/ec2/ec2_i.h"
+#include "backend/ecs/logcap.h"
+#include "backend/engine/containers.h"
+#include "backend/engine/images.h"
+#include "backend/engine/networks.h"
+#include "backend/lambda/package.h"
+
+/*
+ * The instance's init, run by tini (HostConfig.Init) so children are
+ * reaped and the container outlives its user data: user data runs once,
+ * at the first boot (the .started marker survives stop/start and reboot,
+ * as cloud-init's per-instance semantics), then the shell becomes a sleep
+ * that SIGTERM from a stop ends at once. $0 is the instance id.
+ */
+static const char boot_script[] =
+	"ud=" EC2_UD_PATH "\n"
+	"echo \"nimbusfs-init: booting $0\"\n"
+	"if [ -f \"$ud\" ] && [ ! -e \"$ud.started\" ]; then\n"
+	"  : > \"$ud.started\"\n"
+	"  echo \"nimbusfs-init: running user-data\"\n"
+	"  \"$ud\"\n"
+	"  echo \"" EC2_UD_DONE "$?\"\n"
+	"fi\n"
+	"exec sleep 2147483647\n";
+
+struct ec2_job {
+	struct ec2 *ec2;
+	enum ec2_job_kind kind;
+	char object[80];
+};
+
+/* What a launch needs, copied out under the lock. */
+struct launch {
+	char id[EC2_ID_MAX];
+	char image[512];
+	char host[EC2_ID_MAX];
+	char ip[EC2_IP_STRLEN];
+	char subnet_id[EC2_ID_MAX];
+	char network[64];
+	char cidr[EC2_CIDR_STRLEN + 1];
+	bool private_;
+	const struct ec2_type *type;
+	unsigned char *user_data; /* a script to run, or NULL */
+	size_t user_data_len;
+};
+
+static void fail_launch(struct ec2 *ec2, const char *id, const char *container, const char *why)
+{
+	struct ec2_instance *inst;
+	struct nb_err err = { 0 };
+
+	if (container && *container)
+		engine_container_remove(ec2->eng, container, true, true, &err);
+	log_error(0, "instance %s: launch failed: %s", id, why);
+	pthread_mutex_lock(&ec2->lock);
+	inst = ec2_instance_find(ec2, id);
+	if (inst) {
+		inst->busy = false;
+		inst->container[0] = '\0';
+		snprintf(inst->transition_reason, sizeof(inst->transition_reason),
+			 "Server.InternalError: %.200s", why);
+		ec2_instance_set_state(ec2, inst, EC2_TERMINATED, "Server.InternalError", why);
+	}
+	pthread_mutex_unlock(&ec2->lock);
+}
+
+static cJSON *launch_spec(struct ec2 *ec2, const struct launch *l)
+{
+	cleanup_cjson cJSON *spec = cJSON_CreateObject();
+	cJSON *entry, *cmd, *host, *net, *eps, *ep, *ipam, *labels;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double vcpus = l->type->vcpus;
+
+	/* The engine refuses more CPUs than the host has. */
+	if (cpus > 0 && vcpus > (double)cpus)
+		vcpus = (double)cpus;
+	if (!spec || json_add_str(spec, "Image", l->image) < 0 ||
+	    json_add_str(spec, "Hostname", l->host) < 0)
+		return NULL;
+	entry = cJSON_AddArrayToObject(spec, "Entrypoint");
+	cmd = cJSON_AddArrayToObject(spec, "Cmd");
+	if (!entry || !cmd || json_array_add_str(entry, "/bin/sh") < 0 ||
+	    json_array_add_str(entry, "-c") < 0 || json_array_add_str(entry, boot_script) < 0 ||
+	    json_array_add_str(cmd, l->id) < 0)
+		return NULL;
+	labels = ec2_labels(ec2, EC2_LABEL_KIND, l->id);
+	if (!labels || !cJSON_AddItemToObject(spec, "Labels", labels)) {
+		cJSON_Delete(labels);
+		return NULL;
+	}
+	host = cJSON_AddObjectToObject(spec, "HostConfig");
+	if (!host || json_add_bool(host, "Init", true) < 0 ||
+	    json_add_num(host, "NanoCpus", vcpus * 1e9) < 0 ||
+	    json_add_num(host, "Memory", (double)l->type->memory_mib * 1048576.0) < 0 ||
+	    json_add_str(host, "NetworkMode", l->network) < 0)
+		return NULL;
+	net = cJSON_AddObjectToObject(spec, "NetworkingConfig");
+	eps = net ? cJSON_AddObjectToObject(net, "EndpointsConfig") : NULL;
+	ep = eps ? cJSON_AddObjectToObject(eps, l->network) : NULL;
+	ipam = ep ? cJSON_AddObjectToObject(ep, "IPAMConfig") : NULL;
+	if (!ipam || json_add_str(ipam, "IPv4Address", l->ip) < 0)
+		return NULL;
+	cJSON *out = spec;
+	spec = NULL;
+	return out;
+}
+
+static bool launch_copy(struct ec2 *ec2, const char *id, struct launch *l)
+{
+	struct ec2_instance *inst = ec2_instance_find(ec2, id);
+	struct ec2_subnet *s = inst ? ec2_subnet_find(ec2, inst->subnet_id) : NULL;
+
+	if (!inst || !s || inst->state != EC2_PENDING)
+		return false;
+	snprintf(l->id, sizeof(l->id), "%s", inst->id);
+	snprintf(l->image, sizeof(l->image), "%s", inst->image);
+	ec2_hostname(inst->ip, l->host);
+	ec2_ip_format(inst->ip, l->ip);
+	snprintf(l->subnet_id, sizeof(l->subnet_id), "%s", s->id);
+	snprintf(l->network, sizeof(l->network), "%s", s->network);
+	snprintf(l->cidr, sizeof(l->cidr), "%s", s->cidr_text);
+	l->private_ = s->private_;
+	l->type = inst->type;
+	if (inst->ud == EC2_UD_PENDING && (l->user_data = malloc(inst->user_data_len))) {
+		memcpy(l->user_data, inst->user_data, inst->user_data_len);
+		l->user_data_len = inst->user_data_len;
+	}
+	return true;
+}
+
+static int ensure_image(struct ec2 *ec2, const char *image, struct nb_err *err)
+{
+	cleanup_cjson cJSON *inspect = NULL;
+	int ret = engine_image_inspect(ec2->eng, image, &inspect, err);
+
+	if (ret != -ENOENT)
+		return ret;
+	*err = (struct nb_err){ 0 };
+	return engine_image_pull(ec2->eng, image, NULL, NULL, err);
+}
+
+static int upload_user_data(struct ec2 *ec2, const char *container, const struct launch *l,
+			    struct nb_err *err)
+{
+	cleanup_buf struct nb_buf tar = { 0 };
+	int ret = lambda_pkg_tar_file(EC2_UD_DIR "/user-data", 0700, l->user_data, l->user_data_len,
+				      &tar, err);
+
+	if (ret == 0)
+		ret = engine_container_put_archive(ec2->eng, container, "/", tar.data, tar.len, err);
+	return ret < 0 ? nb_err_wrap(err, "cannot place the user data") : 0;
+}
+
+/* After a job: chains a terminate asked for meanwhile. Lock held. */
+static void job_done(struct ec2 *ec2, struct ec2_instance *inst)
+{
+	inst->busy = false;
+	if (!inst->want_terminate || inst->state == EC2_TERMINATED)
+		return;
+	inst->want_terminate = false;
+	if (ec2_job_submit(ec2, EC2_JOB_TERMINATE, inst->id) == 0) {
+		inst->busy = true;
+		ec2_user_initiated(inst->transition_reason, sizeof(inst->transition_reason));
+		ec2_instance_set_state(ec2, inst, EC2_SHUTTING_DOWN, NULL, NULL);
+	}
+}
+
+static void job_launch(struct ec2 *ec2, const char *id)
+{
+	struct launch l = { 0 };
+	struct nb_err err = { 0 };
+	cleanup_cjson cJSON *spec = NULL;
+	struct ec2_instance *inst;
+	char cid[65] = "", name[96];
+	bool ok;
+
+	pthread_mutex_lock(&ec2->lock);
+	ok = launch_copy(ec2, id, &l);
+	pthread_mutex_unlock(&ec2->lock);
+	if (!ok)
+		return;
+	snprintf(name, sizeof(name), "nimbusfs-%s", id);
+	if (ec2_network_ensure(ec2, l.network, l.cidr, l.private_, l.subnet_id, &err) < 0) {
+		nb_err_wrap(&err, "cannot make the subnet's network %s", l.network);
+		goto fail;
+	}
+	if (ensure_image(ec2, l.image, &err) < 0) {
+		nb_err_wrap(&err, "image %s", l.image);
+		goto fail;
+	}
+	spec = launch_spec(ec2, &l);
+	if (!spec) {
+		nb_err_set(&err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (engine_container_create(ec2->eng, name, spec, cid, &err) < 0 ||
+	    (l.user_data && upload_user_data(ec2, cid, &l, &err) < 0))
+		goto fail;
+	pthread_mutex_lock(&ec2->lock);
+	inst = ec2_instance_find(ec2, id);
+	if (inst) {
+		snprintf(inst->container, sizeof(inst->container), "%s", cid);
+		ec2_instance_save(ec2, inst, &err);
+	}
+	pthread_mutex_unlock(&ec2->lock);
+	err = (struct nb_err){ 0 };
+	if (!inst || engine_container_start(ec2->eng, cid, &err) < 0)
+		goto fail;
+	pthread_mutex_lock(&ec2->lock);
+	inst = ec2_instance_find(ec2, id);
+	if (inst) {
+		ec2_instance_set_state(ec2, inst, EC2_RUNNING, NULL, NULL);
+		ec2_console_capture(ec2, inst);
+		job_done(ec2, inst);
+	}
+	pthread_mutex_unlock(&ec2->lock);
+	free(l.user_data);
+	return;
+fail:
+	free(l.user_data);
+	fail_launch(ec2, id, cid, err.msg[0] ? err.msg : "the instance is gone");
+}
+
+/* The container id of a busy instance, or false when it has none. */
+static bool container_of(struct ec2 *ec2, const char *id, char cid[65], struct ecs_logcap **cap)
+{
+	struct ec2_instance *inst;
+	bool ok = false;
+
+	pthread_mutex_lock(&ec2->lock);
+	inst = ec2_instance_find(ec2, id);
+	if (inst && inst->container[0]) {
+		snprintf(cid, 65, "%s", inst->container);
+		ok = true;
+	}
+	if (inst && cap)
+		*cap = ec2_console_detach(inst);
+	pthread_mutex_unlock(&ec2->lock);
+	return ok;
+}
+
+/* Records the job's outcome. code NULL: the new state without a reason. */
+static void finish(struct ec2 *ec2, const char *id, enum ec2_state s, const char *code,
+		   const char *msg, bool capture)
+{
+	struct ec2_instance *inst;
+
+	pthread_mutex_lock(&ec2->lock);
+	inst = ec2_instance_find(ec2, id);
+	if (inst) {
+		if (s == EC2_TERMINATED)
+			inst->container[0] = '\0';
+		ec2_instance_set_state(ec2, inst, s, code, msg);
+		if (capture)
+			ec2_console_capture(ec2, inst);
+		job_done(ec2, inst);
+	}
+	pthread_mutex_unlock(&ec2->lock);
+}
+
+static void job_stop(struct ec2 *ec2, const char *id, bool force)
+{
+	struct ecs_logcap *cap = NULL;
+	struct nb_err err = { 0 };
+	char cid[65];
+	int ret = 0;
+
+	if (!container_of(ec2, id, cid, &cap)) {
+		ecs_logcap_stop(cap);
+		return finish(ec2, id, EC2_STOPPED, "Client.UserInitiatedShutdown",
+			      "User initiated shutdown", false);
+	}
+	if (force)
+		ret = engine_container_kill(ec2->eng, cid, "KILL", &err);
+	else
+		ret = engine_container_stop(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
+	if (force && ret == -EBUSY) /* not running: already stopped */
+		ret = 0;
+	if (force && ret == 0)
+		engine_container_wait(ec2->eng, cid, "not-running", 10000, NULL, &err);
+	ec2_console_end(ec2, id, cap, 2000);
+	if (ret == -ENOENT)
+		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
+			      "the instance's container no longer exists", false);
+	if (ret < 0) {
+		log_error(0, "instance %s: stop failed: %s", id, err.msg);
+		return finish(ec2, id, EC2_RUNNING, NULL, NULL, true);
+	}
+	finish(ec2, id, EC2_STOPPED, "Client.UserInitiatedShutdown", "User initiated shutdown",
+	       false);
+}
+
+static void job_kill(struct ec2 *ec2, const char *id)
+{
+	struct nb_err err = { 0 };
+	char cid[65];
+
+	if (container_of(ec2, id, cid, NULL))
+		engine_container_kill(ec2->eng, cid, "KILL", &err);
+}
+
+static void job_start(struct ec2 *ec2, const char *id)
+{
+	struct ecs_logcap *cap = NULL;
+	struct nb_err err = { 0 };
+	char cid[65];
+	int ret;
+
+	if (!container_of(ec2, id, cid, &cap)) {
+		ecs_logcap_stop(cap);
+		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
+			      "the instance has no container to start", false);
+	}
+	ecs_logcap_stop(cap);
+	ret = engine_container_start(ec2->eng, cid, &err);
+	if (ret == -ENOENT)
+		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
+			      "the instance's container no longer exists", false);
+	if (ret < 0) {
+		log_error(0, "instance %s: start failed: %s", id, err.msg);
+		return finish(ec2, id, EC2_STOPPED, "Server.InternalError", err.msg, false);
+	}
+	finish(ec2, id, EC2_RUNNING, NULL, NULL, true);
+}
+
+static void job_reboot(struct ec2 *ec2, const char *id)
+{
+	struct ecs_logcap *cap = NULL;
+	struct nb_err err = { 0 };
+	char cid[65];
+	int ret = -ENOENT;
+
+	if (container_of(ec2, id, cid, &cap))
+		ret = engine_container_restart(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
+	ec2_console_end(ec2, id, cap, 500);
+	if (ret == -ENOENT)
+		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
+			      "the instance's container no longer exists", false);
+	if (ret < 0)
+		log_error(0, "instance %s: reboot failed: %s", id, err.msg);
+	finish(ec2, id, EC2_RUNNING, NULL, NULL, true);
+}
+
+static void job_terminate(struct ec2 *ec2, const char *id)
+{
+	struct ecs_logcap *cap = NULL;
+	struct nb_err err = { 0 };
+	char cid[65];
+
+	if (container_of(ec2, id, cid, &cap)) {
+		engine_container_stop(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
+		ec2_console_end(ec2, id, cap, 2000);
+		cap = NULL;
+		err = (struct nb_err){ 0 };
+		if (engine_container_remove(ec2->eng, cid, true, true, &err) < 0 && err.code != -ENOENT)
+			log_error(0, "instance %s: cannot remove container %.12s: %s", id, cid,
+				  err.msg);
+	}
+	ecs_logcap_stop(cap);
+	finish(ec2, id, EC2_TERMINATED, "Client.UserInitiatedShutdown", "User initiated shutdown",
+	       false);
+}
+
+static void run_job(void *ud)
+{
+	struct ec2_job *j = ud;
+	struct nb_err err = { 0 };
+
+	switch (j->kind) {
+	case EC2_JOB_LAUNCH:
+		job_launch(j->ec2, j->object);
+		break;
+	case EC2_JOB_STOP:
+	case EC2_JOB_FORCE_STOP:
+		job_stop(j->ec2, j->object, j->kind == EC2_JOB_FORCE_STOP);
+		break;
+	case EC2_JOB_KILL:
+		job_kill(j->ec2, j->object);
+		break;
+	case EC2_JOB_START:
+		job_start(j->ec2, j->object);
+		break;
+	case EC2_JOB_REBOOT:
+		job_reboot(j->ec2, j->object);
+		break;
+	case EC2_JOB_TERMINATE:
+		job_terminate(j->ec2, j->object);
+		break;
+	case EC2_JOB_REMOVE_CONTAINER:
+		engine_container_remove(j->ec2->eng, j->object, true, true, &err);
+		break;
+	case EC2_JOB_REMOVE_NETWORK:
+		if (engine_network_remove(j->ec2->eng, j->object, &err) < 0 && err.code != -ENOENT)
+			log_warn("cannot remove network %s: %s", j->object, err.msg);
+		break;
+	}
+	free(j);
+}
+
+int ec2_job_submit(struct ec2 *ec2, enum ec2_job_kind kind, const char *object)
+{
+	struct ec2_job *j;
+	int ret;
+
+	if (!ec2->jobs)
+		return -ESHUTDOWN;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->ec2 = ec2;
+	j->kind = kind;
+	snprintf(j->object, sizeof(j->object), "%s", object);
+	ret = state_jobs_submit(ec2->jobs, run_job, free, j);
+	if (ret < 0)
+		free(j);
+	return ret;
+}
