@@ -144,6 +144,7 @@ int ec2_new(const struct ec2_deps *deps, struct ec2 **out, struct nb_err *err)
 	ec2->consoledirfd = -1;
 	pthread_mutex_init(&ec2->lock, NULL);
 	pthread_cond_init(&ec2->changed, NULL);
+	pthread_mutex_init(&ec2->net_lock, NULL);
 	ec2->default_image = strdup(deps->default_image ? deps->default_image : EC2_DEFAULT_IMAGE);
 	if (!ec2->default_image) {
 		ec2_free(ec2);
@@ -211,6 +212,7 @@ void ec2_free(struct ec2 *ec2)
 		close(ec2->consoledirfd);
 	free(ec2->default_image);
 	pthread_cond_destroy(&ec2->changed);
+	pthread_mutex_destroy(&ec2->net_lock);
 	pthread_mutex_destroy(&ec2->lock);
 	free(ec2);
 }

@@ -22,9 +22,13 @@
 #define EC2_KIND_INSTANCE "ec2-instances"
 /* The image of a RunInstances request without ImageId (--ec2-image). */
 #define EC2_DEFAULT_IMAGE "amazonlinux:2023"
-/* The default subnet: outside Docker's default pools (172.17-31/16,
- * 192.168/16), so it never collides with the engine's own networks. */
-#define EC2_DEFAULT_CIDR "10.203.0.0/20"
+/* The default subnet is a /20 of 10.128.0.0/9, chosen from the state
+ * dir's id: outside Docker's default pools (172.17-31/16, 192.168/16), and
+ * different for each state dir, since one engine refuses two networks
+ * whose pools overlap. */
+#define EC2_DEFAULT_POOL	   0x0a800000u /* 10.128.0.0 */
+#define EC2_DEFAULT_POOL_PREFIX 9
+#define EC2_DEFAULT_PREFIX	   20
 /* GetConsoleOutput returns the newest 64 KB. */
 #define EC2_CONSOLE_MAX 65536
 /* SSM keeps the first 24,000 characters of each output stream. */

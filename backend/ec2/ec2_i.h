@@ -115,6 +115,9 @@ struct ec2 {
 	struct ec2_subnet *subnets;		 /* protected by lock */
 	struct ec2_instance *instances, *last;	 /* protected by lock */
 	char latest[EC2_ID_MAX];		 /* protected by lock */
+	/* Held across making a network, so launches into one subnet make it
+	 * once (the engine refuses the second as an overlapping pool). */
+	pthread_mutex_t net_lock;
 	_Atomic bool stopping;
 };
 

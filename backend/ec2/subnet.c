@@ -119,6 +119,19 @@ static void subnet_load_one(struct ec2 *ec2, const char *id)
 		subnet_link(ec2, s);
 }
 
+/* The /EC2_DEFAULT_PREFIX block of pool that owner's hash (FNV-1a) picks. */
+static struct ec2_cidr default_cidr(const char *owner)
+{
+	uint32_t h = 2166136261u, blocks = 1u << (EC2_DEFAULT_PREFIX - EC2_DEFAULT_POOL_PREFIX);
+
+	for (const char *p = owner; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (struct ec2_cidr){
+		.addr = EC2_DEFAULT_POOL + (h % blocks) * (1u << (32 - EC2_DEFAULT_PREFIX)),
+		.prefix = EC2_DEFAULT_PREFIX,
+	};
+}
+
 int ec2_subnets_load(struct ec2 *ec2, struct nb_err *err)
 {
 	cleanup_cjson cJSON *ids = NULL;
@@ -133,8 +146,7 @@ int ec2_subnets_load(struct ec2 *ec2, struct nb_err *err)
 	cJSON_ArrayForEach(id, ids) subnet_load_one(ec2, id->valuestring);
 	if (ec2_subnet_default(ec2))
 		return 0;
-	if (ec2_cidr_parse(EC2_DEFAULT_CIDR, &c, err) < 0)
-		return err->code;
+	c = default_cidr(ec2->owner);
 	ec2_id_new("subnet", sid);
 	s = subnet_new(sid, &c, false, true);
 	if (!s)
@@ -157,8 +169,8 @@ void ec2_subnets_free(struct ec2 *ec2)
 	ec2->subnets = NULL;
 }
 
-int ec2_network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool private_,
-		       const char *subnet_id, struct nb_err *err)
+static int network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool private_,
+			  const char *subnet_id, struct nb_err *err)
 {
 	cleanup_cjson cJSON *labels = ec2_labels(ec2, EC2_SUBNET_KIND, subnet_id);
 	cleanup_cjson cJSON *net = NULL;
@@ -170,13 +182,17 @@ int ec2_network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool
 	if (!labels)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	*err = (struct nb_err){ 0 };
-	ret = engine_network_create_subnet(ec2->eng, name, labels, cidr, private_, id, err);
-	if (ret == -EBUSY) { /* a concurrent launch made it */
-		*err = (struct nb_err){ 0 };
-		cJSON_Delete(net);
-		net = NULL;
-		ret = engine_network_inspect(ec2->eng, name, &net, err);
-	}
+	return engine_network_create_subnet(ec2->eng, name, labels, cidr, private_, id, err);
+}
+
+int ec2_network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool private_,
+		       const char *subnet_id, struct nb_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&ec2->net_lock);
+	ret = network_ensure(ec2, name, cidr, private_, subnet_id, err);
+	pthread_mutex_unlock(&ec2->net_lock);
 	return ret;
 }
 
