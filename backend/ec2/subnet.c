@@ -325,6 +325,9 @@ int ec2_subnet_create_prepare(struct ec2 *ec2, const char *data, size_t len, voi
 		return err->code;
 	if (ec2_cidr_parse(cidr, &req.cidr, err) < 0)
 		return nb_err_wrap(err, "CidrBlock");
+	/* Said at write(): a failure at close is one `echo >` never reports. */
+	if (!state_health_engine_ready(ec2->health, err))
+		return nb_err_wrap(err, "cannot create the subnet's network");
 	pthread_mutex_lock(&ec2->lock);
 	other = subnet_overlapping(ec2, &req.cidr);
 	pthread_mutex_unlock(&ec2->lock);
