@@ -67,7 +67,8 @@ static void test_unknown_names_have_no_route(void **state)
 	assert_null(fsnode_route_match(FSNODE_ROOT, "ecs/tasks"));
 	assert_null(fsnode_route_match(FSNODE_ECS, "nope"));
 	assert_null(fsnode_route_match(FSNODE_LAMBDA_FN, "nope"));
-	assert_null(fsnode_route_match(FSNODE_EC2, "anything"));
+	assert_null(fsnode_route_match(FSNODE_EC2_INSTANCE, "nope"));
+	assert_null(fsnode_route_match(FSNODE_EI_STATE, "anything"));
 }
 
 static void test_empty_dot_and_dotdot_have_no_route(void **state)
@@ -169,7 +170,7 @@ static void test_iterating_a_directory_without_routes_yields_nothing(void **stat
 {
 	(void)state;
 	assert_null(fsnode_route_next(FSNODE_LF_STATE, NULL));
-	assert_null(fsnode_route_next(FSNODE_EC2, NULL));
+	assert_null(fsnode_route_next(FSNODE_EI_CONSOLE, NULL));
 	assert_null(fsnode_route_next(FSNODE_TASK_STATUS, NULL));
 	assert_null(fsnode_route_next(FSNODE_README, NULL));
 }
@@ -263,6 +264,41 @@ static void test_every_listed_child_is_found_again_by_name(void **state)
 	}
 }
 
+static void test_ec2_instances_images_subnets_and_long_transactions(void **state)
+{
+	const struct fsnode_route *r;
+
+	(void)state;
+	r = fsnode_route_match(FSNODE_EC2, "run");
+	assert_int_equal(r->kind, FSNODE_TXN);
+	assert_int_equal(r->commit, FSNODE_COMMIT_LINE_OR_JSON);
+	assert_null(r->ops->run); /* a launch is queued, not waited for */
+	assert_int_equal(fsnode_route_match(FSNODE_EC2, "latest")->kind, FSNODE_SYMLINK);
+	r = fsnode_route_match(FSNODE_EC2, "i-0123456789abcdef0");
+	assert_int_equal(r->type, FSNODE_EC2_INSTANCE);
+	assert_non_null(r->ops->rmdir);
+	assert_null(r->ops->mkdir);
+	r = fsnode_route_match(FSNODE_EC2_IMAGES, "ami-12345678");
+	assert_int_equal(r->kind, FSNODE_VALUE);
+	assert_non_null(r->ops->create);
+	assert_non_null(r->ops->unlink);
+	/* Both wait on the engine, so they run off the FUSE workers. */
+	r = fsnode_route_match(FSNODE_EC2_SUBNETS, "create");
+	assert_int_equal(r->kind, FSNODE_TXN);
+	assert_non_null(r->ops->prepare);
+	assert_non_null(r->ops->run);
+	r = fsnode_route_match(FSNODE_EC2_INSTANCE, "run-command");
+	assert_int_equal(r->mode, 0600);
+	assert_non_null(r->ops->run);
+	assert_non_null(r->ops->discard);
+	r = fsnode_route_match(FSNODE_EC2_INSTANCE, "state");
+	assert_int_equal(r->kind, FSNODE_VALUE);
+	assert_int_equal(r->commit, FSNODE_COMMIT_VALUE);
+	assert_int_equal(fsnode_route_match(FSNODE_EC2_INSTANCE, "console")->kind, FSNODE_TEXT);
+	assert_int_equal(fsnode_route_match(FSNODE_EI_TAGS, "Name")->type, FSNODE_EI_TAG);
+	assert_int_equal(fsnode_route_match(FSNODE_EC2_SUBNET, "cidr")->type, FSNODE_ES_CIDR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +317,7 @@ int main(void)
 			test_ecs_secrets_holds_last_error_and_one_0600_value_file_per_secret),
 		cmocka_unit_test(test_every_listed_child_is_found_again_by_name),
 		cmocka_unit_test(test_lambda_functions_are_directories_with_an_invoke_transaction),
+		cmocka_unit_test(test_ec2_instances_images_subnets_and_long_transactions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
