@@ -167,18 +167,25 @@ static void cap_save_pos(struct ecs_logcap *cap, bool force)
 	int64_t now = now_ns();
 	int n;
 
-	if (!cap->pos_dirty || (!force && now - cap->pos_saved_ns < POS_SAVE_NS))
+	bool sync = force || now - cap->pos_saved_ns >= POS_SAVE_NS;
+
+	if (!cap->pos_dirty)
 		return;
 	pos_name(file, sizeof(file), cap->name);
 	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u\n", cap->pos.ts.sec,
 		     cap->pos.ts.nsec, cap->pos.count);
-	if (state_write_atomic(cap->dirfd, file, text, (size_t)n, 0644, &err) < 0) {
+	/* Every chunk's position reaches the file, so a killed nimbusfs repeats
+	 * no line when it captures again; the fsync, which only a machine crash
+	 * needs, at most every 100 ms. */
+	if (state_write_atomic_flags(cap->dirfd, file, text, (size_t)n, 0644,
+				     sync ? 0 : STATE_WRITE_NOSYNC, &err) < 0) {
 		/* Not fatal: a later save, or a few repeated lines after a crash. */
 		log_warn("logs of %s: %s", cap->name, err.msg);
 		return;
 	}
 	cap->pos_dirty = false;
-	cap->pos_saved_ns = now;
+	if (sync)
+		cap->pos_saved_ns = now;
 }
 
 static void cap_announce(struct ecs_logcap *cap)
