@@ -161,6 +161,23 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	}
 }
 
+/* A fixed symlink (`latest`) is listed only while it points somewhere, so
+ * `ls -l` never shows one that lookup would not find. */
+static bool fixed_listed(struct fsnode_ctx *ctx, const struct fsnode *dir,
+			 const struct fsnode_route *r)
+{
+	struct fsnode probe = { .route = r, .path = dir->path, .obj = dir->obj };
+	struct nb_buf target = { 0 };
+	struct timespec mtime = { 0 };
+	int ret;
+
+	if (r->kind != FSNODE_SYMLINK || !r->ops->render)
+		return true;
+	ret = r->ops->render(ctx, &probe, &target, &mtime);
+	nb_buf_free(&target);
+	return ret != -ENOENT;
+}
+
 struct dir_listing {
 	struct nb_buf names; /* NUL-separated */
 };
@@ -193,9 +210,10 @@ void fsnode_ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (ret == 0)
 		ret = emit_name(l, "..");
 	while (ret == 0 && (r = fsnode_route_next(dir->route->type, r))) {
-		if (strcmp(r->name, "*") != 0)
-			ret = emit_name(l, r->name);
-		else if (r->ops->list)
+		if (strcmp(r->name, "*") != 0) {
+			if (fixed_listed(ctx, dir, r))
+				ret = emit_name(l, r->name);
+		} else if (r->ops->list)
 			ret = r->ops->list(ctx, dir, r, emit_name, l);
 	}
 	if (ret < 0) {

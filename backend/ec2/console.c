@@ -62,21 +62,26 @@ static void on_line(void *ud, const char *name, const char *text, size_t len)
 	long code;
 
 	(void)name;
-	if (len <= plen || len - plen >= sizeof(digits) || memcmp(text, EC2_UD_DONE, plen) != 0)
-		return;
-	memcpy(digits, text + plen, len - plen);
-	digits[len - plen] = '\0';
-	code = strtol(digits, &end, 10);
-	if (*end || code < 0 || code > 255)
-		return;
+	if (len == strlen(EC2_UD_CUT) && memcmp(text, EC2_UD_CUT, len) == 0) {
+		code = -1;
+	} else {
+		if (len <= plen || len - plen >= sizeof(digits) ||
+		    memcmp(text, EC2_UD_DONE, plen) != 0)
+			return;
+		memcpy(digits, text + plen, len - plen);
+		digits[len - plen] = '\0';
+		code = strtol(digits, &end, 10);
+		if (*end || code < 0 || code > 255)
+			return;
+	}
 	pthread_mutex_lock(&c->ec2->lock);
 	inst = ec2_instance_find(c->ec2, c->id);
 	if (inst && inst->ud == EC2_UD_PENDING) {
 		struct nb_err err = { 0 };
 		char path[64];
 
-		inst->ud = EC2_UD_EXITED;
-		inst->ud_exit = (int)code;
+		inst->ud = code < 0 ? EC2_UD_INTERRUPTED : EC2_UD_EXITED;
+		inst->ud_exit = code < 0 ? 0 : (int)code;
 		ec2_instance_save(c->ec2, inst, &err);
 		snprintf(path, sizeof(path), "ec2/%s/user-data-status", c->id);
 		state_hub_changed(c->ec2->hub, path);

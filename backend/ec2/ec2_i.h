@@ -22,6 +22,8 @@
 #include "backend/state/jobs.h"
 #include "backend/state/registry.h"
 
+/* tags/last-error: the one name a tag cannot have. */
+#define EC2_TAG_RESERVED "last-error"
 #define EC2_STOP_TIMEOUT 10 /* s of SIGTERM before SIGKILL: a guest's shutdown */
 #define EC2_LABEL_KIND	 "ec2"
 #define EC2_SUBNET_KIND	 "ec2-subnet"
@@ -30,6 +32,8 @@
 #define EC2_UD_PATH "/var/lib/nimbusfs/user-data"
 /* The console line the boot script ends user data with. */
 #define EC2_UD_DONE "nimbusfs-init: user-data exited with status "
+/* ... and the line of the next boot after a stop or reboot cut it short. */
+#define EC2_UD_CUT "nimbusfs-init: user-data was interrupted before it finished"
 
 /* State codes as EC2's InstanceState.Code. */
 enum ec2_state {
@@ -46,6 +50,7 @@ enum ec2_ud {
 	EC2_UD_SKIPPED, /* not a #! script: stored, not run */
 	EC2_UD_PENDING, /* a script that has not finished */
 	EC2_UD_EXITED,
+	EC2_UD_INTERRUPTED, /* a stop or reboot came first; not run again */
 };
 
 struct ec2_image {

@@ -404,6 +404,9 @@ static int render_ud_status(const struct ec2_instance *inst, struct nb_buf *out)
 						"not finished: the instance stopped first\n");
 	case EC2_UD_EXITED:
 		return nb_buf_printf(out, "exited %d\n", inst->ud_exit);
+	case EC2_UD_INTERRUPTED:
+		return nb_buf_puts(out, "interrupted: a stop or reboot came before it finished; "
+					"not run again\n");
 	}
 	return 0;
 }
@@ -518,7 +521,7 @@ int ec2_tag_render(struct ec2 *ec2, const char *id, const char *key, struct nb_b
 
 static int tag_key_check(const char *key, struct nb_err *err)
 {
-	size_t len = strlen(key);
+	size_t len = ec2_utf8_chars(key);
 
 	if (len == 0 || len > EC2_TAG_KEY_MAX)
 		return nb_err_set(err, -EINVAL,
@@ -528,6 +531,10 @@ static int tag_key_check(const char *key, struct nb_err *err)
 		return nb_err_set(err, -EINVAL,
 				  "InvalidParameterValue: Tag keys starting with 'aws:' are "
 				  "reserved for internal use");
+	if (strcmp(key, EC2_TAG_RESERVED) == 0)
+		return nb_err_set(err, -EINVAL,
+				  "a tag called \"%s\" would hide tags/%s, where tag errors are",
+				  key, key);
 	for (const char *p = key; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return nb_err_set(err, -EINVAL,
@@ -626,6 +633,10 @@ int ec2_tag_put(struct ec2 *ec2, const char *id, const char *key, const char *va
 					  "control characters");
 	memcpy(text, value, len);
 	text[len] = '\0';
+	if (ec2_utf8_chars(text) > EC2_TAG_VALUE_MAX)
+		return nb_err_set(err, -EINVAL,
+				  "InvalidParameterValue: a tag value is at most %d characters",
+				  EC2_TAG_VALUE_MAX);
 	return tag_set(ec2, id, key, text, false, err);
 }
 

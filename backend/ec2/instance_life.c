@@ -36,7 +36,12 @@ static const char boot_script[] =
 	"  : > \"$ud.started\"\n"
 	"  echo \"nimbusfs-init: running user-data\"\n"
 	"  \"$ud\"\n"
-	"  echo \"" EC2_UD_DONE "$?\"\n"
+	"  rc=$?\n"
+	"  echo $rc > \"$ud.exit\"\n"
+	"  echo \"" EC2_UD_DONE "$rc\"\n"
+	"elif [ -e \"$ud.started\" ] && [ ! -e \"$ud.exit\" ]; then\n"
+	"  echo interrupted > \"$ud.exit\"\n"
+	"  echo \"" EC2_UD_CUT "\"\n"
 	"fi\n"
 	"exec sleep 2147483647\n";
 

@@ -10,6 +10,7 @@
 
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
+#include "backend/ecs/logcap.h"
 
 #define MSG_STATE "IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (it is %s)"
 
@@ -19,10 +20,11 @@ static int tag_keys_check(const struct ec2_run_req *req, struct nb_err *err)
 	for (size_t i = 0; i < req->n_tags; i++) {
 		const char *k = req->tags[i].key;
 
-		if (strchr(k, '/') || strcmp(k, ".") == 0 || strcmp(k, "..") == 0)
+		if (strchr(k, '/') || strcmp(k, ".") == 0 || strcmp(k, "..") == 0 ||
+		    strcmp(k, EC2_TAG_RESERVED) == 0)
 			return nb_err_set(err, -EINVAL,
 					  "TagSpecifications.Tags[%zu].Key: \"%s\" cannot name a "
-					  "file in tags/ (no '/', '.' or '..')",
+					  "file in tags/ (no '/', '.', '..' or last-error)",
 					  i, k);
 		if (strncmp(k, "aws:", 4) == 0)
 			return nb_err_set(err, -EINVAL,
@@ -343,6 +345,7 @@ int ec2_instance_action(struct ec2 *ec2, const char *id, const char *verb, size_
 int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 {
 	struct ec2_instance **pp, *inst = NULL, *prev = NULL;
+	struct ecs_logcap *cap = NULL;
 	int ret;
 
 	pthread_mutex_lock(&ec2->lock);
@@ -353,7 +356,7 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 		}
 	if (!inst)
 		ret = -ENOENT;
-	else if (inst->state != EC2_TERMINATED || inst->busy || inst->cap)
+	else if (inst->state != EC2_TERMINATED || inst->busy)
 		ret = nb_err_set(err, -EBUSY,
 				 "%s is %s: only a terminated instance can be removed (echo "
 				 "terminate > state first)",
@@ -366,11 +369,15 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 			ec2->last = prev;
 		if (strcmp(ec2->latest, id) == 0)
 			snprintf(ec2->latest, sizeof(ec2->latest), "%s", ec2->last ? ec2->last->id : "");
+		/* A container removed behind our back leaves its capture. */
+		cap = ec2_console_detach(inst);
 		ec2_console_remove(ec2, id);
-		ec2_instance_free(inst);
 	}
 	pthread_mutex_unlock(&ec2->lock);
 	if (ret == 0) {
+		/* Its callbacks use inst's context: stopped first. */
+		ecs_logcap_stop(cap);
+		ec2_instance_free(inst);
 		state_hub_changed(ec2->hub, "ec2");
 		state_hub_changed(ec2->hub, "ec2/latest");
 	}

@@ -65,8 +65,7 @@ static int want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
 	return json_bad_type(ps->err, path, v, valid_types(k));
 }
 
-/* Characters in UTF-8 text (bytes that do not continue a sequence). */
-static size_t utf8_chars(const char *s)
+size_t ec2_utf8_chars(const char *s)
 {
 	size_t n = 0;
 
@@ -395,13 +394,13 @@ static int one_tag(struct parse *ps, size_t si, size_t ti, const cJSON *t, const
 	}
 	if (!k || cJSON_IsNull(k) || !k->valuestring[0])
 		return tag_error(ps, si, ti, "Tag key must not be empty");
-	if (utf8_chars(k->valuestring) > EC2_TAG_KEY_MAX)
+	if (ec2_utf8_chars(k->valuestring) > EC2_TAG_KEY_MAX)
 		return tag_error(ps, si, ti,
 				 "Tag key exceeds the maximum length of 128 characters");
 	if (strncasecmp(k->valuestring, "aws:", 4) == 0)
 		return tag_error(ps, si, ti,
 				 "Tag keys starting with 'aws:' are reserved for internal use");
-	if (val && cJSON_IsString(val) && utf8_chars(val->valuestring) > EC2_TAG_VALUE_MAX)
+	if (val && cJSON_IsString(val) && ec2_utf8_chars(val->valuestring) > EC2_TAG_VALUE_MAX)
 		return tag_error(ps, si, ti,
 				 "Tag value exceeds the maximum length of 256 characters");
 	for (size_t i = 0; i < ti; i++)

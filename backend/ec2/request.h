@@ -91,6 +91,10 @@ struct ec2_run_req {
  */
 int ec2_run_parse(const char *text, size_t len, struct ec2_run_req *out, struct nb_err *err);
 
+/* Characters in UTF-8 text (bytes that do not continue a sequence), as
+ * AWS counts a tag's length. */
+size_t ec2_utf8_chars(const char *s);
+
 /* Frees tags and user data; r is left empty: no type, min and max 0. */
 void ec2_run_req_free(struct ec2_run_req *r);
 

@@ -158,6 +158,9 @@ static void kill_exec(struct ec2 *ec2, const char *exec_id)
 	struct nb_err err = { 0 };
 	long pid = 0;
 
+	/* A pid is the engine host's: only ours when the engine is local. */
+	if (strncmp(engine_url(ec2->eng), "unix://", 7) != 0)
+		return;
 	if (engine_exec_pid(ec2->eng, exec_id, &pid, &err) == 0 && pid > 1)
 		kill((pid_t)pid, SIGKILL);
 }

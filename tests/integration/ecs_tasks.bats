@@ -32,9 +32,10 @@ status_is() {
 	[ "$(cat "$T/status" 2>/dev/null)" = "$1" ]
 }
 
-@test "tasks: the directory lists run, latest and last-error" {
+@test "tasks: the directory lists run and last-error; latest only once a task exists" {
 	run ls "$TASKS"
-	[ "$output" = "$(printf 'last-error\nlatest\nrun')" ]
+	[ "$output" = "$(printf 'last-error\nrun')" ]
+	[ ! -L "$TASKS/latest" ]
 	[ "$(stat -c %A "$TASKS/run")" = "-rw-------" ]
 }
 
