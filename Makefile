@@ -143,6 +143,9 @@ images: engine-up $(BUILD)/tools/lambda-rie
 integration: all
 	@tools/run-integration.sh
 
+# An image the engine has offline for instances launched without an ImageId.
+NIMBUSFS_OPTS ?= --ec2-image local/busybox:latest
+
 run: deps all engine-up images
 	@mkdir -p "$(MNT)"
 	@echo "nimbusfs: mounting at $(MNT); Ctrl-C unmounts"
