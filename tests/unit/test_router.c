@@ -294,7 +294,7 @@ static void test_ec2_instances_images_subnets_and_long_transactions(void **state
 	r = fsnode_route_match(FSNODE_EC2_INSTANCE, "state");
 	assert_int_equal(r->kind, FSNODE_VALUE);
 	assert_int_equal(r->commit, FSNODE_COMMIT_VALUE);
-	assert_int_equal(fsnode_route_match(FSNODE_EC2_INSTANCE, "console")->kind, FSNODE_TEXT);
+	assert_int_equal(fsnode_route_match(FSNODE_EC2_INSTANCE, "console")->kind, FSNODE_APPEND);
 	assert_int_equal(fsnode_route_match(FSNODE_EI_TAGS, "Name")->type, FSNODE_EI_TAG);
 	assert_int_equal(fsnode_route_match(FSNODE_EC2_SUBNET, "cidr")->type, FSNODE_ES_CIDR);
 }
