@@ -26,14 +26,14 @@
  * dir's id: outside Docker's default pools (172.17-31/16, 192.168/16), and
  * different for each state dir, since one engine refuses two networks
  * whose pools overlap. */
-#define EC2_DEFAULT_POOL	   0x0a800000u /* 10.128.0.0 */
+#define EC2_DEFAULT_POOL	0x0a800000u /* 10.128.0.0 */
 #define EC2_DEFAULT_POOL_PREFIX 9
-#define EC2_DEFAULT_PREFIX	   20
+#define EC2_DEFAULT_PREFIX	20
 /* GetConsoleOutput returns the newest 64 KB. */
 #define EC2_CONSOLE_MAX 65536
 /* SSM keeps the first 24,000 characters of each output stream. */
-#define EC2_RUNCMD_OUTPUT_MAX 24000
-#define EC2_RUNCMD_TIMEOUT    3600 /* s: SSM's executionTimeout default */
+#define EC2_RUNCMD_OUTPUT_MAX  24000
+#define EC2_RUNCMD_TIMEOUT     3600 /* s: SSM's executionTimeout default */
 #define EC2_RUNCMD_TIMEOUT_MAX 172800
 
 struct ec2;

@@ -109,7 +109,8 @@ static cJSON *record_of(const struct ec2_instance *inst)
 			return NULL;
 		EVP_EncodeBlock((unsigned char *)ud, inst->user_data, (int)inst->user_data_len);
 	}
-	ret = json_add_str(doc, "InstanceId", inst->id) | json_add_str(doc, "ImageId", inst->image_id) |
+	ret = json_add_str(doc, "InstanceId", inst->id) |
+	      json_add_str(doc, "ImageId", inst->image_id) |
 	      json_add_str(doc, "Image", inst->image) |
 	      json_add_str(doc, "InstanceType", inst->type->name) |
 	      json_add_str(doc, "SubnetId", inst->subnet_id) |
@@ -119,7 +120,8 @@ static cJSON *record_of(const struct ec2_instance *inst)
 	      json_add_str(doc, "StateTransitionReason", inst->transition_reason) |
 	      json_add_str(doc, "StateReasonCode", inst->reason_code) |
 	      json_add_str(doc, "StateReasonMessage", inst->reason_msg) |
-	      json_add_str(doc, "UserData", ud ? ud : "") | json_add_num(doc, "UserDataStatus", inst->ud) |
+	      json_add_str(doc, "UserData", ud ? ud : "") |
+	      json_add_num(doc, "UserDataStatus", inst->ud) |
 	      json_add_num(doc, "UserDataExit", inst->ud_exit) |
 	      json_add_str(doc, "ClientToken", inst->client_token) |
 	      json_add_str(doc, "KeyName", inst->key_name) |
@@ -358,14 +360,14 @@ static int describe(struct ec2_instance *inst, struct nb_buf *out)
 	      (inst->key_name[0] ? json_add_str(doc, "KeyName", inst->key_name) : 0) |
 	      add_iso_time(doc, "LaunchTime", inst->launch_time);
 	placement = cJSON_AddObjectToObject(doc, "Placement");
-	ret |= !placement ? -ENOMEM :
-			    json_add_str(placement, "AvailabilityZone", NB_AWS_REGION "a") |
+	ret |= !placement ? -ENOMEM
+			  : json_add_str(placement, "AvailabilityZone", NB_AWS_REGION "a") |
 				    json_add_str(placement, "Tenancy", "default");
-	ret |= json_add_str(doc, "PrivateDnsName", dns) | json_add_str(doc, "PrivateIpAddress", ip) |
-	       json_add_str(doc, "PublicDnsName", "");
+	ret |= json_add_str(doc, "PrivateDnsName", dns) |
+	       json_add_str(doc, "PrivateIpAddress", ip) | json_add_str(doc, "PublicDnsName", "");
 	state = cJSON_AddObjectToObject(doc, "State");
-	ret |= !state ? -ENOMEM :
-			json_add_num(state, "Code", inst->state) |
+	ret |= !state ? -ENOMEM
+		      : json_add_num(state, "Code", inst->state) |
 				json_add_str(state, "Name", ec2_state_name(inst->state));
 	ret |= json_add_str(doc, "StateTransitionReason", inst->transition_reason) |
 	       json_add_str(doc, "SubnetId", inst->subnet_id) |
@@ -376,16 +378,17 @@ static int describe(struct ec2_instance *inst, struct nb_buf *out)
 	       json_add_str(doc, "VirtualizationType", "hvm");
 	if (inst->reason_code[0]) {
 		reason = cJSON_AddObjectToObject(doc, "StateReason");
-		ret |= !reason ? -ENOMEM :
-				 json_add_str(reason, "Code", inst->reason_code) |
+		ret |= !reason ? -ENOMEM
+			       : json_add_str(reason, "Code", inst->reason_code) |
 					 json_add_str(reason, "Message", inst->reason_msg);
 	}
 	if (inst->n_tags)
 		ret |= tags_to_json(inst, doc, "Tags");
 	cpu = cJSON_AddObjectToObject(doc, "CpuOptions");
-	ret |= !cpu ? -ENOMEM :
-		      json_add_num(cpu, "CoreCount", inst->type->vcpus > 1 ? inst->type->vcpus / 2 : 1) |
-			      json_add_num(cpu, "ThreadsPerCore", inst->type->vcpus > 1 ? 2 : 1);
+	ret |= !cpu ? -ENOMEM
+		    : json_add_num(cpu, "CoreCount",
+				   inst->type->vcpus > 1 ? inst->type->vcpus / 2 : 1) |
+			       json_add_num(cpu, "ThreadsPerCore", inst->type->vcpus > 1 ? 2 : 1);
 	if (ret < 0 || !(text = cJSON_Print(doc)))
 		return -ENOMEM;
 	return nb_buf_printf(out, "%s\n", text);
@@ -399,9 +402,9 @@ static int render_ud_status(const struct ec2_instance *inst, struct nb_buf *out)
 	case EC2_UD_SKIPPED:
 		return nb_buf_puts(out, "skipped: not a script (no #! line); stored, not run\n");
 	case EC2_UD_PENDING:
-		return nb_buf_puts(out, inst->state == EC2_RUNNING || inst->state == EC2_PENDING ?
-						"running\n" :
-						"not finished: the instance stopped first\n");
+		return nb_buf_puts(out, inst->state == EC2_RUNNING || inst->state == EC2_PENDING
+						? "running\n"
+						: "not finished: the instance stopped first\n");
 	case EC2_UD_EXITED:
 		return nb_buf_printf(out, "exited %d\n", inst->ud_exit);
 	case EC2_UD_INTERRUPTED:
@@ -578,8 +581,8 @@ static int tag_set(struct ec2 *ec2, const char *id, const char *key, const char 
 	}
 	if (!t && inst->n_tags >= EC2_TAGS_MAX) {
 		pthread_mutex_unlock(&ec2->lock);
-		return nb_err_set(err, -EINVAL,
-				  "TagLimitExceeded: an instance has at most %d tags", EC2_TAGS_MAX);
+		return nb_err_set(err, -EINVAL, "TagLimitExceeded: an instance has at most %d tags",
+				  EC2_TAGS_MAX);
 	}
 	copy = strdup(value);
 	if (!t) {

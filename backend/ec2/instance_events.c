@@ -121,7 +121,8 @@ static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *co
 	else if (inst->state != EC2_STOPPED)
 		ec2_instance_set_state(ec2, inst, EC2_STOPPED, "Client.UserInitiatedShutdown",
 				       "User initiated shutdown");
-	if (inst->state == EC2_SHUTTING_DOWN && ec2_job_submit(ec2, EC2_JOB_TERMINATE, inst->id) == 0)
+	if (inst->state == EC2_SHUTTING_DOWN &&
+	    ec2_job_submit(ec2, EC2_JOB_TERMINATE, inst->id) == 0)
 		inst->busy = true;
 }
 
@@ -154,8 +155,8 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 			continue;
 		inst = ec2_instance_find(ec2, obj);
 		if (!inst || (inst->state == EC2_TERMINATED && !inst->busy)) {
-			log_info("removing container %.12s of unknown instance %s", cid->valuestring,
-				 obj);
+			log_info("removing container %.12s of unknown instance %s",
+				 cid->valuestring, obj);
 			ec2_job_submit(ec2, EC2_JOB_REMOVE_CONTAINER, cid->valuestring);
 		}
 	}

@@ -29,21 +29,20 @@
  * as cloud-init's per-instance semantics), then the shell becomes a sleep
  * that SIGTERM from a stop ends at once. $0 is the instance id.
  */
-static const char boot_script[] =
-	"ud=" EC2_UD_PATH "\n"
-	"echo \"nimbusfs-init: booting $0\"\n"
-	"if [ -f \"$ud\" ] && [ ! -e \"$ud.started\" ]; then\n"
-	"  : > \"$ud.started\"\n"
-	"  echo \"nimbusfs-init: running user-data\"\n"
-	"  \"$ud\"\n"
-	"  rc=$?\n"
-	"  echo $rc > \"$ud.exit\"\n"
-	"  echo \"" EC2_UD_DONE "$rc\"\n"
-	"elif [ -e \"$ud.started\" ] && [ ! -e \"$ud.exit\" ]; then\n"
-	"  echo interrupted > \"$ud.exit\"\n"
-	"  echo \"" EC2_UD_CUT "\"\n"
-	"fi\n"
-	"exec sleep 2147483647\n";
+static const char boot_script[] = "ud=" EC2_UD_PATH "\n"
+				  "echo \"nimbusfs-init: booting $0\"\n"
+				  "if [ -f \"$ud\" ] && [ ! -e \"$ud.started\" ]; then\n"
+				  "  : > \"$ud.started\"\n"
+				  "  echo \"nimbusfs-init: running user-data\"\n"
+				  "  \"$ud\"\n"
+				  "  rc=$?\n"
+				  "  echo $rc > \"$ud.exit\"\n"
+				  "  echo \"" EC2_UD_DONE "$rc\"\n"
+				  "elif [ -e \"$ud.started\" ] && [ ! -e \"$ud.exit\" ]; then\n"
+				  "  echo interrupted > \"$ud.exit\"\n"
+				  "  echo \"" EC2_UD_CUT "\"\n"
+				  "fi\n"
+				  "exec sleep 2147483647\n";
 
 struct ec2_job {
 	struct ec2 *ec2;
@@ -169,7 +168,8 @@ static int upload_user_data(struct ec2 *ec2, const char *container, const struct
 				      &tar, err);
 
 	if (ret == 0)
-		ret = engine_container_put_archive(ec2->eng, container, "/", tar.data, tar.len, err);
+		ret = engine_container_put_archive(ec2->eng, container, "/", tar.data, tar.len,
+						   err);
 	return ret < 0 ? nb_err_wrap(err, "cannot place the user data") : 0;
 }
 
@@ -374,7 +374,8 @@ static void job_terminate(struct ec2 *ec2, const char *id)
 		ec2_console_end(ec2, id, cap, 2000);
 		cap = NULL;
 		err = (struct nb_err){ 0 };
-		if (engine_container_remove(ec2->eng, cid, true, true, &err) < 0 && err.code != -ENOENT)
+		if (engine_container_remove(ec2->eng, cid, true, true, &err) < 0 &&
+		    err.code != -ENOENT)
 			log_error(0, "instance %s: cannot remove container %.12s: %s", id, cid,
 				  err.msg);
 	}

@@ -12,7 +12,9 @@
 #include "backend/ec2/ec2_i.h"
 #include "backend/ecs/logcap.h"
 
-#define MSG_STATE "IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (it is %s)"
+#define MSG_STATE                                                                                  \
+	"IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (it " \
+	"is %s)"
 
 /* A tag key names a file in tags/. */
 static int tag_keys_check(const struct ec2_run_req *req, struct nb_err *err)
@@ -27,9 +29,10 @@ static int tag_keys_check(const struct ec2_run_req *req, struct nb_err *err)
 					  "file in tags/ (no '/', '.', '..' or last-error)",
 					  i, k);
 		if (strncmp(k, "aws:", 4) == 0)
-			return nb_err_set(err, -EINVAL,
-					  "InvalidParameterValue: Tag keys starting with 'aws:' are "
-					  "reserved for internal use");
+			return nb_err_set(
+				err, -EINVAL,
+				"InvalidParameterValue: Tag keys starting with 'aws:' are "
+				"reserved for internal use");
 	}
 	return 0;
 }
@@ -84,8 +87,8 @@ static struct ec2_instance *instance_new(const struct ec2_run_req *req, const ch
 		}
 		memcpy(inst->user_data, req->user_data, req->user_data_len);
 		inst->user_data_len = req->user_data_len;
-		inst->ud = is_script(req->user_data, req->user_data_len) ? EC2_UD_PENDING :
-									    EC2_UD_SKIPPED;
+		inst->ud = is_script(req->user_data, req->user_data_len) ? EC2_UD_PENDING
+									 : EC2_UD_SKIPPED;
 	}
 	if (tags_copy(inst, req) < 0) {
 		ec2_instance_free(inst);
@@ -105,18 +108,19 @@ static int pick_ips(struct ec2 *ec2, const struct ec2_subnet *s, const struct ec
 	if (req->private_ip) {
 		ec2_ip_format(req->private_ip, text);
 		if (!ec2_cidr_contains(&s->cidr, req->private_ip))
-			return nb_err_set(err, -EINVAL,
-					  "InvalidParameterValue: Address %s does not fall within the "
-					  "subnet's address range (%s, %s)",
-					  text, s->id, s->cidr_text);
+			return nb_err_set(
+				err, -EINVAL,
+				"InvalidParameterValue: Address %s does not fall within the "
+				"subnet's address range (%s, %s)",
+				text, s->id, s->cidr_text);
 		if (!ec2_ip_assignable(&s->cidr, req->private_ip))
 			return nb_err_set(err, -EINVAL,
 					  "InvalidParameterValue: Address %s is reserved by the "
 					  "subnet (the first four and the last address are)",
 					  text);
 		if (ec2_ip_in_use(ec2, s->id, req->private_ip))
-			return nb_err_set(err, -EINVAL, "InvalidIPAddress.InUse: Address %s is in use",
-					  text);
+			return nb_err_set(err, -EINVAL,
+					  "InvalidIPAddress.InUse: Address %s is in use", text);
 		ips[0] = req->private_ip;
 		*n = 1;
 		return 0;
@@ -170,7 +174,8 @@ static int run_locked(struct ec2 *ec2, const struct ec2_run_req *req, struct nb_
 					  "exist; register it with echo IMAGE > ec2/images/%s",
 					  req->image_id, req->image_id);
 		if (!*im->ref)
-			return nb_err_set(err, -EINVAL, "InvalidAMIID.Unavailable: %s names no image",
+			return nb_err_set(err, -EINVAL,
+					  "InvalidAMIID.Unavailable: %s names no image",
 					  req->image_id);
 		image = im->ref;
 	}
@@ -196,8 +201,9 @@ static int run_locked(struct ec2 *ec2, const struct ec2_run_req *req, struct nb_
 		nb_buf_printf(answer, "%s\n", made[i]->id);
 		if (ec2_job_submit(ec2, EC2_JOB_LAUNCH, made[i]->id) < 0) {
 			made[i]->busy = false;
-			ec2_instance_set_state(ec2, made[i], EC2_TERMINATED, "Server.InternalError",
-					       "Internal error on launch: nimbusfs is shutting down");
+			ec2_instance_set_state(
+				ec2, made[i], EC2_TERMINATED, "Server.InternalError",
+				"Internal error on launch: nimbusfs is shutting down");
 		}
 	}
 	return 0;
@@ -223,8 +229,8 @@ int ec2_run(struct ec2 *ec2, const char *data, size_t len, struct nb_buf *answer
 		ret = nb_err_wrap(err, "cannot launch");
 	if (ret == 0) {
 		pthread_mutex_lock(&ec2->lock);
-		ret = ec2->jobs ? run_locked(ec2, &req, answer, err) :
-				  nb_err_set(err, -EAGAIN, "nimbusfs is still starting");
+		ret = ec2->jobs ? run_locked(ec2, &req, answer, err)
+				: nb_err_set(err, -EAGAIN, "nimbusfs is still starting");
 		pthread_mutex_unlock(&ec2->lock);
 	}
 	ec2_run_req_free(&req);
@@ -244,8 +250,10 @@ static int parse_verb(const char *text, size_t len, enum verb *v, struct nb_err 
 	static const struct {
 		const char *word;
 		enum verb v;
-	} verbs[] = { { "start", V_START },	  { "stop", V_STOP },
-		      { "stop --force", V_FORCE_STOP }, { "reboot", V_REBOOT },
+	} verbs[] = { { "start", V_START },
+		      { "stop", V_STOP },
+		      { "stop --force", V_FORCE_STOP },
+		      { "reboot", V_REBOOT },
 		      { "terminate", V_TERMINATE } };
 
 	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
@@ -268,8 +276,8 @@ static int refuse(struct ec2_instance *inst, const char *what, struct nb_err *er
 	bool gone = inst->state == EC2_TERMINATED || inst->state == EC2_SHUTTING_DOWN;
 
 	return nb_err_set(err, gone ? -EPERM : -EBUSY, MSG_STATE, inst->id, what,
-			  inst->busy && inst->state == EC2_RUNNING ? "rebooting" :
-								      ec2_state_name(inst->state));
+			  inst->busy && inst->state == EC2_RUNNING ? "rebooting"
+								   : ec2_state_name(inst->state));
 }
 
 static int act(struct ec2 *ec2, struct ec2_instance *inst, enum verb v, struct nb_err *err)
@@ -336,8 +344,8 @@ int ec2_instance_action(struct ec2 *ec2, const char *id, const char *verb, size_
 		return nb_err_wrap(err, "cannot change the instance's state");
 	pthread_mutex_lock(&ec2->lock);
 	inst = ec2_instance_find(ec2, id);
-	ret = inst ? act(ec2, inst, v, err) :
-		     nb_err_set(err, -ENOENT, "InvalidInstanceID.NotFound: %s", id);
+	ret = inst ? act(ec2, inst, v, err)
+		   : nb_err_set(err, -ENOENT, "InvalidInstanceID.NotFound: %s", id);
 	pthread_mutex_unlock(&ec2->lock);
 	return ret;
 }
@@ -368,7 +376,8 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 		if (ec2->last == inst)
 			ec2->last = prev;
 		if (strcmp(ec2->latest, id) == 0)
-			snprintf(ec2->latest, sizeof(ec2->latest), "%s", ec2->last ? ec2->last->id : "");
+			snprintf(ec2->latest, sizeof(ec2->latest), "%s",
+				 ec2->last ? ec2->last->id : "");
 		/* A container removed behind our back leaves its capture. */
 		cap = ec2_console_detach(inst);
 		ec2_console_remove(ec2, id);

@@ -35,10 +35,16 @@ static int parse_json(const char *data, size_t len, struct runcmd *rc, struct nb
 	if (!doc)
 		return err->code;
 	if (!cJSON_IsObject(doc))
-		return nb_err_set(err, -EINVAL, "expected {\"commands\": [...], \"timeoutSeconds\": n}");
-	cJSON_ArrayForEach(field, doc) if (strcmp(field->string, "commands") != 0 &&
-					   strcmp(field->string, "timeoutSeconds") != 0) return nb_err_set(err, -EINVAL, "Unknown parameter in input: \"%.64s\", must be one of: commands, timeoutSeconds",
-							 field->string);
+		return nb_err_set(err, -EINVAL,
+				  "expected {\"commands\": [...], \"timeoutSeconds\": n}");
+	cJSON_ArrayForEach(
+		field,
+		doc) if (strcmp(field->string, "commands") != 0 &&
+			 strcmp(field->string, "timeoutSeconds") !=
+				 0) return nb_err_set(err, -EINVAL,
+						      "Unknown parameter in input: \"%.64s\", must "
+						      "be one of: commands, timeoutSeconds",
+						      field->string);
 	cmds = cJSON_GetObjectItemCaseSensitive(doc, "commands");
 	if (!cJSON_IsArray(cmds) || cJSON_GetArraySize(cmds) == 0)
 		return nb_err_set(err, -EINVAL,
@@ -97,12 +103,14 @@ int ec2_runcmd_prepare(struct ec2 *ec2, const char *id, const char *data, size_t
 		if (!inst)
 			ret = nb_err_set(err, -ENOENT, "InvalidInstanceId: %s does not exist", id);
 		else if (inst->state != EC2_RUNNING || inst->busy || !inst->container[0])
-			ret = nb_err_set(err, -EBUSY,
-					 "InvalidInstanceId: Instances [[%s]] not in a valid state: "
-					 "it is %s; run-command needs a running instance",
-					 id, inst->busy && inst->state == EC2_RUNNING ?
-						     "rebooting" :
-						     ec2_state_name(inst->state));
+			ret = nb_err_set(
+				err, -EBUSY,
+				"InvalidInstanceId: Instances [[%s]] not in a valid state: "
+				"it is %s; run-command needs a running instance",
+				id,
+				inst->busy && inst->state == EC2_RUNNING
+					? "rebooting"
+					: ec2_state_name(inst->state));
 		else {
 			snprintf(rc->instance, sizeof(rc->instance), "%s", id);
 			snprintf(rc->container, sizeof(rc->container), "%s", inst->container);
@@ -181,11 +189,13 @@ static int answer_json(const struct runcmd *rc, const char *status, int code, do
 	    json_add_str(doc, "InstanceId", rc->instance) < 0 ||
 	    json_add_str(doc, "DocumentName", "AWS-RunShellScript") < 0 ||
 	    json_add_str(doc, "PluginName", "aws:runShellScript") < 0 ||
-	    json_add_num(doc, "ResponseCode", code) < 0 || json_add_num(doc, "ExitCode", code) < 0 ||
+	    json_add_num(doc, "ResponseCode", code) < 0 ||
+	    json_add_num(doc, "ExitCode", code) < 0 ||
 	    json_add_str(doc, "ExecutionStartDateTime", t0) < 0 ||
 	    json_add_str(doc, "ExecutionElapsedTime", elapsed) < 0 ||
 	    json_add_str(doc, "ExecutionEndDateTime", t1) < 0 ||
-	    json_add_str(doc, "Status", status) < 0 || json_add_str(doc, "StatusDetails", status) < 0 ||
+	    json_add_str(doc, "Status", status) < 0 ||
+	    json_add_str(doc, "StatusDetails", status) < 0 ||
 	    json_add_str(doc, "StandardOutputContent", out->data ? out->data : "") < 0 ||
 	    json_add_str(doc, "StandardOutputUrl", "") < 0 ||
 	    json_add_str(doc, "StandardErrorContent", errout->data ? errout->data : "") < 0 ||

@@ -105,7 +105,8 @@ static void subnet_load_one(struct ec2 *ec2, const char *id)
 	const char *cidr;
 	bool priv, def;
 
-	if (!ec2_id_valid("subnet", id) || state_registry_get(ec2->reg, EC2_KIND_SUBNET, id, &doc) < 0)
+	if (!ec2_id_valid("subnet", id) ||
+	    state_registry_get(ec2->reg, EC2_KIND_SUBNET, id, &doc) < 0)
 		return;
 	if (json_get_str(doc, "CidrBlock", &cidr, &err) < 0 ||
 	    json_get_bool_opt(doc, "Private", false, &priv, &err) < 0 ||
@@ -245,7 +246,8 @@ static int subnet_describe(struct ec2 *ec2, const struct ec2_subnet *s, struct n
 	    json_add_str(doc, "CidrBlock", s->cidr_text) < 0 ||
 	    json_add_bool(doc, "DefaultForAz", s->is_default) < 0 ||
 	    json_add_bool(doc, "MapPublicIpOnLaunch", false) < 0 ||
-	    json_add_str(doc, "State", "available") < 0 || json_add_str(doc, "SubnetId", s->id) < 0 ||
+	    json_add_str(doc, "State", "available") < 0 ||
+	    json_add_str(doc, "SubnetId", s->id) < 0 ||
 	    json_add_str(doc, "OwnerId", NB_AWS_ACCOUNT) < 0 ||
 	    json_add_str(doc, "SubnetArn", arn) < 0 ||
 	    json_add_bool(doc, "Private", s->private_) < 0 ||
@@ -317,9 +319,14 @@ int ec2_subnet_create_prepare(struct ec2 *ec2, const char *data, size_t len, voi
 	if (!cJSON_IsObject(doc))
 		return nb_err_set(err, -EINVAL,
 				  "expected a JSON object {\"CidrBlock\": \"10.1.0.0/24\"}");
-	cJSON_ArrayForEach(field, doc) if (strcmp(field->string, "CidrBlock") != 0 &&
-					   strcmp(field->string, "Private") != 0) return nb_err_set(err, -EINVAL, "Unknown parameter in input: \"%.64s\", must be one of: CidrBlock, Private",
-							 field->string);
+	cJSON_ArrayForEach(
+		field,
+		doc) if (strcmp(field->string, "CidrBlock") != 0 &&
+			 strcmp(field->string, "Private") !=
+				 0) return nb_err_set(err, -EINVAL,
+						      "Unknown parameter in input: \"%.64s\", must "
+						      "be one of: CidrBlock, Private",
+						      field->string);
 	if (json_get_str(doc, "CidrBlock", &cidr, err) < 0 ||
 	    json_get_bool_opt(doc, "Private", false, &req.private_, err) < 0)
 		return err->code;

@@ -72,8 +72,7 @@ int engine_container_stop(struct engine *eng, const char *id, int timeout_s, str
 			      err);
 }
 
-int engine_container_restart(struct engine *eng, const char *id, int timeout_s,
-			     struct nb_err *err)
+int engine_container_restart(struct engine *eng, const char *id, int timeout_s, struct nb_err *err)
 {
 	char suffix[32];
 
@@ -100,7 +99,8 @@ int engine_container_put_archive(struct engine *eng, const char *id, const char 
 
 	if (!id || !*id)
 		return nb_err_set(err, -EINVAL, "container id is empty");
-	if (!eid || !edest || nb_buf_printf(&path, "/containers/%s/archive?path=%s", eid, edest) < 0)
+	if (!eid || !edest ||
+	    nb_buf_printf(&path, "/containers/%s/archive?path=%s", eid, edest) < 0)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	return engine_do(eng, &req, NULL, err);

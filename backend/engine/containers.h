@@ -33,8 +33,7 @@ int engine_container_stop(struct engine *eng, const char *id, int timeout_s, str
 
 /* POST /containers/{id}/restart?t=timeout_s: stop as above, then start
  * again in place (same filesystem, same id). */
-int engine_container_restart(struct engine *eng, const char *id, int timeout_s,
-			     struct nb_err *err);
+int engine_container_restart(struct engine *eng, const char *id, int timeout_s, struct nb_err *err);
 
 /* PUT /containers/{id}/archive?path=dest: extracts the tar archive (len
  * bytes) at dest, which must exist in the container. Works on a created

@@ -231,14 +231,14 @@ static void test_subnet_requests_are_checked_before_the_engine(void **state)
 						   &priv, &err),
 			 -EINVAL);
 	err = (struct nb_err){ 0 };
-	assert_int_equal(ec2_subnet_create_prepare(env->ec2, "{\"Cidr\": \"10.1.0.0/24\"}", 23,
-						   &priv, &err),
-			 -EINVAL);
+	assert_int_equal(
+		ec2_subnet_create_prepare(env->ec2, "{\"Cidr\": \"10.1.0.0/24\"}", 23, &priv, &err),
+		-EINVAL);
 	assert_non_null(strstr(err.msg, "Unknown parameter"));
 	/* Valid, but its network cannot be made: nothing is recorded. */
 	err = (struct nb_err){ 0 };
-	assert_int_equal(ec2_subnet_create_prepare(env->ec2, "{\"CidrBlock\": \"10.1.0.0/24\"}",
-						   28, &priv, &err),
+	assert_int_equal(ec2_subnet_create_prepare(env->ec2, "{\"CidrBlock\": \"10.1.0.0/24\"}", 28,
+						   &priv, &err),
 			 0);
 	assert_int_equal(ec2_subnet_create_run(env->ec2, priv, NULL, &answer, &err), -EHOSTDOWN);
 	assert_int_equal(answer.len, 0);

@@ -633,14 +633,16 @@ static void test_exec_create_start_and_inspect(void **state)
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(body, "AttachStdout")));
 	cJSON_Delete(body);
 
-	assert_int_equal(engine_exec_start(env->eng, "9964", &out, &err, 1024, 2000, NULL, &env->err), 0);
+	assert_int_equal(
+		engine_exec_start(env->eng, "9964", &out, &err, 1024, 2000, NULL, &env->err), 0);
 	assert_string_equal(out.data, "hi\n");
 	assert_string_equal(err.data, "oops\n");
 	assert_last_path(env, "POST", "/v1.41/exec/9964/start");
 	nb_buf_reset(&out);
 	nb_buf_reset(&err);
 	/* Over the cap: kept up to it, the rest counted as dropped. */
-	assert_int_equal(engine_exec_start(env->eng, "9964", &out, &err, 2, 2000, NULL, &env->err), 4);
+	assert_int_equal(engine_exec_start(env->eng, "9964", &out, &err, 2, 2000, NULL, &env->err),
+			 4);
 	assert_string_equal(out.data, "hi");
 	assert_string_equal(err.data, "oo");
 	nb_buf_free(&out);
