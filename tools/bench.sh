@@ -12,14 +12,21 @@
 #      container's published port (kept-alive, and a fresh connection);
 #      sequential invocations per second both ways; cold start (evict, then
 #      one invoke) vs raw create+upload+start+ready+first POST.
-#   6. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
+#   6. EC2: launch (`ec2/run` until `state` reads running) vs raw
+#      create+start of an equivalent container; stop+start round trip
+#      through `state` vs raw stop+start with the same grace period; a
+#      `run-command` round trip vs raw exec create+start+inspect. Launch
+#      and stop+start also against raw containers on a user-defined network
+#      with static addresses, as nimbusfs's subnets are.
+#   7. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
 #      same window.
 # Environment: BENCH_READS (20000), BENCH_EVENTS (20), BENCH_TASKS (10 runs
 # per launch size and of the exit figure), BENCH_IDLE_TASKS (100),
 # BENCH_IDLE_SECONDS (60), BENCH_INVOKES (200 warm invokes each way),
 # BENCH_THROUGHPUT (100), BENCH_COLD (5 cold starts each way),
+# BENCH_EC2 (10 samples of each EC2 figure, each way),
 # BENCH_ONLY (space-separated sections to run, of: read events ecs lambda
-# idle; default all).
+# ec2 idle; default all).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,7 +39,8 @@ IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
 INVOKES=${BENCH_INVOKES:-200}
 THROUGHPUT=${BENCH_THROUGHPUT:-100}
 COLD=${BENCH_COLD:-5}
-ONLY=${BENCH_ONLY:-read events ecs lambda idle}
+EC2=${BENCH_EC2:-10}
+ONLY=${BENCH_ONLY:-read events ecs lambda ec2 idle}
 IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
 mkdir -p "$work/mnt" "$work/minfs" "$work/state"
@@ -52,6 +60,11 @@ cleanup() {
 		for l in "io.nimbusfs.owner=$o" "io.nimbusfs.owner=$o-floor"; do
 			docker ps -aq --filter "label=$l" | xargs -r timeout 60 docker rm -f >/dev/null 2>&1 || true
 		done
+		# Networks nimbusfs made for this run (EC2 subnets') and the floor's.
+		for l in "io.nimbusfs.owner=$o" "io.nimbusfs.owner=$o-floor"; do
+			docker network ls -q --filter "label=$l" |
+				xargs -r timeout 60 docker network rm >/dev/null 2>&1 || true
+		done
 	fi
 	rm -rf "$work"
 }
@@ -66,7 +79,7 @@ wait_mount() {
 	return 1
 }
 
-build/nimbusfs -f --state-dir "$work/state" "$work/mnt" 2>"$work/nimbusfs.log" 3>&- &
+build/nimbusfs -f --state-dir "$work/state" --ec2-image "$IMAGE" "$work/mnt" 2>"$work/nimbusfs.log" 3>&- &
 pids+=($!)
 nb_pid=$!
 wait_mount "$work/mnt"
@@ -167,6 +180,55 @@ printf '%-44s %10s %10s\n' "  raw create+PUT+start+ready+POST (floor)" "$c_raw" 
 printf '%-44s %10s %10s\n' "  nimbusfs invoke after evict" "$c_nb" "$c_nb90"
 printf '%-44s %10s\n' "  ratio nimbusfs / raw" "$(ratio "$c_nb" "$c_raw")"
 printf '%-44s %10s\n' "  samples" "$c_n"
+echo
+fi
+fi
+
+if want ec2; then
+# EC2. bench_ec2 launches N+1 instances (the first, untimed, also serves the
+# stop/start and run-command figures) and as many raw containers on each
+# floor: the default bridge, and a user-defined network of its own with
+# static addresses (as nimbusfs's subnets); then it terminates and rmdirs the
+# instances and removes its raw containers and network.
+ec2_out=$($B/bench_ec2 "$work/mnt" "$owner" "$EC2") || {
+	echo "bench: bench_ec2 failed; EC2 figures may be missing" >&2
+}
+if [ -n "${ec2_out:-}" ]; then
+if grep -q '^launch ' <<<"$ec2_out"; then
+read -r _ l_nb l_nb90 l_raw l_raw90 l_n < <(grep '^launch ' <<<"$ec2_out")
+printf '%-44s %10s %10s\n' "ec2 launch: run -> state running" "median ms" "p90 ms"
+printf '%-44s %10s %10s\n' "  nimbusfs ec2/run" "$l_nb" "$l_nb90"
+# The floor does what an instance needs: its own network, a static address.
+if grep -q '^launch-net ' <<<"$ec2_out"; then
+read -r _ _ _ l_net l_net90 _ < <(grep '^launch-net ' <<<"$ec2_out")
+printf '%-44s %10s %10s\n' "  raw create+start, user net + static IP" "$l_net" "$l_net90"
+printf '%-44s %10s\n' "  ratio nimbusfs / raw (goal <= 1.10)" "$(ratio "$l_nb" "$l_net")"
+fi
+printf '%-44s %10s %10s\n' "  raw on the default bridge (reference)" "$l_raw" "$l_raw90"
+printf '%-44s %10s\n' "  ratio nimbusfs / default bridge" "$(ratio "$l_nb" "$l_raw")"
+printf '%-44s %10s\n' "  samples" "$l_n"
+fi
+if grep -q '^stopstart ' <<<"$ec2_out"; then
+read -r _ s_nb s_nb90 s_raw s_raw90 s_n < <(grep '^stopstart ' <<<"$ec2_out")
+printf '%-44s %10s %10s\n' "ec2 stop -> stopped, start -> running" "median ms" "p90 ms"
+printf '%-44s %10s %10s\n' "  nimbusfs state" "$s_nb" "$s_nb90"
+if grep -q '^stopstart-net ' <<<"$ec2_out"; then
+read -r _ _ _ s_net s_net90 _ < <(grep '^stopstart-net ' <<<"$ec2_out")
+printf '%-44s %10s %10s\n' "  raw stop+start, user net + static IP" "$s_net" "$s_net90"
+printf '%-44s %10s\n' "  ratio nimbusfs / raw (goal <= 1.10)" "$(ratio "$s_nb" "$s_net")"
+fi
+printf '%-44s %10s %10s\n' "  raw on the default bridge (reference)" "$s_raw" "$s_raw90"
+printf '%-44s %10s\n' "  ratio nimbusfs / default bridge" "$(ratio "$s_nb" "$s_raw")"
+printf '%-44s %10s\n' "  samples" "$s_n"
+fi
+if grep -q '^runcmd ' <<<"$ec2_out"; then
+read -r _ r_nb r_nb90 r_raw r_raw90 r_n < <(grep '^runcmd ' <<<"$ec2_out")
+printf '%-44s %10s %10s\n' "ec2 run-command 'true' round trip" "median us" "p90 us"
+printf '%-44s %10s %10s\n' "  raw exec create+start+inspect (floor)" "$r_raw" "$r_raw90"
+printf '%-44s %10s %10s\n' "  nimbusfs run-command" "$r_nb" "$r_nb90"
+printf '%-44s %10s\n' "  ratio nimbusfs / raw (goal <= 1.2)" "$(ratio "$r_nb" "$r_raw")"
+printf '%-44s %10s\n' "  samples" "$r_n"
+fi
 echo
 fi
 fi
