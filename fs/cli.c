@@ -33,7 +33,8 @@ void fsnode_cli_usage(const char *prog)
 	       "\n"
 	       "  -f, --foreground          stay in the foreground\n"
 	       "  -d, --debug               log every request and engine call (implies -f)\n"
-	       "  -o OPT[,OPT...]           FUSE mount options (e.g. allow_other)\n"
+	       "  -o OPT[,OPT...]           FUSE mount options (e.g. allow_other, which\n"
+	       "                            adds default_permissions: modes are enforced)\n"
 	       "      --engine URL          Docker Engine API: unix:///PATH or tcp://HOST:PORT\n"
 	       "                            (default: $DOCKER_HOST, else %s)\n"
 	       "      --state-dir DIR       where state is kept (default: /var/lib/nimbusfs\n"
@@ -81,6 +82,30 @@ static int add_fuse_opt(struct fsnode_cli *cli, const char *opt, struct nb_err *
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* Whether the comma-separated opts hold name, alone or as name=VALUE. */
+static bool has_fuse_opt(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = opts; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '=' || !p[n]))
+			return true;
+	return false;
+}
+
+/* A mount others may enter is checked by the kernel against each file's
+ * mode and owner (default_permissions), so 0600 and 0200 keep them out; a
+ * mount without allow_other is the mounting user's alone. */
+static int access_opts(struct fsnode_cli *cli, struct nb_err *err)
+{
+	if (!has_fuse_opt(cli->fuse_opts, "allow_other") &&
+	    !has_fuse_opt(cli->fuse_opts, "allow_root"))
+		return 0;
+	if (has_fuse_opt(cli->fuse_opts, "default_permissions"))
+		return 0;
+	return add_fuse_opt(cli, "default_permissions", err);
 }
 
 static int add_lambda_image(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
@@ -185,6 +210,8 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 		return nb_err_set(err, -EINVAL, "unexpected argument %s after the mountpoint",
 				  argv[optind + 1]);
 	if (set_str(&cli->mountpoint, argv[optind], err) < 0)
+		return err->code;
+	if (access_opts(cli, err) < 0)
 		return err->code;
 	if (!cli->engine_url)
 		return set_str(&cli->engine_url,

@@ -177,7 +177,7 @@ static void cap_save_pos(struct ecs_logcap *cap, bool force)
 	/* Every chunk's position reaches the file, so a killed nimbusfs repeats
 	 * no line when it captures again; the fsync, which only a machine crash
 	 * needs, at most every 100 ms. */
-	if (state_write_atomic_flags(cap->dirfd, file, text, (size_t)n, 0644,
+	if (state_write_atomic_flags(cap->dirfd, file, text, (size_t)n, 0600,
 				     sync ? 0 : STATE_WRITE_NOSYNC, &err) < 0) {
 		/* Not fatal: a later save, or a few repeated lines after a crash. */
 		log_warn("logs of %s: %s", cap->name, err.msg);
@@ -320,7 +320,7 @@ static void cap_free_p(struct ecs_logcap **p)
 
 static int open_log(struct ecs_logcap *cap, const char *file, size_t *size, struct nb_err *err)
 {
-	int fd = openat(cap->dirfd, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = openat(cap->dirfd, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	off_t end;
 
 	if (fd < 0)

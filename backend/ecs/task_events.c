@@ -3,6 +3,7 @@
  * exits, OOM kills and health changes from the one /events subscription,
  * and the container list of each resync (restart recovery).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "backend/ecs/ecs_i.h"
 #include "backend/ecs/logcap.h"
 #include "backend/ecs/spec.h"
+#include "backend/engine/containers.h"
 
 static const char *attr(const cJSON *attrs, const char *key)
 {
@@ -94,6 +96,11 @@ void ecs_on_event(struct ecs *ecs, const cJSON *event)
 	pthread_mutex_unlock(&ecs->lock);
 }
 
+struct unknown_ctr {
+	struct ecs *ecs;
+	char id[65];
+};
+
 /* The listed container with this engine id, or NULL. */
 static const cJSON *listed(const cJSON *containers, const char *id)
 {
@@ -109,6 +116,45 @@ static const cJSON *listed(const cJSON *containers, const char *id)
 	return NULL;
 }
 
+static void remove_job(void *ud)
+{
+	struct unknown_ctr *u = ud;
+	struct nb_err err = { 0 };
+	int ret = engine_container_remove(u->ecs->eng, u->id, true, true, &err);
+
+	if (ret < 0 && ret != -ENOENT) /* already gone: done */
+		log_warn("cannot remove container %.12s of unknown task: %s", u->id, err.msg);
+	free(u);
+}
+
+/* Task containers of ours whose task nimbusfs does not know (its record
+ * lost) are removed. The list holds only this owner's containers. Lock held. */
+static void remove_unknown(struct ecs *ecs, const cJSON *containers)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, containers)
+	{
+		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(c, "Labels");
+		const char *kind = attr(labels, ECS_LABEL_KIND);
+		const char *task = attr(labels, ECS_LABEL_OBJECT);
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "Id");
+		struct unknown_ctr *u;
+
+		if (!kind || strcmp(kind, ECS_KIND_TASK) != 0 || !cJSON_IsString(id) ||
+		    (task && ecs_task_find(ecs, task)) || !ecs->jobs)
+			continue;
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			continue;
+		u->ecs = ecs;
+		snprintf(u->id, sizeof(u->id), "%s", id->valuestring);
+		log_info("removing container %.12s of unknown task %s", u->id, task ? task : "");
+		if (state_jobs_submit(ecs->jobs, remove_job, free, u) < 0)
+			free(u);
+	}
+}
+
 /*
  * After every (re)connection: containers that ran on are adopted (their
  * output capture resumes where it stopped); ones that ended meanwhile are
@@ -117,6 +163,7 @@ static const cJSON *listed(const cJSON *containers, const char *id)
 void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 {
 	pthread_mutex_lock(&ecs->lock);
+	remove_unknown(ecs, containers);
 	for (struct ecs_task *t = ecs->tasks; t; t = t->next) {
 		int alive = 0, known = 0;
 

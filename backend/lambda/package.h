@@ -75,9 +75,10 @@ int lambda_pkg_check_limits(const void *zip, size_t len, const struct lambda_pkg
 			    uint64_t *unzipped, struct nb_err *err);
 
 /*
- * Unpacks a zip into dir, which must not exist: it is created 0755. Files
- * are 0755 when the entry's unix mode has an execute bit, else 0644;
- * directories 0755; symlinks stay symlinks. Applies every check of
+ * Unpacks a zip into dir, which must not exist: it is created 0700. Files
+ * are 0700 when the entry's unix mode has an execute bit, else 0600;
+ * directories 0700 (the state dir is the owner's alone; the tar gives
+ * containers 0555/0444); symlinks stay symlinks. Applies every check of
  * lambda_pkg_check() with unzipped_budget on the way, reading the data
  * once, so a package need not be checked first; *unzipped (may be NULL)
  * gets its size. Works relative to dir's fd with O_NOFOLLOW and O_EXCL, so

@@ -19,7 +19,7 @@
 #define DIR_FLAGS	 (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define REMOVE_DEPTH_MAX 512
 
-/* Opens (creating it 0755 when missing) the directory at the first len
+/* Opens (creating it 0700 when missing) the directory at the first len
  * bytes of path, below root. */
 static int open_dir_path(int root, const char *path, size_t len, const struct pkg_entry *e,
 			 struct nb_err *err)
@@ -41,7 +41,7 @@ static int open_dir_path(int root, const char *path, size_t len, const struct pk
 		}
 		memcpy(comp, path + i, clen);
 		comp[clen] = '\0';
-		made = mkdirat(cur, comp, 0755) == 0;
+		made = mkdirat(cur, comp, 0700) == 0;
 		next = made || errno == EEXIST ? openat(cur, comp, DIR_FLAGS) : -1;
 		if (next < 0) {
 			int rc = -errno;
@@ -52,7 +52,7 @@ static int open_dir_path(int root, const char *path, size_t len, const struct pk
 					     (int)(i + clen), path, strerror(-rc));
 		}
 		if (made)
-			(void)fchmod(next, 0755); /* whatever the umask */
+			(void)fchmod(next, 0700); /* whatever the umask */
 		if (cur != root)
 			close(cur);
 		cur = next;
@@ -69,10 +69,10 @@ static int write_entry(struct pkg *p, const struct pkg_entry *e, int dir, const 
 
 	switch (e->type) {
 	case PKG_DIR:
-		if (mkdirat(dir, leaf, 0755) < 0 && errno != EEXIST)
+		if (mkdirat(dir, leaf, 0700) < 0 && errno != EEXIST)
 			break;
 		fd = openat(dir, leaf, DIR_FLAGS);
-		if (fd < 0 || fchmod(fd, 0755) < 0)
+		if (fd < 0 || fchmod(fd, 0700) < 0)
 			break;
 		return 0;
 	case PKG_SYMLINK:
@@ -86,7 +86,7 @@ static int write_entry(struct pkg *p, const struct pkg_entry *e, int dir, const 
 		rc = pkg_read_entry(p, e, fd, NULL, 0, err);
 		if (rc)
 			return rc;
-		if (fchmod(fd, e->exec ? 0755 : 0644) < 0 || close(move_fd(fd)) < 0)
+		if (fchmod(fd, e->exec ? 0700 : 0600) < 0 || close(move_fd(fd)) < 0)
 			break;
 		return 0;
 	}
@@ -136,12 +136,12 @@ int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, uint64_t unz
 
 	if (rc)
 		return rc;
-	if (mkdir(dir, 0755) < 0) {
+	if (mkdir(dir, 0700) < 0) {
 		rc = -errno;
 		return nb_err_set(err, rc, "cannot create %s: %s", dir, strerror(-rc));
 	}
 	root = open(dir, DIR_FLAGS);
-	if (root < 0 || fchmod(root, 0755) < 0) {
+	if (root < 0 || fchmod(root, 0700) < 0) {
 		rc = -errno;
 		nb_err_set(err, rc, "cannot open %s: %s", dir, strerror(-rc));
 	} else {

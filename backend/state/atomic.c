@@ -38,7 +38,11 @@ int state_write_atomic_flags(int dirfd, const char *name, const void *data, size
 		if (fd < 0)
 			return nb_err_set(err, -errno, "cannot create %s in the state dir: %s", tmp,
 					  strerror(errno));
-		ret = nb_write_all(fd, data, len);
+		/* The mode is the caller's, whatever the umask or a stale temp
+		 * file left over by a crash had. */
+		ret = fchmod(fd, mode) < 0 ? -errno : 0;
+		if (ret == 0)
+			ret = nb_write_all(fd, data, len);
 		if (ret == 0 && sync && fsync(fd) < 0)
 			ret = -errno;
 		if (ret < 0) {

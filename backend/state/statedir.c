@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/log.h"
 #include "backend/state/atomic.h"
 #include "backend/state/statedir.h"
 
@@ -68,6 +69,7 @@ static int load_or_create_id(struct state_dir *sd, struct nb_err *err)
 	int ret = state_read_file(sd->dirfd, "id", 64, &text, &len, err);
 
 	if (ret == 0 && len >= STATE_ID_LEN && strspn(text, "0123456789abcdef") >= STATE_ID_LEN) {
+		(void)fchmodat(sd->dirfd, "id", 0600, 0); /* made 0644 by older versions */
 		memcpy(sd->id, text, STATE_ID_LEN);
 		sd->id[STATE_ID_LEN] = '\0';
 		return 0;
@@ -79,7 +81,7 @@ static int load_or_create_id(struct state_dir *sd, struct nb_err *err)
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(sd->id + 2 * i, 3, "%02x", raw[i]);
 	snprintf(line, sizeof(line), "%s\n", sd->id);
-	return state_write_atomic(sd->dirfd, "id", line, strlen(line), 0644, err);
+	return state_write_atomic(sd->dirfd, "id", line, strlen(line), 0600, err);
 }
 
 static int take_lock(struct state_dir *sd, struct nb_err *err)
@@ -87,10 +89,11 @@ static int take_lock(struct state_dir *sd, struct nb_err *err)
 	char pid[32];
 	ssize_t n;
 
-	sd->lockfd = openat(sd->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	sd->lockfd = openat(sd->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (sd->lockfd < 0)
 		return nb_err_set(err, -errno, "cannot open %s/lock: %s", sd->path,
 				  strerror(errno));
+	(void)fchmod(sd->lockfd, 0600); /* made 0644 by older versions */
 	if (flock(sd->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
 
@@ -118,6 +121,22 @@ int state_dir_record_pid(struct state_dir *sd, struct nb_err *err)
 	return 0;
 }
 
+/* Secrets and state are the owner's alone: a state dir of ours that others
+ * may enter (made by hand, or by an older version) is made 0700. */
+static void owner_only(struct state_dir *sd)
+{
+	struct stat st;
+
+	if (fstat(sd->dirfd, &st) < 0 || st.st_uid != geteuid() || !(st.st_mode & 077))
+		return;
+	if (fchmod(sd->dirfd, 0700) < 0)
+		log_warn("state dir %s is mode 0%o and cannot be made 0700: %s", sd->path,
+			 (unsigned)(st.st_mode & 07777), strerror(errno));
+	else
+		log_info("state dir %s was mode 0%o; made 0700", sd->path,
+			 (unsigned)(st.st_mode & 07777));
+}
+
 int state_dir_open(const char *path, struct state_dir **out, struct nb_err *err)
 {
 	struct state_dir *sd;
@@ -143,6 +162,8 @@ int state_dir_open(const char *path, struct state_dir **out, struct nb_err *err)
 	ret = take_lock(sd, err);
 	if (ret == 0)
 		ret = load_or_create_id(sd, err);
+	if (ret == 0)
+		owner_only(sd);
 	if (ret < 0) {
 		state_dir_close(sd);
 		return ret;

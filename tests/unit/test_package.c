@@ -215,13 +215,14 @@ static void test_a_good_package_unpacks_with_its_modes(void **state)
 	old = umask(077); /* modes are the package's, not the umask's */
 	assert_int_equal(lambda_pkg_unpack(zip, len, dir, LAMBDA_UNZIPPED_MAX, NULL, &err), 0);
 	umask(old);
-	expect_mode(tmp, "code", S_IFDIR | 0755);
-	expect_mode(dir, "function.sh", S_IFREG | 0755);
-	expect_mode(dir, "lib", S_IFDIR | 0755);
-	expect_mode(dir, "lib/helper.py", S_IFREG | 0644);
-	expect_mode(dir, "lib/deep", S_IFDIR | 0755);
-	expect_mode(dir, "lib/deep/more/data.json", S_IFREG | 0644);
-	expect_mode(dir, "empty.txt", S_IFREG | 0644);
+	/* In the state dir: the owner's alone, the execute bit kept. */
+	expect_mode(tmp, "code", S_IFDIR | 0700);
+	expect_mode(dir, "function.sh", S_IFREG | 0700);
+	expect_mode(dir, "lib", S_IFDIR | 0700);
+	expect_mode(dir, "lib/helper.py", S_IFREG | 0600);
+	expect_mode(dir, "lib/deep", S_IFDIR | 0700);
+	expect_mode(dir, "lib/deep/more/data.json", S_IFREG | 0600);
+	expect_mode(dir, "empty.txt", S_IFREG | 0600);
 	expect_mode(dir, "bin/tool", S_IFLNK | 0777);
 	snprintf(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), "/code/bin/tool");
 	assert_int_equal(readlink(tmp, link, sizeof(link)), (ssize_t)strlen("../lib/helper.py"));
