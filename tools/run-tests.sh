@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tools/run-tests.sh - every test: build, unit tests, unit tests under
-# ASan+UBSan, integration tests. Ends with one "N passed, N failed" line.
+# ASan+UBSan, integration tests, and the integration tests again against
+# ASan+UBSan and TSan builds of the daemon. Ends with one "N passed,
+# N failed" line.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -32,6 +34,7 @@ echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 run_counted asan make --no-print-directory asan
 echo "== integration tests"
 run_counted integration tools/run-integration.sh
+run_counted sanitizers tools/check-sanitizers.sh
 
 read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$counts")
 rm -f "$counts"
