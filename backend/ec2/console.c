@@ -43,11 +43,12 @@ static void on_done(void *ud, const char *name, int err)
 	struct ec2_instance *inst;
 
 	(void)name;
-	(void)err;
 	pthread_mutex_lock(&c->ec2->lock);
 	inst = ec2_instance_find(c->ec2, c->id);
-	if (inst)
+	if (inst) {
 		inst->cap_done = true;
+		inst->cap_failed = err != 0;
+	}
 	pthread_cond_broadcast(&c->ec2->changed);
 	pthread_mutex_unlock(&c->ec2->lock);
 }
@@ -116,6 +117,7 @@ void ec2_console_capture(struct ec2 *ec2, struct ec2_instance *inst)
 		return;
 	ops.ud = inst->cap_ud;
 	inst->cap_done = false;
+	inst->cap_failed = false;
 	if (ecs_logcap_start(ec2->eng, inst->container, CONSOLE_NAME, false, dirfd, &ops,
 			     &inst->cap, &err) < 0)
 		log_error(0, "instance %s: cannot capture its console: %s", inst->id, err.msg);

@@ -99,7 +99,8 @@ struct ec2_instance {
 	bool busy;	     /* a lifecycle job is queued or running */
 	bool want_terminate; /* terminate once the running job ends */
 	struct ecs_logcap *cap;
-	bool cap_done; /* the capture's stream ended by itself */
+	bool cap_done;	 /* the capture's stream ended by itself */
+	bool cap_failed; /* ... on an error (engine gone): a resync starts it again */
 	struct ec2_cap_ud *cap_ud;
 	struct timespec mtime;
 	struct ec2_instance *next; /* launch order */

@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/common/log.h"
+#include "backend/ecs/logcap.h"
 #include "backend/ec2/ec2_i.h"
 #include "backend/state/daemon.h"
 
@@ -89,7 +91,21 @@ static const cJSON *listed(const cJSON *containers, const char *id, const char *
 	return NULL;
 }
 
-static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *containers)
+/* Captures to start again after a resync: their stream failed. */
+struct recapture {
+	char id[EC2_ID_MAX];
+	struct ecs_logcap *cap;
+};
+
+#define RECAPTURE_MAX 64
+
+struct sync_ctx {
+	struct recapture again[RECAPTURE_MAX];
+	int n;
+};
+
+static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *containers,
+		     struct sync_ctx *sc)
 {
 	const char *state = "";
 	const cJSON *c;
@@ -109,7 +125,24 @@ static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *co
 		}
 		return;
 	}
-	if (strcmp(state, "running") == 0 || strcmp(state, "restarting") == 0) {
+	if (inst->cap && inst->cap_failed && sc->n < RECAPTURE_MAX) {
+		snprintf(sc->again[sc->n].id, sizeof(sc->again[sc->n].id), "%s", inst->id);
+		sc->again[sc->n++].cap = ec2_console_detach(inst);
+	}
+	bool runs = strcmp(state, "running") == 0 || strcmp(state, "restarting") == 0;
+
+	/* A stop or start acknowledged before a crash whose job never ran. */
+	if (inst->state == EC2_STOPPING && runs) {
+		if (ec2_job_submit(ec2, EC2_JOB_STOP, inst->id) == 0)
+			inst->busy = true;
+		return;
+	}
+	if (inst->state == EC2_PENDING && inst->container[0] && !runs) {
+		if (ec2_job_submit(ec2, EC2_JOB_START, inst->id) == 0)
+			inst->busy = true;
+		return;
+	}
+	if (runs) {
 		if (inst->state != EC2_RUNNING)
 			ec2_instance_set_state(ec2, inst, EC2_RUNNING, NULL, NULL);
 		ec2_console_capture(ec2, inst);
@@ -121,16 +154,17 @@ static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *co
 	else if (inst->state != EC2_STOPPED)
 		ec2_instance_set_state(ec2, inst, EC2_STOPPED, "Client.UserInitiatedShutdown",
 				       "User initiated shutdown");
-	if (inst->state == EC2_SHUTTING_DOWN &&
-	    ec2_job_submit(ec2, EC2_JOB_TERMINATE, inst->id) == 0)
-		inst->busy = true;
 }
 
 void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 {
+	struct sync_ctx *sc;
 	const cJSON *c;
 
 	if (!ec2)
+		return;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
 		return;
 	pthread_mutex_lock(&ec2->lock);
 	for (struct ec2_instance *i = ec2->instances; i; i = i->next) {
@@ -140,7 +174,7 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 				i->busy = true;
 			continue;
 		}
-		sync_one(ec2, i, containers);
+		sync_one(ec2, i, containers, sc);
 	}
 	/* Containers of ours that no instance owns (a record lost). */
 	cJSON_ArrayForEach(c, containers)
@@ -161,4 +195,19 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 		}
 	}
 	pthread_mutex_unlock(&ec2->lock);
+	/* Stopped without the lock (its callbacks take it), then started again
+	 * from the position it saved. */
+	for (int i = 0; i < sc->n; i++)
+		ecs_logcap_stop(sc->again[i].cap);
+	if (sc->n) {
+		pthread_mutex_lock(&ec2->lock);
+		for (int i = 0; i < sc->n; i++) {
+			struct ec2_instance *inst = ec2_instance_find(ec2, sc->again[i].id);
+
+			if (inst && inst->state == EC2_RUNNING)
+				ec2_console_capture(ec2, inst);
+		}
+		pthread_mutex_unlock(&ec2->lock);
+	}
+	free(sc);
 }

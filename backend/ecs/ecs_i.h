@@ -50,6 +50,7 @@ struct ecs_container_rt {
 	struct nb_buf ports;	/* the `ports` file */
 	struct ecs_logcap *cap; /* while output is being captured */
 	bool capture_done;	/* its stream ended by itself: all output is in */
+	bool capture_failed;	/* ... on an error (engine gone): a resync starts it again */
 };
 
 struct ecs_task {

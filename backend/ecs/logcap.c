@@ -25,7 +25,7 @@
 #include "backend/state/atomic.h"
 
 #define POS_SAVE_NS  100000000LL /* at most one fsync'd pos write per 100 ms */
-#define POS_MAX	     64
+#define POS_MAX	     128
 #define NAME_MAX_LEN 200 /* leaves room for ".pos.tmp" in state_write_atomic */
 #define TASK_LOG     "task.log"
 
@@ -45,7 +45,7 @@ int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct 
 	int ret, i;
 	uint64_t v;
 
-	*pos = (struct ecs_logpos){ 0 };
+	*pos = (struct ecs_logpos){ .raw_size = -1, .task_size = -1 };
 	pos_name(file, sizeof(file), name);
 	ret = state_read_file(dirfd, file, POS_MAX, &buf, &len, err);
 	if (ret == -ENOENT)
@@ -68,11 +68,20 @@ int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct 
 	for (v = 0; *p >= '0' && *p <= '9' && v < UINT32_MAX / 10; p++)
 		v = v * 10 + (uint64_t)(*p - '0');
 	pos->count = (unsigned)v;
-	if (*p++ != '\n' || (size_t)(p - buf) != len)
+	for (int f = 0; f < 2 && *p == ' '; f++) {
+		const char *start = ++p;
+
+		for (v = 0; *p >= '0' && *p <= '9' && v < INT64_MAX / 10; p++)
+			v = v * 10 + (uint64_t)(*p - '0');
+		if (p == start)
+			goto bad;
+		*(f ? &pos->task_size : &pos->raw_size) = (int64_t)v;
+	}
+	if (*p++ != '\n' || (size_t)(p - buf) != len || (pos->raw_size < 0) != (pos->task_size < 0))
 		goto bad;
 	return 0;
 bad:
-	*pos = (struct ecs_logpos){ 0 };
+	*pos = (struct ecs_logpos){ .raw_size = -1, .task_size = -1 };
 	return nb_err_set(err, -EINVAL, "%s is corrupt: expected \"<sec>.<nsec> <count>\"", file);
 }
 
@@ -172,8 +181,8 @@ static void cap_save_pos(struct ecs_logcap *cap, bool force)
 	if (!cap->pos_dirty)
 		return;
 	pos_name(file, sizeof(file), cap->name);
-	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u\n", cap->pos.ts.sec,
-		     cap->pos.ts.nsec, cap->pos.count);
+	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u %zu %zu\n", cap->pos.ts.sec,
+		     cap->pos.ts.nsec, cap->pos.count, cap->raw_bytes, cap->task_bytes);
 	/* Every chunk's position reaches the file, so a killed nimbusfs repeats
 	 * no line when it captures again; the fsync, which only a machine crash
 	 * needs, at most every 100 ms. */
@@ -374,6 +383,15 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	    (!cap->ops.raw_only &&
 	     (cap->taskfd = open_log(cap, TASK_LOG, &cap->task_bytes, err)) < 0))
 		return nb_err_wrap(err, "logs of %s", name);
+	/* Lines written after the position was (a crash came between the two):
+	 * the capture fetches them again, so they go, or they would repeat. */
+	if (cap->resume.raw_size >= 0 && (int64_t)cap->raw_bytes > cap->resume.raw_size &&
+	    ftruncate(cap->rawfd, (off_t)cap->resume.raw_size) == 0)
+		cap->raw_bytes = (size_t)cap->resume.raw_size;
+	if (cap->taskfd >= 0 && cap->ops.sole_writer && cap->resume.task_size >= 0 &&
+	    (int64_t)cap->task_bytes > cap->resume.task_size &&
+	    ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)
+		cap->task_bytes = (size_t)cap->resume.task_size;
 	for (int i = 0; i < 2; i++)
 		cap->lb[i] = (struct ecs_linebuf){ .timestamps = true,
 						   .strip_cr = tty,

@@ -31,6 +31,10 @@ struct ecs_ts {
 struct ecs_logpos {
 	struct ecs_ts ts; /* {0, 0}: nothing captured yet */
 	unsigned count;
+	/* The log files' sizes when the position was written, so a capture
+	 * started again after a crash cuts off lines it will fetch again; -1
+	 * when unknown (a position written by an older nimbusfs). */
+	int64_t raw_size, task_size;
 };
 
 /* Parses an RFC 3339 time ("2026-11-23T19:35:44.260766239Z", any fraction
@@ -94,8 +98,9 @@ int ecs_linebuf_flush(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud);
 void ecs_linebuf_free(struct ecs_linebuf *lb);
 
 /*
- * Reads "<name>.pos" in dirfd into *pos ({0} when there is none). Returns 0,
- * or -EINVAL for a file in any other format than "<sec>.<nsec9> <count>\n".
+ * Reads "<name>.pos" in dirfd into *pos ({0} and sizes -1 when there is
+ * none). Returns 0, or -EINVAL for a file in any other format than
+ * "<sec>.<nsec9> <count>[ <raw size> <task.log size>]\n".
  */
 int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct nb_err *err);
 
@@ -115,6 +120,8 @@ struct ecs_logcap_ops {
 	void *ud;
 	/* Only "<name>.log": no shared task.log (a container of its own). */
 	bool raw_only;
+	/* The only capture writing task.log, so it may cut task.log back too. */
+	bool sole_writer;
 };
 
 struct ecs_logcap;

@@ -160,8 +160,21 @@ static void remove_unknown(struct ecs *ecs, const cJSON *containers)
  * output capture resumes where it stopped); ones that ended meanwhile are
  * recorded as exited; a task whose containers all vanished is STOPPED.
  */
+/* A capture whose stream failed (the engine went away) is taken off its
+ * container so a resync can start it again; lock held. */
+struct recapture {
+	char task[33];
+	int ci;
+	struct ecs_logcap *cap;
+};
+
+#define RECAPTURE_MAX 64
+
 void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 {
+	struct recapture again[RECAPTURE_MAX];
+	int n_again = 0;
+
 	pthread_mutex_lock(&ecs->lock);
 	remove_unknown(ecs, containers);
 	for (struct ecs_task *t = ecs->tasks; t; t = t->next) {
@@ -192,6 +205,13 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 				}
 				continue;
 			}
+			if (c->cap && c->capture_failed && n_again < RECAPTURE_MAX) {
+				snprintf(again[n_again].task, sizeof(again[n_again].task), "%s",
+					 t->id);
+				again[n_again].ci = i;
+				again[n_again++].cap = c->cap;
+				c->cap = NULL;
+			}
 			if (cJSON_IsString(state) && strcmp(state->valuestring, "running") == 0) {
 				alive++;
 				ecs_task_capture_logs(ecs, t, i);
@@ -207,6 +227,29 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 		if (known && !alive && strcmp(t->desired, "RUNNING") == 0)
 			ecs_task_queue_stop(ecs, t, "TaskFailedToStart",
 					    "Task containers vanished while nimbusfs was away");
+		/* A stop acknowledged before a crash whose job never ran. */
+		if (strcmp(t->desired, "STOPPED") == 0 && !t->stop_queued) {
+			char code[64], reason[512];
+
+			snprintf(code, sizeof(code), "%s",
+				 t->stop_code[0] ? t->stop_code : "UserInitiated");
+			snprintf(reason, sizeof(reason), "%s", t->stopped_reason);
+			ecs_task_queue_stop(ecs, t, code, reason);
+		}
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	if (!n_again)
+		return;
+	/* Stopped without the lock (its callbacks take it), then started
+	 * again from the position it saved. */
+	for (int i = 0; i < n_again; i++)
+		ecs_logcap_stop(again[i].cap);
+	pthread_mutex_lock(&ecs->lock);
+	for (int i = 0; i < n_again; i++) {
+		struct ecs_task *t = ecs_task_find(ecs, again[i].task);
+
+		if (t && again[i].ci < t->n && !t->c[again[i].ci].cap)
+			ecs_task_capture_logs(ecs, t, again[i].ci);
 	}
 	pthread_mutex_unlock(&ecs->lock);
 }

@@ -94,12 +94,13 @@ static void on_done(void *ud, const char *name, int err)
 	struct ecs_container_rt *c;
 	struct ecs_task *t;
 
-	(void)err;
 	pthread_mutex_lock(&cu->ecs->lock);
 	t = ecs_task_find(cu->ecs, cu->task);
 	c = t ? ecs_task_container(t, name) : NULL;
-	if (c)
+	if (c) {
 		c->capture_done = true;
+		c->capture_failed = err != 0;
+	}
 	pthread_cond_broadcast(&cu->ecs->changed);
 	pthread_mutex_unlock(&cu->ecs->lock);
 }
@@ -122,7 +123,9 @@ static struct cap_ud *cap_ud_for(struct ecs *ecs, const char *task)
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 {
 	struct ecs_container_rt *c = &t->c[ci];
-	struct ecs_logcap_ops ops = { .on_append = on_append, .on_done = on_done };
+	struct ecs_logcap_ops ops = { .on_append = on_append,
+				      .on_done = on_done,
+				      .sole_writer = t->n == 1 };
 	struct nb_err err = { 0 };
 	char dir[64];
 	cleanup_close int dirfd = -1;
@@ -140,6 +143,7 @@ void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 		t->cap_ud = cap_ud_for(ecs, t->id);
 	ops.ud = t->cap_ud;
 	c->capture_done = false;
+	c->capture_failed = false;
 	if (!t->cap_ud ||
 	    ecs_logcap_start(ecs->eng, c->id, c->name, false, dirfd, &ops, &c->cap, &err) < 0)
 		log_error(0, "task %s: cannot capture %s's output: %s", t->id, c->name, err.msg);

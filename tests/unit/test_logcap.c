@@ -491,7 +491,7 @@ static void test_capture_writes_raw_and_prefixed_task_logs(void **state)
 	assert_file(env, "web.log", "hello\nworld\noops continued\nno newline at exit\n");
 	assert_file(env, "task.log",
 		    "[web] hello\n[web] world\n[web] oops continued\n[web] no newline at exit\n");
-	assert_file(env, "web.pos", "1795428000.000000004 1\n");
+	assert_file(env, "web.pos", "1795428000.000000004 1 46 70\n");
 	pthread_mutex_lock(&env->lock);
 	assert_true(env->appends >= 1 && env->appends <= 8);
 	assert_int_equal(env->raw_now,
@@ -528,7 +528,7 @@ static void test_a_last_message_the_follow_stream_dropped_is_read_again(void **s
 	ecs_logcap_stop(cap);
 	assert_file(env, "web.log", "one\ntwo\nbye, no newline\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[web] bye, no newline\n");
-	assert_file(env, "web.pos", "1795428000.000000003 1\n");
+	assert_file(env, "web.pos", "1795428000.000000003 1 24 42\n");
 }
 
 static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **state)
@@ -559,7 +559,7 @@ static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **stat
 	ecs_logcap_stop(cap);
 	assert_file(env, "web.log", "one\ntwo\nthree\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[web] three\n");
-	assert_file(env, "web.pos", "1795428000.000000003 1\n");
+	assert_file(env, "web.pos", "1795428000.000000003 1 14 32\n");
 	assert_true(fake_engine_request(&env->fe, -2, &req));
 	free(req.body);
 	assert_non_null(strstr(req.path, "?follow=1&"));
@@ -593,7 +593,7 @@ static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **
 	ms = ms_since(&t0);
 	assert_true(ms < 250);
 	assert_file(env, "web.log", "line\nfirst piece of a long line\n");
-	assert_file(env, "web.pos", "1795428000.000000002 1\n");
+	assert_file(env, "web.pos", "1795428000.000000002 1 32 44\n");
 	pthread_mutex_lock(&env->lock);
 	assert_int_equal(env->dones, 0); /* stopped, not ended */
 	pthread_mutex_unlock(&env->lock);
@@ -618,7 +618,36 @@ static void test_a_stopped_long_line_resumes_after_its_written_piece(void **stat
 	assert_int_equal(wait_done(env, 1), 0);
 	ecs_logcap_stop(cap);
 	assert_file(env, "web.log", " second piece\n");
-	assert_file(env, "web.pos", "1795428000.000000002 2\n");
+	assert_file(env, "web.pos", "1795428000.000000002 2 14 20\n");
+}
+
+static void test_lines_written_after_the_saved_position_are_cut_not_repeated(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap_ops ops = *ops_of(env);
+	struct ecs_logcap *cap = NULL;
+
+	/* A crash came after "two" was written but before its position was. */
+	assert_int_equal(
+		state_write_atomic(env->dirfd, "web.log", "one\ntwo\n", 8, 0600, &env->err), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "task.log", "[web] one\n[web] two\n", 20,
+					    0600, &env->err),
+			 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000001 1 4 10\n",
+					    28, 0600, &env->err),
+			 0);
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
+	route(env, 0, LOGS_PATH, 2, 0, false);
+	ops.sole_writer = true;
+	assert_int_equal(
+		ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, &ops, &cap, &env->err),
+		0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "one\ntwo\n");
+	assert_file(env, "task.log", "[web] one\n[web] two\n");
+	assert_file(env, "web.pos", "1795428000.000000002 1 8 20\n");
 }
 
 static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
@@ -686,6 +715,7 @@ int main(void)
 		T(test_restart_with_the_pos_file_neither_loses_nor_repeats),
 		T(test_stop_while_idle_returns_promptly_and_saves_the_position),
 		T(test_a_stopped_long_line_resumes_after_its_written_piece),
+		T(test_lines_written_after_the_saved_position_are_cut_not_repeated),
 		T(test_concurrent_containers_never_interleave_within_a_task_log_line),
 	};
 #undef T
