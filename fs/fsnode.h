@@ -262,8 +262,10 @@ struct fsnode_file {
 	void *prepared;			/* protected by lock: ops->prepare's reservation */
 	size_t prepared_len;		/* protected by lock: wbuf bytes it was made for */
 	const _Atomic bool *cancel;	/* protected by lock: set while a long run runs */
-	struct fuse_pollhandle *ph;	/* protected by the table lock */
-	struct fsnode_file *next_open;	/* protected by the table lock */
+	bool refused; /* protected by lock: a write went over the limit: nothing of this fd commits
+		       */
+	struct fuse_pollhandle *ph;    /* protected by the table lock */
+	struct fsnode_file *next_open; /* protected by the table lock */
 };
 
 struct fsnode_table;

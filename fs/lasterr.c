@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend/common/json.h"
 #include "fs/fsnode.h"
 #include "fs/notify.h"
 
@@ -67,11 +68,45 @@ static struct lasterr_entry *find(struct fsnode_lasterr *l, const char *dir)
 	return NULL;
 }
 
+/* msg made one readable line: control characters and bytes that are not
+ * UTF-8 (a user's name or value quoted back) escaped as \n, \t or \xHH,
+ * so cat never prints two lines, a terminal sequence or invalid text. */
+static char *readable(const char *msg)
+{
+	size_t len = strlen(msg), o = 0;
+	char *out = malloc(4 * len + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)msg[i];
+		size_t n = json_utf8_seq(msg + i, len - i);
+
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			i++;
+		} else if (n > 1) {
+			memcpy(out + o, msg + i, n);
+			o += n;
+			i += n;
+		} else if (c == '\n' || c == '\t') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : 't';
+			i++;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", c);
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void fsnode_lasterr_set(struct fsnode_ctx *ctx, const char *dir, const char *msg)
 {
 	struct fsnode_lasterr *l = ctx->lasterr;
 	struct lasterr_entry *e;
-	char *copy = strdup(msg);
+	char *copy = readable(msg);
 	char path[4096];
 
 	if (!copy)

@@ -232,16 +232,26 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 {
 	struct nb_buf *w = &f->wbuf;
 	struct nb_err err = { 0 };
-	size_t max = f->node->route->write_max ? f->node->route->write_max : FSNODE_WRITE_MAX;
+	const struct fsnode_route *r = f->node->route;
+	size_t max = r->write_max	     ? r->write_max
+		     : r->kind == FSNODE_TXN ? FSNODE_WRITE_MAX
+					     : FSNODE_VALUE_WRITE_MAX;
 	size_t end;
 	int ret;
 
+	/* Once over the limit, the rest of the stream is refused too: a prefix
+	 * of an oversized request must never commit, now or at close. */
+	if (f->refused)
+		return -EFBIG;
 	if (f->flags & O_APPEND || (size_t)off > w->len)
 		off = (off_t)w->len; /* appends, and writes past what we hold */
 	end = (size_t)off + size;
 	if (end > max) {
 		nb_err_set(&err, -EFBIG, "%s: a request may be at most %zu bytes", f->node->path,
 			   max);
+		f->refused = true;
+		nb_buf_free(w); /* and its memory */
+		f->committed = 0;
 		return fail(ctx, f, &err, -EFBIG);
 	}
 	if (end > w->len) {
@@ -263,6 +273,8 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 
 int fsnode_file_flush(struct fsnode_ctx *ctx, struct fsnode_file *f)
 {
+	if (f->refused)
+		return 0; /* said at the write that went over */
 	return commit_ready(ctx, f, true);
 }
 

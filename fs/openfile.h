@@ -10,6 +10,10 @@
 /* Largest request one open file buffers: Lambda's sync invoke payload
  * (6 MB) plus room; a service checks its own, smaller, limit. */
 #define FSNODE_WRITE_MAX (6u * 1024 * 1024 + 4096)
+/* Value and verb files hold less: 1 MiB is past every such limit (a
+ * secret's 64 KiB, a function's 4 KB environment), so 32 fds fed garbage
+ * hold 32 MiB, not 200. */
+#define FSNODE_VALUE_WRITE_MAX (1024u * 1024)
 
 struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags);
 void fsnode_file_free(struct fsnode_file *f);

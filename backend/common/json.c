@@ -22,6 +22,69 @@ static void position_of(const char *buf, size_t off, size_t *line, size_t *col)
 	}
 }
 
+size_t json_utf8_seq(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+	uint32_t cp;
+
+	if (!len)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 2, cp = u[0] & 0x1f;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		n = 3, cp = u[0] & 0x0f;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		n = 4, cp = u[0] & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (u[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool json_utf8_valid(const char *s, size_t len, size_t *bad)
+{
+	for (size_t i = 0, n; i < len; i += n) {
+		n = json_utf8_seq(s + i, len - i);
+		if (!n) {
+			if (bad)
+				*bad = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A \u0000 escape inside a string: cJSON would cut the string there, so a
+ * name or value would silently change. Returns its offset, or len. */
+static size_t nul_escape_at(const char *buf, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && buf[i] == '\\' && i + 1 < len) {
+			if (buf[i + 1] == 'u' && i + 5 < len &&
+			    strncmp(buf + i + 2, "0000", 4) == 0)
+				return i;
+			i++; /* the escaped character */
+		}
+	}
+	return len;
+}
+
 cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 {
 	const char *end = NULL;
@@ -30,6 +93,20 @@ cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 
 	if (len == 0 || !buf) {
 		nb_err_set(err, -EINVAL, "invalid JSON: empty document");
+		return NULL;
+	}
+	if (!json_utf8_valid(buf, len, &off)) {
+		position_of(buf, off, &line, &col);
+		nb_err_set(err, -EINVAL, "invalid JSON at line %zu, column %zu: not UTF-8", line,
+			   col);
+		return NULL;
+	}
+	off = nul_escape_at(buf, len);
+	if (off < len) {
+		position_of(buf, off, &line, &col);
+		nb_err_set(err, -EINVAL,
+			   "invalid JSON at line %zu, column %zu: a string may not hold \\u0000",
+			   line, col);
 		return NULL;
 	}
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);

@@ -55,6 +55,14 @@ int json_add_bool(cJSON *obj, const char *field, bool value);
 /* Appends a string (NULL as "") to an array: 0, or -ENOMEM with arr unchanged. */
 int json_array_add_str(cJSON *arr, const char *value);
 
+/* The length of the valid UTF-8 sequence at s (1 for ASCII, 2-4), or 0
+ * when the bytes there are not UTF-8 (overlong, surrogate, past U+10FFFF,
+ * cut short). */
+size_t json_utf8_seq(const char *s, size_t len);
+/* Whether s is UTF-8 throughout; *bad (may be NULL) gets the first bad
+ * byte's offset. */
+bool json_utf8_valid(const char *s, size_t len, size_t *bad);
+
 /* Prints compactly into a malloc'd string (caller frees); NULL on ENOMEM. */
 char *json_print(const cJSON *obj);
 

@@ -534,6 +534,8 @@ static int tag_key_check(const char *key, struct nb_err *err)
 		return nb_err_set(err, -EINVAL,
 				  "InvalidParameterValue: Tag keys starting with 'aws:' are "
 				  "reserved for internal use");
+	if (!json_utf8_valid(key, strlen(key), NULL))
+		return nb_err_set(err, -EINVAL, "InvalidParameterValue: a tag key must be UTF-8");
 	if (strcmp(key, EC2_TAG_RESERVED) == 0)
 		return nb_err_set(err, -EINVAL,
 				  "a tag called \"%s\" would hide tags/%s, where tag errors are",
@@ -634,6 +636,8 @@ int ec2_tag_put(struct ec2 *ec2, const char *id, const char *key, const char *va
 			return nb_err_set(err, -EINVAL,
 					  "InvalidParameterValue: a tag value is one line without "
 					  "control characters");
+	if (!json_utf8_valid(value, len, NULL))
+		return nb_err_set(err, -EINVAL, "InvalidParameterValue: a tag value must be UTF-8");
 	memcpy(text, value, len);
 	text[len] = '\0';
 	if (ec2_utf8_chars(text) > EC2_TAG_VALUE_MAX)

@@ -148,7 +148,9 @@ static void sync_one(struct ec2 *ec2, struct ec2_instance *inst, const cJSON *co
 		ec2_console_capture(ec2, inst);
 		return;
 	}
-	/* exited, created, dead: not running. */
+	/* exited, created, dead: not running. What it printed before it
+	 * stopped is read from the saved position (the stream ends at once). */
+	ec2_console_capture(ec2, inst);
 	if (inst->state == EC2_RUNNING)
 		died(ec2, inst);
 	else if (inst->state != EC2_STOPPED)

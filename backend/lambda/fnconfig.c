@@ -279,7 +279,7 @@ int fnc_check_handler(const char *s, size_t len, struct nb_err *err)
 		return fnc_constraint(err, "handler", shown,
 				      "Member must have length less than or equal to 128");
 	for (size_t i = 0; i < len; i++)
-		if (isspace((unsigned char)s[i]) || s[i] == '\0')
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
 			return fnc_constraint(err, "handler", shown,
 					      "Member must satisfy regular expression pattern: "
 					      "[^\\s]+");

@@ -444,6 +444,28 @@ static void test_strings_appended_to_an_array_print_in_order(void **state)
 	assert_string_equal(text, "[\"a\",\"\"]");
 }
 
+static void test_text_that_is_not_utf8_or_holds_a_nul_escape_is_refused(void **state)
+{
+	struct nb_err err = { 0 };
+	size_t bad = 0;
+
+	(void)state;
+	assert_null(json_parse("{\"a\": \"x\xffy\"}", 12, &err));
+	assert_non_null(strstr(err.msg, "column 9: not UTF-8"));
+	assert_null(json_parse("{\"a\": \"nul\\u0000evil\"}", 23, &err));
+	assert_non_null(strstr(err.msg, "\\u0000"));
+	/* An escaped backslash before u0000 is text, not the escape. */
+	cJSON *doc = json_parse("{\"a\": \"\\\\u0000\"}", 16, &err);
+	assert_non_null(doc);
+	cJSON_Delete(doc);
+	assert_true(json_utf8_valid("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 12, NULL));
+	assert_false(json_utf8_valid("\xc0\xaf", 2, &bad)); /* overlong */
+	assert_int_equal(bad, 0);
+	assert_false(json_utf8_valid("ab\xed\xa0\x80", 5, &bad)); /* a surrogate */
+	assert_int_equal(bad, 2);
+	assert_false(json_utf8_valid("\xe2\x82", 2, NULL)); /* cut short */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_optional_fields_that_are_present_win_over_the_default),
 		cmocka_unit_test(test_added_fields_print_compactly),
 		cmocka_unit_test(test_strings_appended_to_an_array_print_in_order),
+		cmocka_unit_test(test_text_that_is_not_utf8_or_holds_a_nul_escape_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -375,24 +375,26 @@ static void test_an_unfinished_json_document_is_committed_and_fails_at_flush(voi
 static void test_a_write_past_the_request_limit_fails_with_efbig_and_explains(void **state)
 {
 	struct env *env = *state;
-	const size_t size = FSNODE_WRITE_MAX + 1;
+	const size_t size = FSNODE_VALUE_WRITE_MAX + 1;
 	char *big = malloc(size);
 	char expect[128];
 
 	assert_non_null(big);
 	memset(big, 'x', size);
 	open_file(env, &r_value, O_WRONLY);
-	assert_int_equal(fsnode_file_write(&env->ctx, env->f, big, size, 0), -EFBIG);
-	assert_int_equal(rec.commits, 0);
-	snprintf(expect, sizeof(expect), "ecs/value: a request may be at most %u bytes\n",
-		 FSNODE_WRITE_MAX);
-	assert_string_equal(lasterr_of(env, "ecs"), expect);
-
 	/* The limit counts what is already held, too. */
 	assert_int_equal(fsnode_file_write(&env->ctx, env->f, big, size - 1, 0),
 			 (ssize_t)(size - 1));
-	assert_int_equal(append_str(env, "y"), -EFBIG);
-	assert_int_equal(env->f->wbuf.len, FSNODE_WRITE_MAX);
+	assert_int_equal(append_str(env, "yy"), -EFBIG);
+	assert_int_equal(rec.commits, 0);
+	snprintf(expect, sizeof(expect), "ecs/value: a request may be at most %u bytes\n",
+		 FSNODE_VALUE_WRITE_MAX);
+	assert_string_equal(lasterr_of(env, "ecs"), expect);
+	/* The rest of the stream is refused, and no prefix commits at close. */
+	assert_int_equal(append_str(env, "y\n"), -EFBIG);
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(rec.commits, 0);
+	assert_int_equal(env->f->wbuf.len, 0);
 	free(big);
 }
 
