@@ -567,7 +567,8 @@ static int tag_set(struct ec2 *ec2, const char *id, const char *key, const char 
 {
 	struct ec2_instance *inst;
 	struct ec2_tag *t, *grown;
-	char *copy = NULL, *kcopy = NULL;
+	char *copy = NULL, *kcopy = NULL, *old = NULL;
+	bool added = false;
 	int ret;
 
 	pthread_mutex_lock(&ec2->lock);
@@ -601,14 +602,25 @@ static int tag_set(struct ec2 *ec2, const char *id, const char *key, const char 
 		t = &inst->tags[inst->n_tags++];
 		t->key = kcopy;
 		t->value = copy;
+		added = true;
 	} else if (copy) {
-		free(t->value);
+		old = t->value;
 		t->value = copy;
 	} else {
 		pthread_mutex_unlock(&ec2->lock);
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	}
 	ret = tags_save(ec2, inst, key, err);
+	if (ret < 0 && added) { /* not stored: not changed either */
+		inst->n_tags--;
+		free(t->key);
+		free(t->value);
+	} else if (ret < 0) {
+		free(t->value);
+		t->value = old;
+		old = NULL;
+	}
+	free(old);
 	pthread_mutex_unlock(&ec2->lock);
 	return ret;
 }
@@ -656,11 +668,21 @@ int ec2_tag_remove(struct ec2 *ec2, const char *id, const char *key, struct nb_e
 	pthread_mutex_lock(&ec2->lock);
 	inst = ec2_instance_find(ec2, id);
 	if (inst && (t = tag_find(inst, key))) {
-		free(t->key);
-		free(t->value);
+		struct ec2_tag gone = *t;
+		size_t at = (size_t)(t - inst->tags);
+
 		memmove(t, t + 1, (size_t)(inst->tags + inst->n_tags - (t + 1)) * sizeof(*t));
 		inst->n_tags--;
 		ret = tags_save(ec2, inst, key, err);
+		if (ret < 0) { /* not stored: put it back */
+			memmove(inst->tags + at + 1, inst->tags + at,
+				(inst->n_tags - at) * sizeof(*inst->tags));
+			inst->tags[at] = gone;
+			inst->n_tags++;
+		} else {
+			free(gone.key);
+			free(gone.value);
+		}
 	}
 	pthread_mutex_unlock(&ec2->lock);
 	return ret;

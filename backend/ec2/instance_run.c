@@ -280,6 +280,37 @@ static int refuse(struct ec2_instance *inst, const char *what, struct nb_err *er
 								   : ec2_state_name(inst->state));
 }
 
+/* Records the new state, then queues its job: an action that cannot be
+ * stored (a full disk) is refused, not done and forgotten at a restart. */
+static int change(struct ec2 *ec2, struct ec2_instance *inst, enum ec2_state next,
+		  enum ec2_job_kind job, bool user, struct nb_err *err)
+{
+	struct ec2_instance was = *inst;
+	int ret;
+
+	if (user)
+		ec2_user_initiated(inst->transition_reason, sizeof(inst->transition_reason));
+	if (next == EC2_PENDING || next == EC2_RUNNING)
+		inst->reason_code[0] = inst->reason_msg[0] = '\0';
+	inst->state = next;
+	ret = ec2_instance_save(ec2, inst, err);
+	if (ret == 0 && ec2_job_submit(ec2, job, inst->id) < 0)
+		ret = nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
+	if (ret < 0) {
+		struct nb_err ignored = { 0 };
+
+		inst->state = was.state;
+		memcpy(inst->transition_reason, was.transition_reason,
+		       sizeof(was.transition_reason));
+		memcpy(inst->reason_code, was.reason_code, sizeof(was.reason_code));
+		memcpy(inst->reason_msg, was.reason_msg, sizeof(was.reason_msg));
+		ec2_instance_save(ec2, inst, &ignored);
+		return nb_err_wrap(err, "cannot change the instance's state");
+	}
+	inst->busy = true;
+	return 0;
+}
+
 static int act(struct ec2 *ec2, struct ec2_instance *inst, enum verb v, struct nb_err *err)
 {
 	enum ec2_job_kind job;
@@ -322,13 +353,7 @@ static int act(struct ec2 *ec2, struct ec2_instance *inst, enum verb v, struct n
 	default:
 		return -EINVAL;
 	}
-	if (ec2_job_submit(ec2, job, inst->id) < 0)
-		return nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
-	inst->busy = true;
-	if (v != V_START && v != V_REBOOT)
-		ec2_user_initiated(inst->transition_reason, sizeof(inst->transition_reason));
-	ec2_instance_set_state(ec2, inst, next, NULL, NULL);
-	return 0;
+	return change(ec2, inst, next, job, v != V_START && v != V_REBOOT, err);
 }
 
 int ec2_instance_action(struct ec2 *ec2, const char *id, const char *verb, size_t len,

@@ -119,6 +119,8 @@ struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name
 /* Records a change: mtime, the registry record, events, changed paths.
  * what names the event ("status"...). Lock held; disk I/O. */
 void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what);
+/* Stores t's record (no fsync); -ENOSPC and the like with the reason. */
+int ecs_task_save(struct ecs *ecs, struct ecs_task *t, struct nb_err *err);
 void ecs_task_set_status(struct ecs *ecs, struct ecs_task *t, const char *last);
 void ecs_task_free(struct ecs_task *t);
 int ecs_task_load_all(struct ecs *ecs, struct nb_err *err);

@@ -169,19 +169,27 @@ static cJSON *task_record(const struct ecs_task *t)
 	return rec;
 }
 
-void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
+int ecs_task_save(struct ecs *ecs, struct ecs_task *t, struct nb_err *err)
 {
 	cleanup_cjson cJSON *rec = task_record(t);
+
+	if (!rec)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	/* No fsync under the lock on every change (it held readers up ~10 ms):
+	 * a crash may lose the newest change, which the next resync corrects
+	 * from the engine's containers. */
+	return state_registry_put_flags(ecs->reg, ECS_REC_TASK, t->id, rec, STATE_WRITE_NOSYNC,
+					err);
+}
+
+void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
+{
 	struct nb_err err = { 0 };
 	cJSON *fields = cJSON_CreateObject();
 	char path[128];
 
 	clock_gettime(CLOCK_REALTIME, &t->mtime);
-	/* No fsync under the lock on every change (it held readers up ~10 ms):
-	 * a crash may lose the newest change, which the next resync corrects
-	 * from the engine's containers. */
-	if (!rec || state_registry_put_flags(ecs->reg, ECS_REC_TASK, t->id, rec, STATE_WRITE_NOSYNC,
-					     &err) < 0)
+	if (ecs_task_save(ecs, t, &err) < 0)
 		log_error(0, "task %s: cannot record its state: %s", t->id, err.msg);
 	if (fields) {
 		json_add_str(fields, "change", what);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "backend/common/cleanup.h"
@@ -63,6 +64,24 @@ static int parse_ref(const char *ref, struct run_req *r, struct nb_err *err)
 	return 0;
 }
 
+/* The launch finds containerOverrides, and each one's name, ignoring case
+ * (cJSON_GetObjectItem): a key that differs from key only in case is
+ * refused, so what is checked here is what the launch uses. */
+static int key_case_exact(const cJSON *obj, const char *key, struct nb_err *err)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, obj)
+	{
+		if (m->string && strcasecmp(m->string, key) == 0 && strcmp(m->string, key) != 0)
+			return nb_err_set(
+				err, -EINVAL,
+				"unknown parameter \"%s\" (names are case-sensitive: \"%s\")",
+				m->string, key);
+	}
+	return 0;
+}
+
 static int check_overrides(const cJSON *overrides, const cJSON *taskdef, struct nb_err *err)
 {
 	const cJSON *cos = NULL, *co, *cdefs = cJSON_GetObjectItem(taskdef, "containerDefinitions");
@@ -70,7 +89,8 @@ static int check_overrides(const cJSON *overrides, const cJSON *taskdef, struct 
 
 	if (!overrides)
 		return 0;
-	if (json_get_array_opt(overrides, "containerOverrides", &cos, err) < 0)
+	if (key_case_exact(overrides, "containerOverrides", err) < 0 ||
+	    json_get_array_opt(overrides, "containerOverrides", &cos, err) < 0)
 		return nb_err_wrap(err, "overrides");
 	cJSON_ArrayForEach(co, cos)
 	{
@@ -79,7 +99,7 @@ static int check_overrides(const cJSON *overrides, const cJSON *taskdef, struct 
 		bool found = false;
 		int64_t n;
 
-		if (json_get_str(co, "name", &name, err) < 0)
+		if (key_case_exact(co, "name", err) < 0 || json_get_str(co, "name", &name, err) < 0)
 			return nb_err_wrap(err, "overrides.containerOverrides[%d]", i);
 		cJSON_ArrayForEach(cd, cdefs)
 		{
@@ -254,6 +274,13 @@ int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer,
 		if (ecs_task_link(ecs, t) < 0) {
 			ecs_task_free(t);
 			ret = nb_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		/* A task not recorded would be lost at the next mount: refused. */
+		if ((ret = ecs_task_save(ecs, t, err)) < 0) {
+			ecs_task_unlink(ecs, t);
+			ecs_task_free(t);
+			nb_err_wrap(err, "run: cannot record the task");
 			break;
 		}
 		memcpy(ecs->latest_task, t->id, sizeof(t->id));

@@ -17,8 +17,14 @@
 
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
+#include "backend/ecs/ecs.h"
 #include "backend/ecs/spec.h"
 #include "backend/ecs/taskdef.h"
+#include "backend/engine/engine.h"
+#include "backend/state/health.h"
+#include "backend/state/hub.h"
+#include "backend/state/registry.h"
+#include "backend/state/statedir.h"
 #include "tests/unit/helpers.h"
 
 #define TASK_ID	 "0123456789abcdef0123456789abcdef"
@@ -186,6 +192,88 @@ static void test_a_malformed_override_is_refused_naming_container_and_field(void
 		       "containerOverrides for \"a\": \"command\"[1] must be a string");
 	expect_refusal(&awsvpc, def, cdef, "{'environment':[{'value':'x'}]}", NULL,
 		       "containerOverrides for \"a\": \"environment\"[0]: \"name\" is required");
+}
+
+/*
+ * Found by fuzzing (tests/fuzz/crashes/run_task/): RunTask checked
+ * overrides.containerOverrides and each one's name by exact key, while the
+ * launch finds them ignoring case, so {"ContainerOverrides": [...]} went
+ * unchecked into the launch, which refused it only after RunTask had said
+ * yes. Keys that differ from those only in case are refused now. Through
+ * ecs_run on a real state dir with the engine down: a request that passes
+ * its checks ends at the engine (-EHOSTDOWN), one that does not at -EINVAL.
+ */
+static int run_request(struct ecs *ecs, const char *text, struct nb_err *err)
+{
+	cleanup_free char *req = th_dq(text);
+	cleanup_buf struct nb_buf answer = { 0 };
+
+	memset(err, 0, sizeof(*err));
+	return ecs_run(ecs, req, strlen(req), &answer, err);
+}
+
+static void test_run_task_refuses_override_keys_that_differ_only_in_case(void **state)
+{
+	char root[64];
+	struct state_dir *sd = NULL;
+	struct state_registry *reg = NULL;
+	struct state_hub *hub = NULL;
+	struct state_health health;
+	struct engine *eng = NULL;
+	struct ecs *ecs = NULL;
+	struct ecs_deps deps = { 0 };
+	cleanup_buf struct nb_buf answer = { 0 };
+	cleanup_free char *td = th_dq(TASK("", CTR("app", "")));
+	struct nb_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(th_tmpdir_new("spec-run", root, sizeof(root)), 0);
+	assert_int_equal(state_dir_open(root, &sd, &err), 0);
+	assert_int_equal(state_registry_new(sd, &reg), 0);
+	assert_int_equal(state_hub_new(&hub), 0);
+	assert_int_equal(engine_new("unix:///nonexistent/engine.sock", &eng, &err), 0);
+	state_health_init(&health, hub, "unix:///nonexistent/engine.sock");
+	deps = (struct ecs_deps){ .reg = reg,
+				  .hub = hub,
+				  .eng = eng,
+				  .health = &health,
+				  .owner = sd->id,
+				  .statedirfd = sd->dirfd };
+	assert_int_equal(ecs_new(&deps, &ecs, &err), 0);
+	assert_int_equal(ecs_register(ecs, td, strlen(td), &answer, &err), 0);
+
+	assert_int_equal(run_request(ecs,
+				     "{'taskDefinition':'f','overrides':{'containerOverrides':"
+				     "[{'name':'app','environment':[{'name':'A','value':'1'}]}]}}",
+				     &err),
+			 -EHOSTDOWN);
+	assert_int_equal(run_request(ecs,
+				     "{'taskDefinition':'f','overrides':{'ContainerOverrides':"
+				     "[{'name':'app','environment':[{'value':'x'}]}]}}",
+				     &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "overrides: unknown parameter \"ContainerOverrides\" (names "
+				     "are case-sensitive: \"containerOverrides\")");
+	assert_int_equal(run_request(ecs,
+				     "{'taskDefinition':'f','overrides':{'containerOverrides':[],"
+				     "'containeroverrides':[{'name':'app','cpu':'x'}]}}",
+				     &err),
+			 -EINVAL);
+	assert_int_equal(run_request(ecs,
+				     "{'taskDefinition':'f','overrides':{'containerOverrides':"
+				     "[{'NAME':'app','command':'sh'},{'name':'app'}]}}",
+				     &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "overrides.containerOverrides[0]: unknown parameter \"NAME\" "
+				     "(names are case-sensitive: \"name\")");
+
+	ecs_free(ecs);
+	engine_free(eng);
+	state_health_destroy(&health);
+	state_registry_free(reg);
+	state_hub_free(hub);
+	state_dir_close(sd);
+	th_tmpdir_remove(root);
 }
 
 static void test_malformed_secrets_are_refused(void **state)
@@ -834,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_an_unknown_network_mode_is_refused),
 		cmocka_unit_test(test_awsvpc_without_a_pause_container_is_refused),
 		cmocka_unit_test(test_a_malformed_override_is_refused_naming_container_and_field),
+		cmocka_unit_test(test_run_task_refuses_override_keys_that_differ_only_in_case),
 		cmocka_unit_test(test_malformed_secrets_are_refused),
 		cmocka_unit_test(test_a_container_without_name_or_image_or_volume_is_refused),
 		cmocka_unit_test(test_malformed_links_are_refused),
