@@ -95,6 +95,14 @@ cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 		nb_err_set(err, -EINVAL, "invalid JSON: empty document");
 		return NULL;
 	}
+	/* A raw NUL would end every string it is in, as \u0000 would. */
+	if (memchr(buf, '\0', len)) {
+		off = (size_t)((const char *)memchr(buf, '\0', len) - buf);
+		position_of(buf, off, &line, &col);
+		nb_err_set(err, -EINVAL, "invalid JSON at line %zu, column %zu: a NUL byte", line,
+			   col);
+		return NULL;
+	}
 	if (!json_utf8_valid(buf, len, &off)) {
 		position_of(buf, off, &line, &col);
 		nb_err_set(err, -EINVAL, "invalid JSON at line %zu, column %zu: not UTF-8", line,

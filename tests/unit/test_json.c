@@ -452,7 +452,7 @@ static void test_text_that_is_not_utf8_or_holds_a_nul_escape_is_refused(void **s
 	(void)state;
 	assert_null(json_parse("{\"a\": \"x\xffy\"}", 12, &err));
 	assert_non_null(strstr(err.msg, "column 9: not UTF-8"));
-	assert_null(json_parse("{\"a\": \"nul\\u0000evil\"}", 23, &err));
+	assert_null(json_parse("{\"a\": \"nul\\u0000evil\"}", 22, &err));
 	assert_non_null(strstr(err.msg, "\\u0000"));
 	/* An escaped backslash before u0000 is text, not the escape. */
 	cJSON *doc = json_parse("{\"a\": \"\\\\u0000\"}", 16, &err);
