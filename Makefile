@@ -54,7 +54,7 @@ DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev l
 	go-md2man libssl-dev libarchive-dev zip python3
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
-	engine-up engine-down images
+	engine-up engine-down images fuzz fuzz-build fuzz-bins check-sanitizers load
 
 define objs
 $(patsubst %.c,$(1)/%.o,$(2))
@@ -123,6 +123,53 @@ asan:
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -fsanitize=thread" \
 		LDFLAGS="-fsanitize=thread" unit
+
+# ---- fuzz: libFuzzer harnesses (tests/fuzz/) -------------------------------
+# Not part of `make test`. `make fuzz` installs clang, builds every harness
+# with clang and ASan+UBSan into build/fuzz/ (-Werror like the rest) and runs
+# each FUZZ_SECONDS on a copy of tests/fuzz/corpus/<target>/, after replaying
+# tests/fuzz/crashes/<target>/; it fails if any target crashes.
+# `make fuzz FUZZ_TARGETS="taskdef ec2_run" FUZZ_SECONDS=60` picks some.
+FUZZ_TARGETS ?= taskdef run_task fnconfig_json fnconfig_env fnconfig_field lambda_zip \
+	lambda_zip_tree ec2_run ec2_user_data ec2_cidr verbs router
+FUZZ_SECONDS ?= 30
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev build-essential pkg-config libfuse3-dev \
+	libcurl4-openssl-dev libcjson-dev libzip-dev libssl-dev
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh build/fuzz/bin $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Only builds them (quick: `make fuzz-build` checks they compile).
+fuzz-build:
+	@tools/install-deps.sh $(FUZZ_DEB_PKGS)
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+		CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+
+fuzz-bins: $(addprefix $(BUILD)/bin/fuzz_,$(FUZZ_TARGETS))
+
+# Harnesses link what they use from an archive of every module but
+# fs/main.c; one that #includes a module's .c (to reach its static parser)
+# thereby replaces that module's object.
+$(BUILD)/libnimbusfs.a: $(call objs,$(BUILD),$(BACKEND_SRC) $(FS_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/zipcheck.h \
+		$(BUILD)/libnimbusfs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $< $(BUILD)/libnimbusfs.a -o $@ $(LDFLAGS) $(LDLIBS)
+# ---- end fuzz --------------------------------------------------------------
+
+# The integration suites against ASan+UBSan and TSan builds of the daemon;
+# `make test` runs this too.
+check-sanitizers: deps all engine-up images
+	@tools/check-sanitizers.sh
+
+# 200 tasks, 1000 parked waiters and 100 concurrent invokes, checked and
+# timed (LOAD_TASKS, LOAD_WAITERS, LOAD_FUNCS, LOAD_INVOKES to change them).
+load: deps all engine-up images
+	@tools/load.sh
 
 engine-up:
 	@tools/engine-up.sh

@@ -65,12 +65,27 @@ static int want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
 	return json_bad_type(ps->err, path, v, valid_types(k));
 }
 
+/* A byte that does not start a sequence its continuation bytes complete
+ * (a stray continuation byte, a cut sequence) is a character of its own,
+ * so text that is not UTF-8 cannot slip under a length limit. */
 size_t ec2_utf8_chars(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	while (*p) {
+		size_t len = *p < 0x80		   ? 1
+			     : (*p & 0xe0) == 0xc0 ? 2
+			     : (*p & 0xf0) == 0xe0 ? 3
+			     : (*p & 0xf8) == 0xf0 ? 4
+						   : 0;
+		size_t i = 1;
+
+		while (i < len && (p[i] & 0xc0) == 0x80)
+			i++;
+		p += len && i == len ? len : 1;
+		n++;
+	}
 	return n;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "backend/common/json.h"
 #include "backend/lambda/fnconfig.h"
 #include "backend/lambda/fnconfig_i.h"
 
@@ -286,6 +287,9 @@ int fnc_check_handler(const char *s, size_t len, struct nb_err *err)
 	if (len == 0)
 		return fnc_constraint(err, "handler", "",
 				      "Member must satisfy regular expression pattern: [^\\s]+");
+	/* config.json shows it: JSON text is UTF-8. */
+	if (!json_utf8_valid(s, len, NULL))
+		return nb_err_set(err, -EINVAL, "handler: not UTF-8");
 	return 0;
 }
 
@@ -300,6 +304,8 @@ int fnc_check_description(const char *s, size_t len, struct nb_err *err)
 		return fnc_constraint(err, "description", shown,
 				      "Member must have length less than or equal to 256");
 	}
+	if (!json_utf8_valid(s, len, NULL))
+		return nb_err_set(err, -EINVAL, "description: not UTF-8");
 	return 0;
 }
 

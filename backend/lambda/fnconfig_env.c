@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/json.h"
 #include "backend/lambda/fnconfig.h"
 #include "backend/lambda/fnconfig_i.h"
 
@@ -161,6 +162,10 @@ int lambda_env_check(const struct lambda_env_var *vars, size_t n, struct nb_err 
 		if (!fnc_env_key_ok(vars[i].key, strlen(vars[i].key)))
 			return nb_err_set(err, -EINVAL,
 					  "environment: key \"%.64s\": " KEY_PATTERN_MSG,
+					  vars[i].key);
+		/* config.json shows them: JSON text is UTF-8. */
+		if (!json_utf8_valid(vars[i].value, strlen(vars[i].value), NULL))
+			return nb_err_set(err, -EINVAL, "environment: the value of %s is not UTF-8",
 					  vars[i].key);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -183,11 +183,20 @@ static int f_name(struct apply *ap, const char *key, const cJSON *v)
 			  s, ap->c->name);
 }
 
+/* Runtime and Handler as config.json shows them change nothing, even when
+ * unset ("") or a runtime deprecated since it was set: config.json written
+ * back as read applies. */
 static int f_runtime(struct apply *ap, const char *key, const cJSON *v)
 {
 	int ret = want_str(ap, key, v);
 
-	if (ret < 0 || (ret = lambda_runtime_valid(v->valuestring, ap->err)) < 0)
+	if (ret < 0)
+		return ret;
+	if (strcmp(v->valuestring, ap->c->runtime) == 0) {
+		ap->runtime |= v->valuestring[0] != '\0';
+		return 0;
+	}
+	if ((ret = lambda_runtime_valid(v->valuestring, ap->err)) < 0)
 		return ret;
 	snprintf(ap->c->runtime, sizeof(ap->c->runtime), "%s", v->valuestring);
 	ap->runtime = true;
@@ -198,8 +207,13 @@ static int f_handler(struct apply *ap, const char *key, const cJSON *v)
 {
 	int ret = want_str(ap, key, v);
 
-	if (ret < 0 ||
-	    (ret = fnc_check_handler(v->valuestring, strlen(v->valuestring), ap->err)) < 0)
+	if (ret < 0)
+		return ret;
+	if (strcmp(v->valuestring, ap->c->handler) == 0) {
+		ap->handler |= v->valuestring[0] != '\0';
+		return 0;
+	}
+	if ((ret = fnc_check_handler(v->valuestring, strlen(v->valuestring), ap->err)) < 0)
 		return ret;
 	snprintf(ap->c->handler, sizeof(ap->c->handler), "%s", v->valuestring);
 	ap->handler = true;

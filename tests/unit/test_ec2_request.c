@@ -468,6 +468,16 @@ static void test_tags(void **state)
 		ec2_run_req_free(&r);
 	}
 
+	/* Found by fuzzing (tests/fuzz/crashes/ec2_run/): bytes that continue no
+	 * sequence counted as nothing, so a tag key of them was "0 characters"
+	 * and any number of them passed the limits (the JSON parser may refuse
+	 * such text first; tag files reach the count directly). Each counts as
+	 * one character now. */
+	assert_int_equal(ec2_utf8_chars("\xc3\xa9t\xe2\x82\xac\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(ec2_utf8_chars("\x80\x80\xbf"), 3);
+	assert_int_equal(ec2_utf8_chars("\xe2\x82x\xc3"), 4); /* cut sequences */
+	assert_int_equal(ec2_utf8_chars(""), 0);
+
 	expect_error("{'TagSpecifications': [{'ResourceType': 'instance', 'Tags': [{'Key': "
 		     "'aws:cloudformation:stack-name', 'Value': 'x'}]}]}",
 		     -EINVAL,

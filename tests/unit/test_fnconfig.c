@@ -551,6 +551,72 @@ static void test_apply_get_output_round_trips(void **state)
 	lambda_config_free(&before);
 }
 
+/* Found by fuzzing (tests/fuzz/crashes/fnconfig_json/): config.json of a
+ * function without a runtime yet shows "Runtime": "" and "Handler": "",
+ * and one whose runtime was deprecated since shows that runtime; written
+ * back as read, both must apply and change nothing. */
+static void test_apply_get_output_of_unset_or_deprecated_runtime_round_trips(void **state)
+{
+	struct lambda_config fresh, old = sample();
+	cleanup_buf struct nb_buf b = { 0 };
+	cleanup_buf struct nb_buf again = { 0 };
+	struct nb_err err = { 0 };
+
+	(void)state;
+	lambda_config_init(&fresh, "fresh");
+	assert_int_equal(lambda_config_render_json(&fresh, "us-east-1", "000000000000", &b), 0);
+	if (lambda_config_apply_json(&fresh, b.data, b.len, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(lambda_config_render_json(&fresh, "us-east-1", "000000000000", &again), 0);
+	assert_string_equal(b.data, again.data);
+	assert_string_equal(fresh.runtime, "");
+	assert_string_equal(fresh.handler, "");
+	/* An unset handler stays unset; a value that is not the current one is
+	 * still checked. */
+	assert_int_equal(apply(&fresh, "{'Handler':''}", &err), 0);
+	assert_int_equal(apply(&fresh, "{'Runtime':'python3.6'}", &err), -EINVAL);
+
+	snprintf(old.runtime, sizeof(old.runtime), "python3.6"); /* as a persisted one keeps */
+	nb_buf_reset(&b);
+	nb_buf_reset(&again);
+	assert_int_equal(lambda_config_render_json(&old, "us-east-1", "000000000000", &b), 0);
+	if (lambda_config_apply_json(&old, b.data, b.len, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(lambda_config_render_json(&old, "us-east-1", "000000000000", &again), 0);
+	assert_string_equal(b.data, again.data);
+	assert_int_equal(apply(&old, "{'Runtime':''}", &err), -EINVAL);
+	lambda_config_free(&fresh);
+	lambda_config_free(&old);
+}
+
+/* Found by fuzzing (tests/fuzz/crashes/fnconfig_field/):
+ * a handler, description or environment value written to its file could
+ * hold bytes that are not UTF-8, and config.json then showed them: JSON
+ * that is not UTF-8, which json_parse refuses, so config.json could no
+ * longer be written back (nor a restart load the function's record). */
+static void test_text_values_must_be_utf8(void **state)
+{
+	struct lambda_config c;
+	cleanup_buf struct nb_buf b = { 0 };
+	struct nb_err err = { 0 };
+
+	(void)state;
+	expect_set(lambda_config_set_handler, "index\x83handler\n", -EINVAL, "handler: not UTF-8");
+	expect_set(lambda_config_set_description, "caf\xe9\n", -EINVAL, "description: not UTF-8");
+	expect_set(lambda_config_set_env, "A1=ok\nB2=\xff\xfe\n", -EINVAL,
+		   "environment: the value of B2 is not UTF-8");
+	expect_set(lambda_config_set_env, "A1='\xc3'\n", -EINVAL, NULL); /* cut short */
+	/* UTF-8 is fine everywhere, and config.json then applies back */
+	lambda_config_init(&c, "utf8");
+	assert_int_equal(lambda_config_set_handler(&c, S("caf\xc3\xa9.handler"), &err), 0);
+	assert_int_equal(lambda_config_set_description(&c, S("\xe2\x82\xac 5"), &err), 0);
+	assert_int_equal(lambda_config_set_env(&c, S("GREETING=\xf0\x9f\x91\x8b\n"), &err), 0);
+	assert_int_equal(lambda_config_render_json(&c, "us-east-1", "000000000000", &b), 0);
+	if (lambda_config_apply_json(&c, b.data, b.len, &err) != 0)
+		fail_msg("%s", err.msg);
+	lambda_config_free(&c);
+}
+
 static void test_apply_refusals(void **state)
 {
 	(void)state;
@@ -673,6 +739,8 @@ int main(void)
 		cmocka_unit_test(test_apply_create_body),
 		cmocka_unit_test(test_apply_update_body_and_image),
 		cmocka_unit_test(test_apply_get_output_round_trips),
+		cmocka_unit_test(test_apply_get_output_of_unset_or_deprecated_runtime_round_trips),
+		cmocka_unit_test(test_text_values_must_be_utf8),
 		cmocka_unit_test(test_apply_refusals),
 		cmocka_unit_test(test_to_json_from_json_round_trip),
 		cmocka_unit_test(test_fingerprint),
