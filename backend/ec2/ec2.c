@@ -28,6 +28,17 @@ double ec2_now(void)
 	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
 }
 
+void ec2_iso_time(double t, char out[40])
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + strlen(out), 40 - strlen(out), ".%03dZ",
+		 (int)((t - (double)secs) * 1000) % 1000);
+}
+
 const char *ec2_state_name(enum ec2_state s)
 {
 	switch (s) {

@@ -328,14 +328,9 @@ int ec2_latest_instance(struct ec2 *ec2, char id[EC2_ID_MAX])
 
 static int add_iso_time(cJSON *obj, const char *field, double t)
 {
-	time_t secs = (time_t)t;
-	struct tm tm;
 	char text[40];
 
-	gmtime_r(&secs, &tm);
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03dZ",
-		 (int)((t - (double)secs) * 1000) % 1000);
+	ec2_iso_time(t, text);
 	return json_add_str(obj, field, text);
 }
 

@@ -136,17 +136,6 @@ void ec2_runcmd_discard(struct ec2 *ec2, void *priv)
 	free(rc);
 }
 
-static void iso_time(double t, char out[40])
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + strlen(out), 40 - strlen(out), ".%03dZ",
-		 (int)((t - (double)secs) * 1000) % 1000);
-}
-
 static void command_id(char out[37])
 {
 	unsigned char b[16];
@@ -182,8 +171,8 @@ static int answer_json(const struct runcmd *rc, const char *status, int code, do
 	char id[37], t0[40], t1[40], elapsed[32];
 
 	command_id(id);
-	iso_time(start, t0);
-	iso_time(end, t1);
+	ec2_iso_time(start, t0);
+	ec2_iso_time(end, t1);
 	snprintf(elapsed, sizeof(elapsed), "PT%.3fS", end - start);
 	if (!doc || json_add_str(doc, "CommandId", id) < 0 ||
 	    json_add_str(doc, "InstanceId", rc->instance) < 0 ||
