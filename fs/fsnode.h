@@ -264,6 +264,7 @@ struct fsnode_file {
 	const _Atomic bool *cancel;	/* protected by lock: set while a long run runs */
 	bool refused; /* protected by lock: a write went over the limit: nothing of this fd commits
 		       */
+	size_t appended; /* protected by lock: `>>` on a value file: wbuf bytes already added */
 	struct fuse_pollhandle *ph;    /* protected by the table lock */
 	struct fsnode_file *next_open; /* protected by the table lock */
 };

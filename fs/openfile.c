@@ -144,6 +144,42 @@ static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *dat
 	return answered(ctx, f, &err, ret);
 }
 
+/* `>>` writers of one value serialise here, so none of them adds to a value
+ * another is replacing: each reads the value as it is now. */
+static pthread_mutex_t append_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool appends_value(const struct fsnode_file *f)
+{
+	return f->node->route->kind == FSNODE_VALUE && f->flags & O_APPEND;
+}
+
+/* `>>` on a value file: the request is the value as it is at this commit,
+ * not at open, followed by what this fd wrote since its last commit. */
+static int commit_append(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	const struct fsnode_ops *ops = f->node->route->ops;
+	struct nb_buf value = { 0 };
+	struct nb_err err = { 0 };
+	struct timespec mtime;
+	int ret;
+
+	pthread_mutex_lock(&append_lock);
+	ret = ops->render ? ops->render(ctx, f->node, &value, &mtime) : 0;
+	if (ret == 0)
+		ret = nb_buf_append(&value, f->wbuf.data + f->appended, f->wbuf.len - f->appended);
+	if (ret < 0) {
+		pthread_mutex_unlock(&append_lock);
+		nb_buf_free(&value);
+		return fail(ctx, f, &err, ret);
+	}
+	ret = commit(ctx, f, value.data, value.len);
+	pthread_mutex_unlock(&append_lock);
+	nb_buf_free(&value);
+	if (ret == 0)
+		f->appended = f->wbuf.len;
+	return ret;
+}
+
 static enum fsnode_commit commit_mode(const struct fsnode_file *f)
 {
 	enum fsnode_commit mode = f->node->route->commit;
@@ -219,10 +255,16 @@ static int commit_ready(struct fsnode_ctx *ctx, struct fsnode_file *f, bool at_c
 		return ret;
 	}
 	f->committed = w->len;
-	ret = f->node->route->ops->prepare ? run(ctx, f) : commit(ctx, f, w->data, w->len);
+	if (f->node->route->ops->prepare)
+		ret = run(ctx, f);
+	else if (appends_value(f))
+		ret = commit_append(ctx, f);
+	else
+		ret = commit(ctx, f, w->data, w->len);
 	if (ret < 0) {
 		nb_buf_reset(w);
 		f->committed = 0;
+		f->appended = 0;
 	}
 	return ret;
 }
@@ -252,6 +294,7 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 		f->refused = true;
 		nb_buf_free(w); /* and its memory */
 		f->committed = 0;
+		f->appended = 0;
 		return fail(ctx, f, &err, -EFBIG);
 	}
 	if (end > w->len) {
@@ -317,4 +360,5 @@ void fsnode_file_truncate(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	fsnode_file_discard(ctx, f);
 	nb_buf_reset(&f->wbuf);
 	f->committed = 0;
+	f->appended = 0;
 }

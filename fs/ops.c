@@ -236,11 +236,6 @@ int fsnode_ops_open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fus
 		/* A write-only open never shows the value: `cp x.zip code.zip`
 		 * need not read the old package first. */
 		ret = fsnode_file_render(ctx, f);
-		/* `>>` on a value file extends what it holds. */
-		if (ret == 0 && kind == FSNODE_VALUE && fi->flags & O_APPEND)
-			ret = nb_buf_append(&f->wbuf, f->snap.data, f->snap.len);
-		if (ret == 0)
-			f->committed = f->wbuf.len;
 		/* The first read at 0 serves this render instead of another. */
 		f->fresh = ret == 0;
 	}

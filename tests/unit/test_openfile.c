@@ -560,7 +560,24 @@ static void test_o_append_writes_go_to_the_end(void **state)
 	assert_int_equal(write_str(env, "ab", 0), 2);
 	assert_int_equal(write_str(env, "c\n", 0), 2);
 	assert_int_equal(rec.commits, 1);
-	assert_string_equal(rec.data[0], "abc\n");
+	assert_string_equal(rec.data[0], "ecs/value render 2\nabc\n");
+}
+
+/* Concurrent `>>` writers must not lose each other's additions: each adds
+ * to the value as it is when its line completes, not as it was at open. */
+static void test_o_append_adds_to_the_value_as_it_is_at_each_commit(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_value, O_WRONLY | O_APPEND);
+	assert_int_equal(rec.renders, 1);
+	assert_int_equal(write_str(env, "one\n", 0), 4);
+	assert_int_equal(write_str(env, "two\n", 0), 4);
+	assert_int_equal(rec.commits, 2);
+	assert_string_equal(rec.data[0], "ecs/value render 2\none\n");
+	assert_string_equal(rec.data[1], "ecs/value render 3\ntwo\n");
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(rec.commits, 2);
 }
 
 static void test_a_write_at_an_offset_overwrites_and_one_past_the_end_appends(void **state)
@@ -947,6 +964,7 @@ int main(void)
 		T(test_a_transaction_read_commits_a_pending_request_first),
 		T(test_a_transaction_takes_json_when_it_starts_with_a_brace),
 		T(test_o_append_writes_go_to_the_end),
+		T(test_o_append_adds_to_the_value_as_it_is_at_each_commit),
 		T(test_a_write_at_an_offset_overwrites_and_one_past_the_end_appends),
 		T(test_truncate_forgets_the_written_bytes),
 		T(test_a_long_transaction_is_prepared_in_write_and_runs_at_the_read),
