@@ -265,6 +265,12 @@ struct fsnode_file {
 	bool refused; /* protected by lock: a write went over the limit: nothing of this fd commits
 		       */
 	size_t appended; /* protected by lock: `>>` on a value file: wbuf bytes already added */
+	/* create(2) made this object in created_in (a directory the open file
+	 * pins): when a request of this fd was refused and none succeeded,
+	 * release removes it again, so a refused first write leaves nothing. */
+	struct fsnode *created_in;
+	bool refusal;		       /* protected by lock: a request of this fd failed */
+	bool success;		       /* protected by lock: a request of this fd succeeded */
 	struct fuse_pollhandle *ph;    /* protected by the table lock */
 	struct fsnode_file *next_open; /* protected by the table lock */
 };

@@ -76,6 +76,7 @@ static int fail(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err *er
 {
 	char dir[4096];
 
+	f->refusal = true;
 	if (!err->msg[0])
 		nb_err_set(err, ret, "%s: %s", f->node->path, strerror(-ret));
 	fsnode_dirname(f->node->path, dir, sizeof(dir));
@@ -93,6 +94,7 @@ static int answered(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err
 	}
 	f->answered = f->node->route->kind == FSNODE_TXN;
 	f->rpos = 0;
+	f->success = true;
 	return 0;
 }
 

@@ -356,6 +356,7 @@ static void do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fsnode_table_detach(ctx->nodes, f);
 	atomic_fetch_sub(&ctx->d->metrics.open_files, 1);
 	fsnode_file_discard(ctx, f);
+	fsnode_ops_undo_refused_create(ctx, f);
 	fsnode_file_free(f);
 	fuse_reply_err(req, 0);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/log.h"
 #include "fs/ops.h"
 #include "fs/ops_i.h"
 
@@ -124,6 +125,7 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	const struct fsnode_route *r;
 	struct fuse_entry_param e;
 	struct nb_err err = { 0 };
+	bool made = false;
 	int ret;
 
 	(void)mode; /* the route's mode is the file's */
@@ -144,6 +146,7 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 			fsnode_lasterr_set(ctx, dir->path, err.msg);
 			return fsnode_ops_reply_err(req, -ret);
 		}
+		made = true;
 	}
 	ret = fsnode_table_lookup(ctx->nodes, dir, r, name, &node);
 	if (ret < 0)
@@ -155,10 +158,27 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 		return fsnode_ops_reply_err(req, -ret);
 	}
+	if (made)
+		((struct fsnode_file *)(uintptr_t)fi->fh)->created_in = dir;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		fsnode_ops_close_node(ctx, fi);
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 	}
+}
+
+void fsnode_ops_undo_refused_create(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	const char *name = strrchr(f->node->path, '/');
+	struct nb_err err = { 0 };
+	const struct fsnode_ops *ops = f->node->route->ops;
+
+	if (!f->created_in || !f->refusal || f->success || !ops->unlink)
+		return;
+	name = name ? name + 1 : f->node->path;
+	/* Already gone (a refused layer cleans up itself) is fine. */
+	if (ops->unlink(ctx, f->created_in, name, &err) < 0 && err.code != -ENOENT)
+		log_warn("%s: cannot remove what a refused create made: %s", f->node->path,
+			 err.msg);
 }
 
 /* A fixed symlink (`latest`) is listed only while it points somewhere, so

@@ -35,6 +35,10 @@ int fsnode_ops_open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fus
  * will come. */
 void fsnode_ops_close_node(struct fsnode_ctx *ctx, struct fuse_file_info *fi);
 
+/* At release: removes the object create(2) made for f when every request
+ * f sent was refused, so `echo bad > new-name` leaves no empty object. */
+void fsnode_ops_undo_refused_create(struct fsnode_ctx *ctx, struct fsnode_file *f);
+
 /* The directory-entry operations, for the ops table (ops_dir.c). */
 void fsnode_ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 void fsnode_ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
