@@ -411,6 +411,34 @@ int ecs_list_task_containers(struct ecs *ecs, const char *id,
 	return ret;
 }
 
+/* A user's stop is acknowledged only once it is recorded: with the state
+ * dir full it is refused and the task is left as it was, or a restart
+ * would forget who stopped it and why. */
+static int record_user_stop(struct ecs *ecs, struct ecs_task *t, const char *reason,
+			    struct nb_err *err)
+{
+	char desired[sizeof(t->desired)], code[sizeof(t->stop_code)],
+		why[sizeof(t->stopped_reason)];
+	int ret;
+
+	memcpy(desired, t->desired, sizeof(desired));
+	memcpy(code, t->stop_code, sizeof(code));
+	memcpy(why, t->stopped_reason, sizeof(why));
+	snprintf(t->desired, sizeof(t->desired), "STOPPED");
+	if (!t->stop_code[0])
+		snprintf(t->stop_code, sizeof(t->stop_code), "UserInitiated");
+	if (!t->stopped_reason[0])
+		snprintf(t->stopped_reason, sizeof(t->stopped_reason), "%s", reason);
+	ret = ecs_task_save(ecs, t, err);
+	if (ret < 0) {
+		memcpy(t->desired, desired, sizeof(desired));
+		memcpy(t->stop_code, code, sizeof(code));
+		memcpy(t->stopped_reason, why, sizeof(why));
+		return nb_err_wrap(err, "cannot stop task %s", t->id);
+	}
+	return 0;
+}
+
 int ecs_task_stop(struct ecs *ecs, const char *id, const char *reason, struct nb_err *err)
 {
 	struct ecs_task *t;
@@ -425,9 +453,12 @@ int ecs_task_stop(struct ecs *ecs, const char *id, const char *reason, struct nb
 				 strcmp(t->last, "STOPPED") == 0 ? "stopped" : "stopping");
 	else if (!state_health_engine_ready(ecs->health, err))
 		ret = nb_err_wrap(err, "cannot stop task %s", id);
-	else
-		ret = ecs_task_queue_stop(ecs, t, "UserInitiated",
-					  reason && reason[0] ? reason : "Task stopped by user");
+	else {
+		reason = reason && reason[0] ? reason : "Task stopped by user";
+		ret = record_user_stop(ecs, t, reason, err);
+		if (ret == 0)
+			ret = ecs_task_queue_stop(ecs, t, "UserInitiated", reason);
+	}
 	pthread_mutex_unlock(&ecs->lock);
 	if (ret < 0 && !err->msg[0])
 		nb_err_set(err, ret, "cannot stop task %s: %s", id, strerror(-ret));
