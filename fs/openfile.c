@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/buf.h"
 #include "backend/common/json.h"
 #include "fs/openfile.h"
 
@@ -190,7 +191,7 @@ static enum fsnode_commit commit_mode(const struct fsnode_file *f)
 
 	if (mode != FSNODE_COMMIT_LINE_OR_JSON)
 		return mode;
-	while (i < f->wbuf.len && strchr(" \t\r\n", p[i]))
+	while (i < f->wbuf.len && nb_is_blank(p[i]))
 		i++;
 	return i < f->wbuf.len && (p[i] == '{' || p[i] == '[') ? FSNODE_COMMIT_JSON
 							       : FSNODE_COMMIT_VALUE;

@@ -6,6 +6,7 @@
 #ifndef NB_BUF_H
 #define NB_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct nb_buf {
@@ -30,6 +31,13 @@ char *nb_buf_steal(struct nb_buf *b);
  * partial for the next call. Returns 0 or -ENOMEM. */
 int nb_buf_feed_lines(struct nb_buf *partial, const char *data, size_t len,
 		      void (*line)(const char *text, size_t len, void *ud), void *ud);
+
+/* JSON's whitespace, around requests and values. Unlike strchr(" \t\r\n", c)
+ * it is false for a NUL byte, which must never pass for a blank. */
+static inline bool nb_is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 #define cleanup_buf __attribute__((cleanup(nb_buf_free)))
 

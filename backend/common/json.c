@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/buf.h"
 #include "backend/common/json.h"
 
 static void position_of(const char *buf, size_t off, size_t *line, size_t *col)
@@ -125,7 +126,7 @@ cJSON *json_parse(const char *buf, size_t len, struct nb_err *err)
 		return NULL;
 	}
 	off = (size_t)(end - buf);
-	while (off < len && strchr(" \t\r\n", buf[off]) && buf[off])
+	while (off < len && nb_is_blank(buf[off]))
 		off++;
 	if (off < len) {
 		position_of(buf, off, &line, &col);
@@ -145,7 +146,7 @@ bool json_is_complete(const char *buf, size_t len)
 	size_t i = 0, depth = 0, deep = 0;
 	bool in_str = false, esc = false;
 
-	while (i < len && strchr(" \t\r\n", buf[i]))
+	while (i < len && nb_is_blank(buf[i]))
 		i++;
 	if (i == len)
 		return false;

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/buf.h"
 #include "backend/common/json.h"
 #include "backend/ecs/ecs_i.h"
 #include "backend/ecs/taskdef.h"
@@ -147,9 +148,9 @@ static int parse_request(const char *buf, size_t len, cJSON **doc, struct run_re
 
 	memset(r, 0, sizeof(*r));
 	r->count = 1;
-	while (start < len && strchr(" \t\r\n", buf[start]))
+	while (start < len && nb_is_blank(buf[start]))
 		start++;
-	while (len > start && strchr(" \t\r\n", buf[len - 1]))
+	while (len > start && nb_is_blank(buf[len - 1]))
 		len--;
 	if (start == len)
 		return nb_err_set(err, -EINVAL,
@@ -158,6 +159,8 @@ static int parse_request(const char *buf, size_t len, cJSON **doc, struct run_re
 		if (len - start >= sizeof(line) || memchr(buf + start, '\n', len - start))
 			return nb_err_set(err, -EINVAL,
 					  "run: expected one line: family or family:rev");
+		if (memchr(buf + start, '\0', len - start))
+			return nb_err_set(err, -EINVAL, "run: the request holds a NUL byte");
 		memcpy(line, buf + start, len - start);
 		line[len - start] = '\0';
 		return parse_ref(line, r, err);

@@ -18,6 +18,7 @@
 
 #include "backend/common/cleanup.h"
 #include "backend/common/fdio.h"
+#include "backend/common/buf.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/lambda/lambda_i.h"
@@ -328,7 +329,7 @@ static int check_payload(const char **payload, size_t *len, size_t max, struct n
 				  "operation (RequestTooLargeException)",
 				  max);
 	/* echo's newline is not part of the event. */
-	while (*len && strchr(" \t\r\n", (*payload)[*len - 1]))
+	while (*len && nb_is_blank((*payload)[*len - 1]))
 		(*len)--;
 	if (*len == 0) {
 		*payload = "{}";
