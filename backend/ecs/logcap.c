@@ -108,8 +108,9 @@ struct ecs_logcap {
 	struct nb_buf out; /* "[<name>] <text>\n" being written */
 	size_t raw_bytes;
 	size_t task_bytes;
-	bool wrote; /* since the last on_append */
-	int werr;   /* first file write error: ends the capture */
+	unsigned task_skip; /* lines fetched again that task.log already has */
+	bool wrote;	    /* since the last on_append */
+	int werr;	    /* first file write error: ends the capture */
 };
 
 static int64_t now_ns(void)
@@ -148,10 +149,16 @@ static int cap_line(void *ud, const struct ecs_line *line)
 	if (nb_buf_append(&cap->out, line->text, line->len) < 0 ||
 	    nb_buf_append(&cap->out, "\n", 1) < 0)
 		return cap->werr = -ENOMEM;
-	if ((ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
-			      &cap->raw_bytes)) < 0 ||
-	    (cap->taskfd >= 0 &&
-	     (ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes)) < 0))
+	if (cap->task_skip && cap->taskfd >= 0) {
+		cap->task_skip--;
+		ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
+				 &cap->raw_bytes);
+	} else if ((ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
+				     &cap->raw_bytes)) == 0 &&
+		   cap->taskfd >= 0) {
+		ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes);
+	}
+	if (ret < 0)
 		return cap->werr = log_error(ret, "logs of %s: cannot write: %s", cap->name,
 					     strerror(-ret));
 	cap->wrote = true;
@@ -339,6 +346,28 @@ static int open_log(struct ecs_logcap *cap, const char *file, size_t *size, stru
 	return fd;
 }
 
+/* How many lines file holds between byte from and byte to. */
+static unsigned lines_between(int dirfd, const char *file, size_t from, size_t to)
+{
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+	unsigned lines = 0;
+	char buf[8192];
+
+	while (fd >= 0 && from < to) {
+		ssize_t n = pread(fd, buf, to - from < sizeof(buf) ? to - from : sizeof(buf),
+				  (off_t)from);
+
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		from += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	return lines;
+}
+
 static bool name_ok(const char *name)
 {
 	size_t len = strlen(name);
@@ -384,10 +413,19 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	     (cap->taskfd = open_log(cap, TASK_LOG, &cap->task_bytes, err)) < 0))
 		return nb_err_wrap(err, "logs of %s", name);
 	/* Lines written after the position was (a crash came between the two):
-	 * the capture fetches them again, so they go, or they would repeat. */
-	if (cap->resume.raw_size >= 0 && (int64_t)cap->raw_bytes > cap->resume.raw_size &&
-	    ftruncate(cap->rawfd, (off_t)cap->resume.raw_size) == 0)
-		cap->raw_bytes = (size_t)cap->resume.raw_size;
+	 * the capture fetches them again, so they go, or they would repeat.
+	 * task.log, when other captures append to it too, cannot be cut back
+	 * without losing their lines: there the same number of lines fetched
+	 * again are left out instead (each line went to both files). */
+	if (cap->resume.raw_size >= 0 && (int64_t)cap->raw_bytes > cap->resume.raw_size) {
+		if (cap->taskfd >= 0 && !cap->ops.sole_writer)
+			cap->task_skip = lines_between(
+				cap->dirfd, file, (size_t)cap->resume.raw_size, cap->raw_bytes);
+		if (ftruncate(cap->rawfd, (off_t)cap->resume.raw_size) == 0)
+			cap->raw_bytes = (size_t)cap->resume.raw_size;
+		else
+			cap->task_skip = 0;
+	}
 	if (cap->taskfd >= 0 && cap->ops.sole_writer && cap->resume.task_size >= 0 &&
 	    (int64_t)cap->task_bytes > cap->resume.task_size &&
 	    ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)

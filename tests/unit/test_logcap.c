@@ -650,6 +650,34 @@ static void test_lines_written_after_the_saved_position_are_cut_not_repeated(voi
 	assert_file(env, "web.pos", "1795428000.000000002 1 8 20\n");
 }
 
+/* Another container's lines follow in task.log, so it cannot be cut back:
+ * the lines fetched again are left out of it instead. */
+static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap *cap = NULL;
+
+	assert_int_equal(
+		state_write_atomic(env->dirfd, "web.log", "one\ntwo\n", 8, 0600, &env->err), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "task.log",
+					    "[web] one\n[web] two\n[db] up\n", 28, 0600, &env->err),
+			 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000001 1 4 10\n",
+					    28, 0600, &env->err),
+			 0);
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
+	route(env, 0, LOGS_PATH, 2, 0, false);
+	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					  &cap, &env->err),
+			 0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+	assert_file(env, "web.log", "one\ntwo\nthree\n");
+	assert_file(env, "task.log", "[web] one\n[web] two\n[db] up\n[web] three\n");
+}
+
 static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
 {
 	struct env *env = *state;
@@ -716,6 +744,7 @@ int main(void)
 		T(test_stop_while_idle_returns_promptly_and_saves_the_position),
 		T(test_a_stopped_long_line_resumes_after_its_written_piece),
 		T(test_lines_written_after_the_saved_position_are_cut_not_repeated),
+		T(test_lines_fetched_again_are_not_repeated_in_a_shared_task_log),
 		T(test_concurrent_containers_never_interleave_within_a_task_log_line),
 	};
 #undef T
