@@ -20,14 +20,6 @@
 
 #define EC2_IMAGE_REF_MAX 255
 
-double ec2_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
-}
-
 void ec2_iso_time(double t, char out[40])
 {
 	time_t secs = (time_t)t;

@@ -127,7 +127,6 @@ struct ec2 {
 	_Atomic bool stopping;
 };
 
-double ec2_now(void);
 /* t (epoch seconds) as "YYYY-MM-DDTHH:MM:SS.mmmZ", as EC2 and SSM print times. */
 void ec2_iso_time(double t, char out[40]);
 const char *ec2_state_name(enum ec2_state s);

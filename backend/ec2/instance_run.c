@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
 #include "backend/ecs/logcap.h"
@@ -76,7 +77,7 @@ static struct ec2_instance *instance_new(const struct ec2_run_req *req, const ch
 	snprintf(inst->client_token, sizeof(inst->client_token), "%s", req->client_token);
 	snprintf(inst->key_name, sizeof(inst->key_name), "%s", req->key_name);
 	inst->launch_index = index;
-	inst->launch_time = ec2_now();
+	inst->launch_time = nb_aws_now();
 	inst->busy = true;
 	clock_gettime(CLOCK_REALTIME, &inst->mtime);
 	if (req->user_data_len) {

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/ec2/ec2_i.h"
@@ -201,7 +202,7 @@ int ec2_runcmd_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel, stru
 	cleanup_buf struct nb_buf out = { 0 }, errout = { 0 };
 	const char *argv[] = { "/bin/sh", "-c", rc->script, NULL };
 	const char *status = "Success";
-	double start = ec2_now();
+	double start = nb_aws_now();
 	char exec_id[65];
 	int code = -1, ret;
 	bool running;
@@ -231,7 +232,7 @@ int ec2_runcmd_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel, stru
 	} else {
 		status = code == 0 ? "Success" : "Failed";
 	}
-	ret = answer_json(rc, status, code, start, ec2_now(), &out, &errout, answer);
+	ret = answer_json(rc, status, code, start, nb_aws_now(), &out, &errout, answer);
 	if (ret < 0)
 		nb_err_set(err, ret, "out of memory");
 out:

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
@@ -76,14 +77,6 @@ static bool split_id(const char *id, char *family, size_t len, int *rev)
 	family[colon - id] = '\0';
 	*rev = (int)r;
 	return ecs_family_valid(family);
-}
-
-double ecs_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
 }
 
 /* <state>/task-logs: where captured container output is kept. */
@@ -259,7 +252,7 @@ int ecs_register(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *an
 	pthread_mutex_lock(&ecs->lock);
 	f = family_find(ecs, family);
 	rev = f && f->n ? f->revs[f->n - 1] + 1 : 1;
-	ret = ecs_taskdef_finalize(def, rev, ECS_REGION, ECS_ACCOUNT, ecs_now(), err);
+	ret = ecs_taskdef_finalize(def, rev, ECS_REGION, ECS_ACCOUNT, nb_aws_now(), err);
 	doc = ret == 0 ? describe_doc(def) : NULL;
 	if (!doc) {
 		if (ret == 0)

@@ -106,7 +106,6 @@ struct ecs {
 
 #define ECS_ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
 
-double ecs_now(void);
 /* Adds an epoch-seconds timestamp, leaving unset (0) ones out as AWS does. */
 void ecs_json_add_time(cJSON *obj, const char *field, double t);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
@@ -225,9 +226,9 @@ void ecs_task_set_status(struct ecs *ecs, struct ecs_task *t, const char *last)
 {
 	snprintf(t->last, sizeof(t->last), "%s", last);
 	if (strcmp(last, "RUNNING") == 0 && t->started_at == 0)
-		t->started_at = ecs_now();
+		t->started_at = nb_aws_now();
 	if (strcmp(last, "STOPPED") == 0)
-		t->stopped_at = ecs_now();
+		t->stopped_at = nb_aws_now();
 	ecs_task_changed(ecs, t, "status");
 }
 

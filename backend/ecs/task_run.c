@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/buf.h"
 #include "backend/common/json.h"
@@ -216,7 +217,7 @@ static struct ecs_task *task_new(const struct run_req *r, const cJSON *taskdef)
 	snprintf(t->desired, sizeof(t->desired), "RUNNING");
 	snprintf(t->network_mode, sizeof(t->network_mode), "%s",
 		 cJSON_IsString(mode) ? mode->valuestring : "awsvpc");
-	t->created_at = ecs_now();
+	t->created_at = nb_aws_now();
 	cJSON_ArrayForEach(cd, cJSON_GetObjectItem(taskdef, "containerDefinitions"))
 	{
 		struct ecs_container_rt *c;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
@@ -96,7 +97,7 @@ void ecs_task_run_stop(struct ecs *ecs, const char *id)
 		pthread_mutex_unlock(&ecs->lock);
 		return;
 	}
-	t->stopping_at = ecs_now();
+	t->stopping_at = nb_aws_now();
 	ecs_task_set_status(ecs, t, "DEPROVISIONING");
 	for (int i = 0; i < t->n; i++) {
 		const cJSON *st = NULL;
