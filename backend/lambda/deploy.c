@@ -7,7 +7,9 @@
  *
  * In the function's state dir: code.zip (the bytes as written), code/ (the
  * unpacked tree, shown as code/ in the mount), code.tar (what containers
- * get), and layers/NN-name.{zip,tar} with layers/NN-name.d/.
+ * get), and layers/NN-name.{zip,tar} with layers/NN-name.d/. A new package
+ * is staged beside them and moved in by the protocol at put_in_place(),
+ * which the next load finishes or undoes after a crash.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -108,25 +110,99 @@ static int stage(struct lambda *l, const struct pkg_files *pf, const char *zip, 
 	return 0;
 }
 
-/* Renames the staged package over the current one: after this, a crash
- * leaves each file whole, old or new. */
+/* Renames <file>.next over <file> (rel to the service's dir); a .next
+ * already gone was moved by an earlier, cut short, put_in_place. */
+static void rename_next(struct lambda *l, const char *rel)
+{
+	char next[700];
+
+	snprintf(next, sizeof(next), "%s.next", rel);
+	if (renameat(l->dirfd, next, l->dirfd, rel) < 0 && errno != ENOENT)
+		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+}
+
+/*
+ * The commit protocol of a package, so that a crash (kill -9) at any point
+ * leaves it whole, old or new, once the next load has run
+ * lambda_deploy_recover():
+ *
+ *   1. stage(): unpack into <tree>.new, write <tar>.next, then <zip>.next,
+ *      each file atomically. <zip>.next is written last, so while it exists
+ *      every staged part is complete.
+ *   2. The commit. The code: config.json saved naming the new CodeSha256.
+ *      A layer (nothing names it but its files): <zip>.next written whole;
+ *      its write is answered only once it is in place, so both outcomes
+ *      are allowed and the staged one is taken.
+ *   3. put_in_place(): <tree> -> <tree>.old, <tree>.new -> <tree>,
+ *      <tar>.next -> <tar>, and LAST <zip>.next -> <zip>; then <tree>.old
+ *      is removed.
+ *
+ * Because <zip>.next goes last, a committed package whose move was cut
+ * short always still has it: at load, a <zip>.next that the commit names
+ * (its hash is config.json's, or any for a layer) is rolled forward by
+ * running put_in_place() again, which is why every step of it may find
+ * its work already done. Anything else staged (no <zip>.next: staging or
+ * only the .old removal was cut short; a <zip>.next config.json does not
+ * name: cut before the commit) is removed and the old package stays.
+ */
 static void put_in_place(struct lambda *l, const struct pkg_files *pf)
 {
 	char next[4300], old[4300];
+	struct stat st;
 
-	snprintf(next, sizeof(next), "%s.next", pf->tar);
-	if (renameat(l->dirfd, next, l->dirfd, pf->tar) < 0)
-		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
-	snprintf(next, sizeof(next), "%s.next", pf->zip);
-	if (renameat(l->dirfd, next, l->dirfd, pf->zip) < 0)
-		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
 	snprintf(next, sizeof(next), "%s.new", pf->tree);
 	snprintf(old, sizeof(old), "%s.old", pf->tree);
+	/* No .new: the tree was swapped already (moving <tree> aside now
+	 * would lose the new one). */
+	if (lstat(next, &st) == 0) {
+		lambda_pkg_remove_tree(old);
+		if (rename(pf->tree, old) < 0 && errno != ENOENT)
+			log_warn("lambda: cannot move %s aside: %s", pf->tree, strerror(errno));
+		if (rename(next, pf->tree) < 0)
+			log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+	}
+	rename_next(l, pf->tar);
+	rename_next(l, pf->zip); /* the last: see above */
 	lambda_pkg_remove_tree(old);
-	if (rename(pf->tree, old) < 0 && errno != ENOENT)
-		log_warn("lambda: cannot move %s aside: %s", pf->tree, strerror(errno));
-	if (rename(next, pf->tree) < 0)
-		log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+}
+
+/* At load: finishes or undoes the put in place of one package (see
+ * put_in_place). want: the CodeSha256 config.json names, or NULL for a
+ * layer. */
+static void recover_one(struct lambda *l, const struct pkg_files *pf, const char *want)
+{
+	cleanup_free char *data = NULL;
+	char next[700], old[4300], sha[LAMBDA_SHA256_B64_LEN];
+	bool forward = false;
+	struct stat st;
+	size_t len;
+
+	snprintf(next, sizeof(next), "%s.next", pf->zip);
+	if (fstatat(l->dirfd, next, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		forward = !want;
+		if (want &&
+		    state_read_file(l->dirfd, next, LAMBDA_ZIP_MAX, &data, &len, NULL) == 0) {
+			lambda_pkg_sha256_b64(data, len, sha);
+			forward = strcmp(sha, want) == 0;
+		}
+	}
+	if (forward) {
+		log_info("lambda: finishing the deploy of %s that a crash cut short", pf->zip);
+		put_in_place(l, pf);
+		return;
+	}
+	if (fstatat(l->dirfd, next, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		log_info("lambda: dropping the deploy of %s that a crash cut short", pf->zip);
+	unstage(l, pf);
+	/* The tree moves only while a committed <zip>.next exists (rolled
+	 * forward above), so a <tree>.old without <tree> is not expected here;
+	 * if one is, it is the only whole tree left: keep it. */
+	snprintf(old, sizeof(old), "%s.old", pf->tree);
+	if (lstat(pf->tree, &st) < 0 && errno == ENOENT && lstat(old, &st) == 0) {
+		if (rename(old, pf->tree) < 0)
+			log_warn("lambda: cannot rename %s: %s", old, strerror(errno));
+		return;
+	}
 	lambda_pkg_remove_tree(old);
 }
 
@@ -524,4 +600,68 @@ int lambda_load_layers(struct lambda *l, struct lambda_fn *fn)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The layer "NN-name.zip" a staged entry of layers/ belongs to, in out;
+ * false when it is not a staged entry. */
+static bool staged_layer(const char *entry, char *out, size_t len)
+{
+	static const char *const suffixes[] = { ".zip.next", ".tar.next", ".d.new", ".d.old" };
+	size_t n = strlen(entry);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+		size_t s = strlen(suffixes[i]);
+
+		if (n > s && strcmp(entry + n - s, suffixes[i]) == 0 && n - s + 5 <= len) {
+			snprintf(out, len, "%.*s.zip", (int)(n - s), entry);
+			return layer_name_valid(out, NULL) == 0;
+		}
+	}
+	return false;
+}
+
+void lambda_deploy_recover(struct lambda *l, struct lambda_fn *fn)
+{
+	char rel[512], (*names)[128] = NULL;
+	size_t n = 0, cap = 0;
+	struct pkg_files pf;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	pkg_files_of(l, fn->name, NULL, &pf);
+	recover_one(l, &pf, fn->cfg.code_sha256);
+
+	/* The layers: their staged names first, as the recovery renames and
+	 * removes entries of the directory being read. */
+	snprintf(rel, sizeof(rel), "%s/layers", fn->name);
+	fd = openat(l->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char layer[128];
+
+		if (!staged_layer(de->d_name, layer, sizeof(layer)))
+			continue;
+		if (n == cap) {
+			void *grown = realloc(names, (cap = cap ? cap * 2 : 8) * sizeof(*names));
+
+			if (!grown)
+				break;
+			names = grown;
+		}
+		memcpy(names[n++], layer, sizeof(layer));
+	}
+	closedir(d);
+	/* A layer seen twice (its .new and its .next) is done at the first. */
+	for (size_t i = 0; i < n; i++) {
+		pkg_files_of(l, fn->name, names[i], &pf);
+		recover_one(l, &pf, NULL);
+	}
+	free(names);
 }

@@ -264,6 +264,7 @@ static int load_one(struct lambda *l, const char *name)
 		return 0;
 	}
 	fn->refs = 1;
+	lambda_deploy_recover(l, fn);
 	lambda_load_layers(l, fn);
 	check_package(l, fn);
 	lambda_fn_refresh(l, fn);

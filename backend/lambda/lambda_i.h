@@ -130,6 +130,10 @@ void lambda_fn_path(struct lambda *l, const struct lambda_fn *fn, const char *fi
 int lambda_deploy_code(struct lambda *l, const char *name, const char *zip, size_t len,
 		       struct nb_err *err);
 int lambda_load_layers(struct lambda *l, struct lambda_fn *fn);
+/* At load, before the package and layers are read: finishes (config.json
+ * names the staged package) or undoes (it does not) a deploy a crash cut
+ * short, so that each package is whole, old or new. */
+void lambda_deploy_recover(struct lambda *l, struct lambda_fn *fn);
 /* The tar of a function's code (layer NULL) or of one of its layers, for
  * upload. Reads the state dir only: no lock needed. */
 int lambda_read_tar(struct lambda *l, const char *name, const char *layer, struct nb_buf *out,
