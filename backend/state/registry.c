@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
@@ -24,6 +25,10 @@
 #define RECORD_MAX (16u << 20)
 /* The longest id whose "<id>.json.tmp" still fits in a file name. */
 #define ID_FILE_MAX STATE_REGISTRY_RECORD_ID_MAX
+/* A longer id's file name, before ".json": '~' and its SHA-256 in hex. */
+#define HASHED_LEN (1 + 2 * 32)
+/* Room for a record's file name, "<id>.json" or "~<hex>.json", and NUL. */
+#define FILE_NAME_SIZE (ID_FILE_MAX + sizeof(".json"))
 
 struct record {
 	char *id;
@@ -196,6 +201,70 @@ static bool name_valid(const char *s, size_t max)
 	       strcmp(s, "..") != 0;
 }
 
+/* Whether name (len bytes) is a hashed file name, less ".json". */
+static bool hashed_name(const char *name, size_t len)
+{
+	if (len != HASHED_LEN || name[0] != '~')
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* An id may not look like a hashed file name: its own file would be one
+ * a long id may need. No service makes such ids. */
+static bool id_valid(const char *id)
+{
+	return name_valid(id, STATE_REGISTRY_LONG_ID_MAX) && !hashed_name(id, strlen(id));
+}
+
+/* id's file name in its kind's directory: "<id>.json" when that fits,
+ * else "~<sha256 hex>.json". Returns whether it is hashed, or -ENOMEM. */
+static int record_file(const char *id, char out[FILE_NAME_SIZE])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	size_t len = strlen(id);
+
+	if (len <= ID_FILE_MAX) {
+		snprintf(out, FILE_NAME_SIZE, "%s.json", id);
+		return 0;
+	}
+	if (!EVP_Digest(id, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+		return -ENOMEM; /* OpenSSL fails only for lack of memory */
+	out[0] = '~';
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
+	snprintf(out + HASHED_LEN, FILE_NAME_SIZE - HASHED_LEN, ".json");
+	return 1;
+}
+
+/* What a hashed file holds: {"id": id, "record": doc}, formatted, plus a
+ * newline (*out malloc'd). */
+static int hashed_text(const char *id, const cJSON *doc, char **out, size_t *len)
+{
+	cleanup_cjson cJSON *wrap = cJSON_CreateObject();
+	char *text;
+
+	/* A reference: printing the wrapper does not copy doc first. */
+	if (!wrap || json_add_str(wrap, "id", id) < 0 ||
+	    !cJSON_AddItemReferenceToObject(wrap, "record", (cJSON *)doc))
+		return -ENOMEM;
+	text = cJSON_Print(wrap);
+	if (!text)
+		return -ENOMEM;
+	*len = strlen(text);
+	*out = malloc(*len + 2);
+	if (*out) {
+		memcpy(*out, text, *len);
+		(*out)[(*len)++] = '\n';
+		(*out)[*len] = '\0';
+	}
+	free(text);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* A record ready to link: the document and its text, not yet in a kind. */
 static struct record *record_new(const char *id, cJSON *doc)
 {
@@ -251,13 +320,15 @@ int state_registry_put_flags(struct state_registry *reg, const char *kind, const
 			     const cJSON *doc, unsigned flags, struct nb_err *err)
 {
 	cleanup_close int dirfd = -1;
-	char file[STATE_REGISTRY_ID_MAX + 8];
+	cleanup_free char *wrapped = NULL;
+	char file[FILE_NAME_SIZE];
 	struct record *r, *old;
 	struct kind *k;
+	size_t wrapped_len = 0;
 	cJSON *copy;
 	int ret;
 
-	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !name_valid(id, ID_FILE_MAX))
+	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !id_valid(id))
 		return nb_err_set(err, -EINVAL, "invalid record name %s/%s", kind, id);
 	copy = cJSON_Duplicate(doc, true);
 	r = copy ? record_new(id, copy) : NULL;
@@ -265,15 +336,22 @@ int state_registry_put_flags(struct state_registry *reg, const char *kind, const
 		cJSON_Delete(copy);
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	}
+	ret = record_file(id, file);
+	if (ret > 0)
+		ret = hashed_text(id, r->doc, &wrapped, &wrapped_len);
+	if (ret < 0) {
+		record_free(r);
+		return nb_err_set(err, ret, "out of memory");
+	}
 	dirfd = kind_dirfd(reg, kind, err);
 	if (dirfd < 0) {
 		record_free(r);
 		return dirfd;
 	}
-	snprintf(file, sizeof(file), "%s.json", id);
 	/* Disk first: if it fails, memory still says what disk says. */
 	pthread_mutex_lock(&reg->lock);
-	ret = state_write_atomic_flags(dirfd, file, r->text, r->text_len, 0600, flags, err);
+	ret = state_write_atomic_flags(dirfd, file, wrapped ? wrapped : r->text,
+				       wrapped ? wrapped_len : r->text_len, 0600, flags, err);
 	k = ret == 0 ? kind_find(reg, kind, true) : NULL;
 	if (ret == 0 && !k)
 		ret = nb_err_set(err, -ENOMEM, "out of memory");
@@ -306,13 +384,17 @@ int state_registry_put_flags(struct state_registry *reg, const char *kind, const
 int state_registry_remove(struct state_registry *reg, const char *kind, const char *id,
 			  struct nb_err *err)
 {
-	char path[2 * STATE_REGISTRY_ID_MAX + 8];
+	char path[STATE_REGISTRY_ID_MAX + 1 + FILE_NAME_SIZE], file[FILE_NAME_SIZE];
 	struct record *r;
 	struct kind *k;
+	int ret;
 
-	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !name_valid(id, ID_FILE_MAX))
+	if (!name_valid(kind, STATE_REGISTRY_ID_MAX) || !id_valid(id))
 		return nb_err_set(err, -ENOENT, "no record %s/%s", kind, id);
-	snprintf(path, sizeof(path), "%s/%s.json", kind, id);
+	ret = record_file(id, file);
+	if (ret < 0)
+		return nb_err_set(err, ret, "out of memory");
+	snprintf(path, sizeof(path), "%s/%s", kind, file);
 	pthread_mutex_lock(&reg->lock);
 	k = kind_find(reg, kind, false);
 	r = record_find(k, id);
@@ -400,22 +482,46 @@ size_t state_registry_count(struct state_registry *reg, const char *kind)
 	return n;
 }
 
+/* The id and record of a hashed file's document (taken apart: *doc is
+ * the record, detached), if it is one and file is that id's name. */
+static int unwrap(const char *file, cJSON *wrap, char **id, cJSON **doc)
+{
+	const cJSON *jid = cJSON_GetObjectItemCaseSensitive(wrap, "id");
+	char want[FILE_NAME_SIZE];
+
+	if (!cJSON_IsString(jid) || !id_valid(jid->valuestring) ||
+	    !cJSON_GetObjectItemCaseSensitive(wrap, "record"))
+		return -EINVAL;
+	if (record_file(jid->valuestring, want) != 1 || strcmp(want, file) != 0)
+		return -EINVAL; /* renamed, or a short id: not where it belongs */
+	*id = strdup(jid->valuestring);
+	if (!*id)
+		return -ENOMEM;
+	*doc = cJSON_DetachItemFromObjectCaseSensitive(wrap, "record");
+	return 0;
+}
+
 static int load_one(struct kind *k, int dirfd, const char *file)
 {
 	cleanup_free char *text = NULL;
+	cleanup_free char *id = NULL;
 	struct nb_err err = { 0 };
-	char id[STATE_REGISTRY_ID_MAX + 1];
 	size_t len = strlen(file), tlen;
 	struct record *r;
 	cJSON *doc;
 	struct stat st;
+	bool hashed;
 
-	if (len <= 5 || len - 5 > STATE_REGISTRY_ID_MAX || strcmp(file + len - 5, ".json") != 0)
+	if (len <= 5 || len - 5 > ID_FILE_MAX || strcmp(file + len - 5, ".json") != 0)
 		return 0; /* temp files and strangers */
-	memcpy(id, file, len - 5);
-	id[len - 5] = '\0';
-	if (!name_valid(id, ID_FILE_MAX))
-		return 0; /* "..json" and the like: no put or remove could name it */
+	hashed = hashed_name(file, len - 5);
+	if (!hashed) {
+		id = strndup(file, len - 5);
+		if (!id)
+			return -ENOMEM;
+		if (!id_valid(id))
+			return 0; /* "..json" and the like: no put or remove could name it */
+	}
 	if (state_read_file(dirfd, file, RECORD_MAX, &text, &tlen, &err) < 0) {
 		log_warn("state: skipping %s/%s: %s", k->name, file, err.msg);
 		return 0;
@@ -424,6 +530,19 @@ static int load_one(struct kind *k, int dirfd, const char *file)
 	if (!doc) {
 		log_warn("state: skipping %s/%s: not JSON", k->name, file);
 		return 0;
+	}
+	if (hashed) {
+		cJSON *wrap = doc;
+		int ret = unwrap(file, wrap, &id, &doc);
+
+		cJSON_Delete(wrap);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret < 0) {
+			log_warn("state: skipping %s/%s: not the record of the id it names",
+				 k->name, file);
+			return 0;
+		}
 	}
 	r = record_new(id, doc);
 	if (!r) {

@@ -1,7 +1,9 @@
 /*
  * backend/state/registry.h - the object registry the services keep their
  * records in: JSON documents by kind and id, in memory for reads and in
- * the state dir (<kind>/<id>.json, written atomically) for restarts.
+ * the state dir (<kind>/<id>.json, written atomically) for restarts. An id
+ * too long for that file name is kept as <kind>/~<sha256 of id, hex>.json,
+ * holding {"id": ID, "record": DOC}; callers see only the id.
  * One lock for the whole registry; no call blocks on the engine, and only
  * put/remove/load do disk I/O.
  */
@@ -17,8 +19,12 @@
 #include "backend/state/statedir.h"
 
 #define STATE_REGISTRY_ID_MAX 255 /* a kind's name */
-/* An id's: the file "<id>.json.tmp" must fit a 255-byte file name. */
+/* The longest id kept under its own file name: "<id>.json.tmp" must fit a
+ * 255-byte file name. Longer ones get a hashed file name. */
 #define STATE_REGISTRY_RECORD_ID_MAX 246
+/* The longest id: more than any service's names need ("FAMILY:REV" with a
+ * 255-char ECS family). */
+#define STATE_REGISTRY_LONG_ID_MAX 512
 
 struct state_registry;
 
@@ -31,8 +37,9 @@ void state_registry_free(struct state_registry *reg);
 int state_registry_load(struct state_registry *reg, const char *kind, struct nb_err *err);
 
 /* Stores doc (copied) as kind/id: on disk first, then in memory, so a
- * failed write changes nothing. kind: 1-255 chars, id: 1-246 chars; neither
- * may hold '/' or be "." or "..". -EINVAL otherwise. */
+ * failed write changes nothing. kind: 1-255 chars, id: 1-512 chars; neither
+ * may hold '/' or be "." or "..", and an id may not be '~' and 64 lowercase
+ * hex digits (a hashed file name's). -EINVAL otherwise. */
 int state_registry_put(struct state_registry *reg, const char *kind, const char *id,
 		       const cJSON *doc, struct nb_err *err);
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
@@ -31,7 +32,8 @@
 #include "backend/state/statedir.h"
 #include "tests/unit/helpers.h"
 
-/* The longest id: "<id>.json.tmp" must fit in NAME_MAX. */
+/* The longest id under its own file name: "<id>.json.tmp" must fit in
+ * NAME_MAX. Longer ones, to STATE_REGISTRY_LONG_ID_MAX, are hashed. */
 #define ID_LONGEST (NAME_MAX - 9)
 
 struct env {
@@ -187,7 +189,9 @@ static void test_invalid_kind_or_id_names_are_einval_and_write_nothing(void **st
 	cleanup_cjson cJSON *doc = make_doc("x", 1);
 	cleanup_free char *before = entries_of(env, ".");
 	cleanup_free char *after = NULL;
-	char longname[STATE_REGISTRY_ID_MAX + 2], longid[ID_LONGEST + 2];
+	char longname[STATE_REGISTRY_ID_MAX + 2], longid[STATE_REGISTRY_LONG_ID_MAX + 2];
+	/* The shape of a hashed file name, which a long id may need. */
+	const char *hashlike = "~0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	const char *bad[] = { "", ".", "..", "a/b", "/", "../x", longname };
 
 	memset(longname, 'n', sizeof(longname) - 1);
@@ -201,14 +205,20 @@ static void test_invalid_kind_or_id_names_are_einval_and_write_nothing(void **st
 				 -EINVAL);
 		assert_int_equal(env->err.code, -EINVAL);
 		assert_non_null(strstr(env->err.msg, "invalid record name"));
+		if (bad[i] == longname)
+			continue; /* too long for a kind, not for an id */
 		nb_err_clear(&env->err);
 		assert_int_equal(state_registry_put(env->reg, "ok", bad[i], doc, &env->err),
 				 -EINVAL);
 		assert_int_equal(env->err.code, -EINVAL);
 	}
-	/* An id too long for its temp file is refused up front, not by the disk. */
+	/* An id over the limit is refused up front, not by the disk. */
+	assert_int_equal(strlen(longid), 513);
 	assert_int_equal(state_registry_put(env->reg, "ok", longid, doc, &env->err), -EINVAL);
 	assert_int_equal(env->err.code, -EINVAL);
+	assert_int_equal(state_registry_put(env->reg, "ok", hashlike, doc, &env->err), -EINVAL);
+	assert_int_equal(env->err.code, -EINVAL);
+	assert_int_equal(state_registry_remove(env->reg, "ok", longid, &env->err), -ENOENT);
 	after = entries_of(env, ".");
 	assert_string_equal(after, before);
 	assert_false(exists_at(env->sd->dirfd, "ok"));
@@ -512,6 +522,177 @@ static void test_the_longest_valid_kind_and_id_round_trip(void **state)
 	assert_int_equal(state_registry_count(env->reg, "tasks"), 0);
 }
 
+/* ids too long for a file name */
+
+/* "~<sha256 of id, hex>.json", as the registry names a long id's file. */
+static void hashed_file(const char *id, char out[72])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	assert_true(EVP_Digest(id, strlen(id), md, &len, EVP_sha256(), NULL));
+	assert_int_equal(len, 32);
+	out[0] = '~';
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
+	snprintf(out + 65, 7, ".json");
+}
+
+/* A task definition's id, "<family>:1", with a family of n chars. */
+static void family_id(char *out, size_t n)
+{
+	memset(out, 'f', n);
+	snprintf(out + n, 3, ":1");
+}
+
+static void test_a_255_char_family_round_trips_under_a_hashed_name(void **state)
+{
+	struct env *env = *state;
+	char id[255 + 3], file[72], path[128];
+	struct state_registry *fresh = NULL;
+	cleanup_cjson cJSON *ids = NULL;
+	cleanup_cjson cJSON *want = make_doc("long", 7);
+	cleanup_cjson cJSON *got = NULL;
+	cleanup_cjson cJSON *on_disk = NULL;
+	cleanup_free char *text = NULL;
+	cleanup_free char *entries = NULL;
+	cleanup_free char *order = NULL;
+	cleanup_buf struct nb_buf out = { 0 };
+	struct timespec mtime;
+
+	family_id(id, 255);
+	assert_int_equal(strlen(id), 257);
+	hashed_file(id, file);
+	put(env, "task-definitions", "web:1", 1);
+	assert_int_equal(state_registry_put(env->reg, "task-definitions", id, want, &env->err), 0);
+
+	/* On disk: the hashed name, holding the real id and the record. */
+	entries = entries_of(env, "task-definitions");
+	snprintf(path, sizeof(path), "web:1.json,%s", file);
+	assert_string_equal(entries, path);
+	text = read_record_file(env, "task-definitions", file);
+	on_disk = cJSON_Parse(text);
+	assert_non_null(on_disk);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(on_disk, "id")->valuestring, id);
+	assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(on_disk, "record"), want, true));
+
+	/* In memory: the record alone, under its id. */
+	assert_int_equal(state_registry_get(env->reg, "task-definitions", id, &got), 0);
+	assert_true(cJSON_Compare(got, want, true));
+	assert_int_equal(state_registry_render(env->reg, "task-definitions", id, &out, &mtime), 0);
+	assert_null(strstr(out.data, "\"record\""));
+	assert_non_null(strstr(out.data, "\"long\""));
+	order = list_of(env->reg, "task-definitions");
+	assert_string_equal(strchr(order, ',') + 1, id);
+
+	/* A new registry (a remount) loads it back under the real id. */
+	assert_int_equal(state_registry_new(env->sd, &fresh), 0);
+	assert_int_equal(state_registry_load_ids(fresh, "task-definitions", &ids, &env->err), 0);
+	assert_int_equal(cJSON_GetArraySize(ids), 2);
+	assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring, "web:1");
+	assert_string_equal(cJSON_GetArrayItem(ids, 1)->valuestring, id);
+	assert_int_equal(n_of(fresh, "task-definitions", id), 7);
+	nb_buf_reset(&out);
+	assert_int_equal(state_registry_render(fresh, "task-definitions", id, &out, &mtime), 0);
+	assert_null(strstr(out.data, "\"record\""));
+
+	/* A put over it replaces the one file; remove deletes it. */
+	put(env, "task-definitions", id, 8);
+	assert_int_equal(n_of(env->reg, "task-definitions", id), 8);
+	free(entries);
+	entries = entries_of(env, "task-definitions");
+	assert_string_equal(entries, path);
+	assert_int_equal(state_registry_remove(fresh, "task-definitions", id, &env->err), 0);
+	assert_false(state_registry_exists(fresh, "task-definitions", id));
+	free(entries);
+	entries = entries_of(env, "task-definitions");
+	assert_string_equal(entries, "web:1.json");
+	assert_int_equal(state_registry_remove(fresh, "task-definitions", id, &env->err), -ENOENT);
+	state_registry_free(fresh);
+}
+
+static void test_a_244_char_family_keeps_its_plain_file_name(void **state)
+{
+	struct env *env = *state;
+	char id[244 + 3], file[260];
+	struct state_registry *fresh = NULL;
+	cleanup_free char *entries = NULL;
+	cleanup_free char *text = NULL;
+
+	family_id(id, 244);
+	assert_int_equal(strlen(id), ID_LONGEST);
+	put(env, "task-definitions", id, 3);
+	snprintf(file, sizeof(file), "%s.json", id);
+	entries = entries_of(env, "task-definitions");
+	assert_string_equal(entries, file);
+	/* The record itself, as before long ids: old state dirs still load. */
+	text = read_record_file(env, "task-definitions", file);
+	assert_null(strstr(text, "\"record\""));
+	assert_int_equal(state_registry_new(env->sd, &fresh), 0);
+	assert_int_equal(state_registry_load(fresh, "task-definitions", &env->err), 1);
+	assert_int_equal(n_of(fresh, "task-definitions", id), 3);
+	state_registry_free(fresh);
+}
+
+static void test_the_longest_id_and_the_first_hashed_one_round_trip(void **state)
+{
+	struct env *env = *state;
+	char first[ID_LONGEST + 2], longest[STATE_REGISTRY_LONG_ID_MAX + 1], file[72], path[80];
+	struct state_registry *fresh = NULL;
+
+	memset(first, 'a', sizeof(first) - 1);
+	first[sizeof(first) - 1] = '\0';
+	memset(longest, 'z', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	put(env, "things", first, 1);
+	put(env, "things", longest, 2);
+	hashed_file(first, file);
+	snprintf(path, sizeof(path), "things/%s", file);
+	assert_true(exists_at(env->sd->dirfd, path));
+	hashed_file(longest, file);
+	snprintf(path, sizeof(path), "things/%s", file);
+	assert_true(exists_at(env->sd->dirfd, path));
+	assert_int_equal(state_registry_new(env->sd, &fresh), 0);
+	assert_int_equal(state_registry_load(fresh, "things", &env->err), 2);
+	assert_int_equal(n_of(fresh, "things", first), 1);
+	assert_int_equal(n_of(fresh, "things", longest), 2);
+	state_registry_free(fresh);
+}
+
+static void test_load_skips_hashed_files_that_do_not_name_their_id(void **state)
+{
+	struct env *env = *state;
+	char id[300], other[300], file[72], wrong[72];
+	struct state_registry *fresh = NULL;
+	cleanup_free char *order = NULL;
+	cleanup_close int fd = -1;
+
+	family_id(id, 250);
+	family_id(other, 251);
+	put(env, "tasks", id, 1);
+	hashed_file(id, file);
+	hashed_file(other, wrong);
+	fd = openat(env->sd->dirfd, "tasks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	/* Copied under another id's name, or a short id, or no wrapper. */
+	assert_int_equal(linkat(fd, file, fd, wrong, 0), 0);
+	hashed_file("short", wrong);
+	write_file_at(fd, wrong, "{\"id\": \"short\", \"record\": {\"n\": 5}}\n");
+	hashed_file("bare", wrong);
+	write_file_at(fd, wrong, "{\"n\": 6}\n");
+	/* '~' and 16 hex digits (secrets' own hashed ids) is a plain id. */
+	write_file_at(fd, "~0123456789abcdef.json", "{\"n\": 9}\n");
+
+	assert_int_equal(state_registry_new(env->sd, &fresh), 0);
+	assert_int_equal(state_registry_load(fresh, "tasks", &env->err), 2);
+	assert_int_equal(n_of(fresh, "tasks", id), 1);
+	assert_int_equal(n_of(fresh, "tasks", "~0123456789abcdef"), 9);
+	assert_false(state_registry_exists(fresh, "tasks", other));
+	assert_false(state_registry_exists(fresh, "tasks", "short"));
+	assert_false(state_registry_exists(fresh, "tasks", "bare"));
+	state_registry_free(fresh);
+}
+
 /* load */
 
 static void test_a_fresh_registry_loads_the_records_in_name_order(void **state)
@@ -693,6 +874,10 @@ int main(void)
 		T(test_count_and_exists_follow_puts_and_removes_per_kind),
 		T(test_remove_deletes_the_file_and_the_record),
 		T(test_the_longest_valid_kind_and_id_round_trip),
+		T(test_a_255_char_family_round_trips_under_a_hashed_name),
+		T(test_a_244_char_family_keeps_its_plain_file_name),
+		T(test_the_longest_id_and_the_first_hashed_one_round_trip),
+		T(test_load_skips_hashed_files_that_do_not_name_their_id),
 		T(test_a_fresh_registry_loads_the_records_in_name_order),
 		T(test_load_skips_files_that_are_not_json_or_not_named_json),
 		T(test_load_of_a_kind_with_no_directory_creates_it_and_returns_zero),
