@@ -6,7 +6,14 @@
 #include <string.h>
 
 #include "backend/common/json.h"
+#include "backend/state/atomic.h"
 #include "backend/state/health.h"
+
+/* The state dir's writes report here when they start or stop failing. */
+static void on_state_write(void *ud, const char *reason_or_null)
+{
+	state_health_state_dir(ud, reason_or_null);
+}
 
 void state_health_init(struct state_health *h, struct state_hub *hub, const char *engine_url)
 {
@@ -18,10 +25,12 @@ void state_health_init(struct state_health *h, struct state_hub *hub, const char
 		 engine_url);
 	clock_gettime(CLOCK_REALTIME, &h->changed);
 	h->info_changed = h->changed;
+	state_write_watch(on_state_write, h);
 }
 
 void state_health_destroy(struct state_health *h)
 {
+	state_write_unwatch(on_state_write, h);
 	pthread_mutex_destroy(&h->lock);
 }
 
@@ -90,7 +99,7 @@ void state_health_state_dir(struct state_health *h, const char *reason_or_null)
 	if (changed)
 		clock_gettime(CLOCK_REALTIME, &h->changed);
 	pthread_mutex_unlock(&h->lock);
-	if (changed) {
+	if (changed && h->hub) {
 		cJSON *fields = cJSON_CreateObject();
 
 		if (fields) {

@@ -27,6 +27,10 @@ struct state_health {
 	struct timespec info_changed; /* protected by lock: version value */
 };
 
+/* Also makes h the watcher of the state dir's writes (state_write_watch):
+ * one that fails for lack of space, a quota, a read-only or failing disk
+ * sets the state-dir line of `health`, the next one that succeeds clears
+ * it. */
 void state_health_init(struct state_health *h, struct state_hub *hub, const char *engine_url);
 void state_health_destroy(struct state_health *h);
 
@@ -35,6 +39,8 @@ void state_health_destroy(struct state_health *h);
 void state_health_engine_up(struct state_health *h, const struct engine_info *info);
 void state_health_engine_down(struct state_health *h, const char *reason);
 void state_health_state_dir(struct state_health *h, const char *reason_or_null);
+/* Lock order: the registry's and the atomic writer's locks, then h->lock,
+ * then the hub's: state_health_state_dir() runs under the first two. */
 
 /* Whether an action may reach the engine now; on false, err holds
  * -EHOSTDOWN and the reason the engine is unreachable. */

@@ -186,10 +186,16 @@ void state_dir_close(struct state_dir *sd)
 
 int state_dir_check_writable(struct state_dir *sd, struct nb_err *err)
 {
-	int ret = state_write_atomic(sd->dirfd, ".probe", "", 0, 0600, err);
+	/* Some bytes, not an empty file: a full tmpfs or ext4 still creates
+	 * empty files (an inode is not a block), so only a write finds out. */
+	static const char probe[STATE_DIR_PROBE_BYTES] = { 0 };
+	int ret = state_write_atomic(sd->dirfd, ".probe", probe, sizeof(probe), 0600, err);
 
+	/* Worded as the atomic writer's refusal mark words it, so that health
+	 * shows the one problem once. */
 	if (ret < 0)
-		return nb_err_wrap(err, "state dir %s is not writable", sd->path);
+		return nb_err_wrap(err, STATE_WRITE_REFUSED);
+	/* No fsync: a probe left behind by a crash is harmless. */
 	unlinkat(sd->dirfd, ".probe", 0);
 	return 0;
 }

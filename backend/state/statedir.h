@@ -30,8 +30,10 @@ void state_dir_close(struct state_dir *sd);
 /* Records the calling process in the lock file (after a daemonizing fork). */
 int state_dir_record_pid(struct state_dir *sd, struct nb_err *err);
 
-/* 0 when the state dir accepts writes, else -errno with the reason. Blocks
- * on disk I/O (a create, fsync and unlink of a probe file). */
+/* 0 when the state dir accepts writes, else -errno with the reason
+ * ("state dir refuses writes: ..."). Blocks on disk I/O: an atomic write
+ * of a STATE_DIR_PROBE_BYTES probe file, then its unlink. */
+#define STATE_DIR_PROBE_BYTES 512
 int state_dir_check_writable(struct state_dir *sd, struct nb_err *err);
 
 #endif

@@ -2,7 +2,9 @@
  * tests/unit/test_atomic.c - crash-safe state files (atomic.c) and the
  * locked state dir (statedir.c), in fresh mkdtemp dirs under /tmp.
  * Tests run as root, so "not writable" is made with a removed directory
- * or a regular file standing where a directory should be, never chmod.
+ * or a regular file standing where a directory should be, never chmod;
+ * a full or read-only disk with a small tmpfs mounted in the temp dir
+ * (skipped where mount is not allowed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
 #include "backend/state/atomic.h"
+#include "backend/state/health.h"
+#include "backend/state/hub.h"
 #include "backend/state/statedir.h"
 #include "tests/unit/helpers.h"
 
@@ -29,6 +35,7 @@ struct env {
 	char root[64]; /* the mkdtemp dir */
 	int dirfd;
 	struct nb_err err;
+	char mnt[PATH_MAX]; /* a tmpfs of the test's, "" when none */
 };
 
 static int env_setup(void **state)
@@ -55,6 +62,9 @@ static int env_teardown(void **state)
 {
 	struct env *env = *state;
 
+	/* Detached: a failed test may still hold files open in it. */
+	if (env->mnt[0])
+		umount2(env->mnt, MNT_DETACH);
 	close(env->dirfd);
 	th_tmpdir_remove(env->root);
 	free(env);
@@ -337,7 +347,7 @@ static void test_a_removed_state_dir_is_not_writable(void **state)
 	assert_int_equal(unlink(id), 0);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(state_dir_check_writable(sd, &env->err), -ENOENT);
-	assert_non_null(strstr(env->err.msg, "is not writable: cannot create .probe.tmp"));
+	assert_non_null(strstr(env->err.msg, "state dir refuses writes: cannot create .probe.tmp"));
 	state_dir_close(sd);
 }
 
@@ -435,6 +445,219 @@ static void test_a_fresh_state_dir_is_writable_and_the_probe_is_removed(void **s
 	state_dir_close(sd);
 }
 
+/* The refusal mark: a full, read-only or failing state dir */
+
+struct watched {
+	int calls;
+	char last[NB_ERR_MSG_MAX]; /* "" for a clear */
+};
+
+static void watcher(void *ud, const char *reason)
+{
+	struct watched *w = ud;
+
+	w->calls++;
+	snprintf(w->last, sizeof(w->last), "%s", reason ? reason : "");
+}
+
+/* The mark is process-wide: any success clears what a test left. */
+static void clear_mark(struct env *env)
+{
+	assert_int_equal(state_write_atomic(env->dirfd, "clear", "x", 1, 0600, &env->err), 0);
+	assert_false(state_write_refused(NULL, 0));
+}
+
+/* Mounts a tmpfs of size bytes (read-only when ro) at <root>/<name> and
+ * returns its dirfd; skips the test where mounting is not allowed. */
+static int tmpfs_at(struct env *env, const char *name, const char *size, bool ro)
+{
+	char opts[64];
+	int fd;
+
+	path_in(env, name, env->mnt, sizeof(env->mnt));
+	assert_int_equal(mkdir(env->mnt, 0700), 0);
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	if (mount("tmpfs", env->mnt, "tmpfs", ro ? MS_RDONLY : 0, opts) < 0) {
+		env->mnt[0] = '\0';
+		skip();
+	}
+	fd = open(env->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Writes "fill" in dirfd until no byte is left. */
+static void fill(int dirfd)
+{
+	cleanup_close int fd =
+		openat(dirfd, "fill", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char block[4096] = { 0 };
+
+	assert_true(fd >= 0);
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	assert_int_equal(errno, ENOSPC);
+}
+
+static void test_a_write_to_a_full_dir_marks_it_refusing_until_one_succeeds(void **state)
+{
+	struct env *env = *state;
+	struct watched w = { 0 };
+	char reason[NB_ERR_MSG_MAX];
+	cleanup_close int full = -1;
+
+	clear_mark(env);
+	full = tmpfs_at(env, "full", "64k", false);
+	fill(full);
+	state_write_watch(watcher, &w);
+
+	assert_int_equal(state_write_atomic(full, "rec", "some bytes", 10, 0600, &env->err),
+			 -ENOSPC);
+	assert_false(exists_at(full, "rec"));
+	assert_false(exists_at(full, "rec.tmp"));
+	assert_true(state_write_refused(reason, sizeof(reason)));
+	assert_string_equal(reason, "state dir refuses writes: cannot write rec.tmp in the "
+				    "state dir: No space left on device");
+	assert_int_equal(w.calls, 1);
+	assert_string_equal(w.last, reason);
+
+	/* More of the same failure says nothing new; NOSYNC writes count too. */
+	assert_int_equal(state_write_atomic_flags(full, "other", "x", 1, 0600, STATE_WRITE_NOSYNC,
+						  &env->err),
+			 -ENOSPC);
+	assert_int_equal(w.calls, 1);
+	assert_true(state_write_refused(reason, sizeof(reason)));
+	assert_non_null(strstr(reason, "rec.tmp"));
+
+	/* A write elsewhere, or once there is room, clears it, once. */
+	assert_int_equal(unlinkat(full, "fill", 0), 0);
+	assert_int_equal(state_write_atomic(full, "rec", "some bytes", 10, 0600, &env->err), 0);
+	assert_false(state_write_refused(reason, sizeof(reason)));
+	assert_string_equal(reason, "");
+	assert_int_equal(w.calls, 2);
+	assert_string_equal(w.last, "");
+	assert_int_equal(state_write_atomic(full, "rec", "more", 4, 0600, &env->err), 0);
+	assert_int_equal(w.calls, 2);
+	state_write_unwatch(watcher, &w);
+}
+
+static void test_a_read_only_dir_marks_it_refusing_with_the_reason(void **state)
+{
+	struct env *env = *state;
+	struct watched w = { 0 };
+	char reason[NB_ERR_MSG_MAX];
+	cleanup_close int ro = -1;
+
+	clear_mark(env);
+	ro = tmpfs_at(env, "ro", "64k", true);
+	state_write_watch(watcher, &w);
+	assert_int_equal(state_write_atomic(ro, "rec", "x", 1, 0600, &env->err), -EROFS);
+	assert_true(state_write_refused(reason, sizeof(reason)));
+	assert_string_equal(reason, "state dir refuses writes: cannot create rec.tmp in the "
+				    "state dir: Read-only file system");
+	assert_int_equal(w.calls, 1);
+	clear_mark(env);
+	assert_int_equal(w.calls, 2);
+	assert_string_equal(w.last, "");
+
+	/* Unwatched: the mark still follows, nobody is called. */
+	state_write_unwatch(watcher, &w);
+	assert_int_equal(state_write_atomic(ro, "rec", "x", 1, 0600, NULL), -EROFS);
+	assert_true(state_write_refused(NULL, 0));
+	assert_int_equal(w.calls, 2);
+	clear_mark(env);
+}
+
+static void test_one_file_s_failure_does_not_mark_the_dir(void **state)
+{
+	struct env *env = *state;
+	struct watched w = { 0 };
+
+	clear_mark(env);
+	state_write_watch(watcher, &w);
+	assert_int_equal(mkdirat(env->dirfd, "busy.tmp", 0700), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "busy", "x", 1, 0600, &env->err), -EISDIR);
+	assert_int_equal(state_write_atomic(env->dirfd, "a/b", "x", 1, 0600, &env->err), -EINVAL);
+	assert_false(state_write_refused(NULL, 0));
+	assert_int_equal(w.calls, 0);
+	state_write_unwatch(watcher, &w);
+}
+
+static void test_the_probe_finds_a_full_dir_that_still_takes_empty_files(void **state)
+{
+	struct env *env = *state;
+	struct state_dir *sd = NULL;
+	char reason[NB_ERR_MSG_MAX];
+	cleanup_close int full = -1;
+	cleanup_close int empty = -1;
+
+	clear_mark(env);
+	full = tmpfs_at(env, "full", "64k", false);
+	assert_int_equal(state_dir_open(env->mnt, &sd, &env->err), 0);
+	fill(full);
+	/* What the probe used to write, which a full tmpfs still accepts. */
+	empty = openat(full, "empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(empty >= 0);
+	assert_int_equal(state_dir_check_writable(sd, &env->err), -ENOSPC);
+	assert_string_equal(env->err.msg, "state dir refuses writes: cannot write .probe.tmp in "
+					  "the state dir: No space left on device");
+	assert_false(exists_at(full, ".probe.tmp"));
+	/* Worded as the mark, so health shows one line, not two. */
+	assert_true(state_write_refused(reason, sizeof(reason)));
+	assert_string_equal(reason, env->err.msg);
+
+	assert_int_equal(unlinkat(full, "fill", 0), 0);
+	assert_int_equal(state_dir_check_writable(sd, &env->err), 0);
+	assert_false(state_write_refused(NULL, 0));
+	assert_false(exists_at(full, ".probe"));
+	state_dir_close(sd);
+}
+
+static void test_health_shows_the_refusal_and_clears_it(void **state)
+{
+	struct env *env = *state;
+	struct engine_info info = { .name = "Engine", .version = "1", .api_version = "1.41" };
+	struct state_hub *hub = NULL;
+	struct state_health h;
+	struct nb_buf out = { 0 };
+	struct timespec before, mtime;
+	uint64_t events;
+	cleanup_close int full = -1;
+
+	clear_mark(env);
+	full = tmpfs_at(env, "full", "64k", false);
+	fill(full);
+	assert_int_equal(state_hub_new(&hub), 0);
+	state_health_init(&h, hub, "unix:///nonexistent.sock");
+	state_health_engine_up(&h, &info);
+	assert_int_equal(state_health_render(&h, &out, &before), 0);
+	assert_string_equal(out.data, "ok\n");
+	events = state_hub_count(hub);
+
+	assert_int_equal(state_write_atomic(full, "rec", "x", 1, 0600, &env->err), -ENOSPC);
+	nb_buf_reset(&out);
+	assert_int_equal(state_health_render(&h, &out, &mtime), 0);
+	assert_string_equal(out.data, "state dir refuses writes: cannot write rec.tmp in the "
+				      "state dir: No space left on device\n");
+	assert_true(mtime.tv_sec > before.tv_sec ||
+		    (mtime.tv_sec == before.tv_sec && mtime.tv_nsec > before.tv_nsec));
+	assert_int_equal(state_hub_count(hub), events + 1); /* a "state-dir" event */
+
+	clear_mark(env);
+	nb_buf_reset(&out);
+	assert_int_equal(state_health_render(&h, &out, &mtime), 0);
+	assert_string_equal(out.data, "ok\n");
+	assert_int_equal(state_hub_count(hub), events + 2);
+
+	/* Destroyed, it is no longer called. */
+	state_health_destroy(&h);
+	assert_int_equal(state_write_atomic(full, "rec", "x", 1, 0600, &env->err), -ENOSPC);
+	assert_int_equal(state_hub_count(hub), events + 2);
+	clear_mark(env);
+	state_hub_free(hub);
+	nb_buf_free(&out);
+}
+
 static void test_closing_a_null_state_dir_is_harmless(void **state)
 {
 	(void)state;
@@ -481,6 +704,11 @@ int main(void)
 		T(test_two_state_dirs_get_different_ids),
 		T(test_a_corrupt_id_file_is_replaced_by_a_fresh_id),
 		T(test_a_fresh_state_dir_is_writable_and_the_probe_is_removed),
+		T(test_a_write_to_a_full_dir_marks_it_refusing_until_one_succeeds),
+		T(test_a_read_only_dir_marks_it_refusing_with_the_reason),
+		T(test_one_file_s_failure_does_not_mark_the_dir),
+		T(test_the_probe_finds_a_full_dir_that_still_takes_empty_files),
+		T(test_health_shows_the_refusal_and_clears_it),
 		T(test_closing_a_null_state_dir_is_harmless),
 		T(test_the_default_state_dir_for_root_is_var_lib_nimbusfs),
 	};
