@@ -3,23 +3,9 @@
 
 load ../helper
 
-# A proxy socket in front of the engine that a test can take away and put
-# back, as an engine outage looks to nimbusfs.
-proxy_start() {
-	setsid socat "UNIX-LISTEN:$PROXY,fork,unlink-early" "UNIX-CONNECT:$ENGINE_SOCK" 3>&- &
-	PROXY_PID=$!
-	nb_wait 5 test -S "$PROXY"
-}
-
-proxy_stop() {
-	kill -- -"$PROXY_PID" 2>/dev/null || kill "$PROXY_PID" 2>/dev/null || true
-	wait "$PROXY_PID" 2>/dev/null || true
-	rm -f "$PROXY"
-}
-
 teardown() {
 	nb_cleanup
-	[ -z "${PROXY_PID:-}" ] || proxy_stop
+	nb_proxy_stop
 }
 
 @test "engine: unreachable at mount, the mount still works and health says why" {
@@ -46,15 +32,15 @@ teardown() {
 
 @test "engine: an outage shows in health and events within 2 s, and recovery without remount" {
 	PROXY="$BATS_TEST_TMPDIR/engine.sock"
-	proxy_start
+	nb_proxy_start
 	nb_mount --engine "unix://$PROXY"
 	nb_engine_ready
 	exec 7<"$MNT/events"
-	proxy_stop
+	nb_proxy_stop
 	nb_wait 2 grep -q "^engine unreachable at unix://$PROXY" "$MNT/health"
 	run timeout 5 grep -m 1 '"status":"down"' <&7
 	[ "$status" -eq 0 ]
-	proxy_start
+	nb_proxy_start
 	nb_wait 5 grep -qx ok "$MNT/health"
 	run timeout 5 grep -m 1 '"status":"up"' <&7
 	[ "$status" -eq 0 ]

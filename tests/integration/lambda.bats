@@ -16,19 +16,6 @@ teardown() {
 	rm -rf "$ZIPS"
 }
 
-# make_fn NAME [HANDLER-BODY]: a provided.al2023 function whose handler
-# runs the given shell (default: echo the event back), deployed and Active.
-make_fn() {
-	local body=${2:-'echo "{\"got\": $1}"'}
-	mkdir "$L/$1"
-	echo provided.al2023 >"$L/$1/runtime"
-	echo function.handler >"$L/$1/handler"
-	"$ROOT/tests/mkzip.py" "$ZIPS/$1.zip" "function.sh=handler() { $body
-}"
-	cp "$ZIPS/$1.zip" "$L/$1/code.zip"
-	[ "$(head -n 1 "$L/$1/state")" = Active ]
-}
-
 # invoke_rw FN PAYLOAD: writes the payload and reads the answer on one fd.
 invoke_rw() {
 	local f="$L/$1/invoke"
@@ -191,7 +178,7 @@ warm_count() {
 }
 
 @test "lambda: invoke answers on the same fd; a write-only invoke fills response" {
-	make_fn echo
+	nb_make_fn echo
 	run invoke_rw echo '{"name":"x"}'
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"got": {"name":"x"}}' ]
@@ -206,7 +193,7 @@ warm_count() {
 }
 
 @test "lambda: payloads that are not JSON are EINVAL; over 6 MB is EFBIG" {
-	make_fn echo
+	nb_make_fn echo
 	run bash -c "echo 'hello' >'$L/echo/invoke'"
 	[[ "$output" == *"Invalid argument"* ]]
 	grep -q "InvalidRequestContentException" "$L/echo/last-error"
@@ -217,7 +204,7 @@ warm_count() {
 }
 
 @test "lambda: a function error comes back as Lambda returns it" {
-	make_fn fails 'echo "oops: $1" >&2; return 3'
+	nb_make_fn fails 'echo "oops: $1" >&2; return 3'
 	run invoke_rw fails '{}'
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.errorType == "Runtime.ExitError" and
@@ -227,7 +214,7 @@ warm_count() {
 }
 
 @test "lambda: logs have START, the output, END and REPORT with Init Duration on a cold start" {
-	make_fn talk 'echo "log line for $1" >&2; echo "{}"'
+	nb_make_fn talk 'echo "log line for $1" >&2; echo "{}"'
 	echo '"a"' >"$L/talk/invoke"
 	echo '"b"' >"$L/talk/invoke"
 	run cat "$L/talk/logs"
@@ -243,7 +230,7 @@ warm_count() {
 }
 
 @test "lambda: a run past timeout is stopped and its container discarded" {
-	make_fn slow 'sleep 5; echo "{}"'
+	nb_make_fn slow 'sleep 5; echo "{}"'
 	echo 1 >"$L/slow/timeout"
 	run invoke_rw slow '{}'
 	echo "$output" | jq -e '.errorType == "Sandbox.Timedout" and
@@ -254,7 +241,7 @@ warm_count() {
 }
 
 @test "lambda: the environment reaches the handler and a change never serves old code" {
-	make_fn env 'echo "{\"g\": \"$GREETING\", \"fn\": \"$AWS_LAMBDA_FUNCTION_NAME\", \"mem\": \"$AWS_LAMBDA_FUNCTION_MEMORY_SIZE\", \"h\": \"$_HANDLER\", \"root\": \"$LAMBDA_TASK_ROOT\", \"region\": \"$AWS_REGION\"}"'
+	nb_make_fn env 'echo "{\"g\": \"$GREETING\", \"fn\": \"$AWS_LAMBDA_FUNCTION_NAME\", \"mem\": \"$AWS_LAMBDA_FUNCTION_MEMORY_SIZE\", \"h\": \"$_HANDLER\", \"root\": \"$LAMBDA_TASK_ROOT\", \"region\": \"$AWS_REGION\"}"'
 	echo 'GREETING=hi' >>"$L/env/environment"
 	run invoke_rw env '{}'
 	echo "$output" | jq -e '.g == "hi" and .fn == "env" and .mem == "128" and
@@ -273,7 +260,7 @@ warm_count() {
 }
 
 @test "lambda: concurrent invokes start one container each, up to reserved-concurrency" {
-	make_fn conc 'sleep 3; echo "\"done\""'
+	nb_make_fn conc 'sleep 3; echo "\"done\""'
 	echo 3 >"$L/conc/reserved-concurrency"
 	echo 10 >"$L/conc/timeout"
 	# a shell of its own, so that `wait` waits for the invocations only
@@ -303,7 +290,7 @@ warm_count() {
 }
 
 @test "lambda: a burst of short invokes reuses warm containers" {
-	make_fn burst
+	nb_make_fn burst
 	bash -c 'for i in 1 2 3 4 5 6; do echo $i >"$1/invoke" & done; wait' _ "$L/burst"
 	# cold starts are serialized: fewer containers than requests
 	[ "$(grep -c . "$L/burst/warm")" -lt 6 ]
@@ -311,7 +298,7 @@ warm_count() {
 }
 
 @test "lambda: echo evict > warm removes the containers" {
-	make_fn ev
+	nb_make_fn ev
 	echo '{}' >"$L/ev/invoke"
 	warm_count ev 1
 	id="$(awk '{print $1}' "$L/ev/warm")"
@@ -323,7 +310,7 @@ warm_count() {
 }
 
 @test "lambda: invoke-async queues an Event invocation; its result goes to logs" {
-	make_fn bg 'echo "async got $1" >&2; echo "{}"'
+	nb_make_fn bg 'echo "async got $1" >&2; echo "{}"'
 	watch_event invoke-async
 	echo '{"k": 1}' >"$L/bg/invoke-async"
 	nb_wait 20 grep -q 'async got {"k": 1}' "$L/bg/logs"
@@ -338,7 +325,7 @@ warm_count() {
 }
 
 @test "lambda: layers unpack into /opt in name order" {
-	make_fn lay 'cat /opt/which; echo'
+	nb_make_fn lay 'cat /opt/which; echo'
 	"$ROOT/tests/mkzip.py" "$ZIPS/l1.zip" 'which="first"'
 	"$ROOT/tests/mkzip.py" "$ZIPS/l2.zip" 'which="second"'
 	cp "$ZIPS/l1.zip" "$L/lay/layers/01-base.zip"
@@ -364,7 +351,7 @@ warm_count() {
 	nb_unmount
 	nb_mount --lambda-idle 1
 	L="$MNT/lambda"
-	make_fn idle
+	nb_make_fn idle
 	echo '{}' >"$L/idle/invoke"
 	id="$(awk '{print $1}' "$L/idle/warm")"
 	[ -n "$id" ]
@@ -373,7 +360,7 @@ warm_count() {
 }
 
 @test "lambda: functions, settings and packages survive a remount; warm containers do not" {
-	make_fn keep
+	nb_make_fn keep
 	echo 7 >"$L/keep/timeout"
 	echo 'K1=v' >"$L/keep/environment"
 	sha="$(cat "$L/keep/code-sha256")"
@@ -392,7 +379,7 @@ warm_count() {
 }
 
 @test "lambda: with the engine unreachable an invoke is EHOSTDOWN" {
-	make_fn down
+	nb_make_fn down
 	nb_unmount
 	nb_mount --engine unix:///nonexistent.sock
 	run bash -c "echo '{}' >'$MNT/lambda/down/invoke'"
@@ -431,7 +418,7 @@ warm_count() {
 }
 
 @test "lambda: a function whose package vanished from the state dir is Failed until code.zip is written" {
-	make_fn lost
+	nb_make_fn lost
 	nb_unmount
 	rm -f "$STATE/lambda/lost/code.tar"
 	nb_mount
@@ -441,13 +428,13 @@ warm_count() {
 	jq -e '.State == "Failed" and .StateReasonCode == "InvalidZipFileException"' "$L/lost/config.json"
 	run bash -c "echo '{}' >'$L/lost/invoke'"
 	[[ "$output" == *"busy"* ]]
-	cp "$ZIPS/lost.zip" "$L/lost/code.zip"
+	cp "$BATS_TEST_TMPDIR/lost.zip" "$L/lost/code.zip"
 	[ "$(head -n 1 "$L/lost/state")" = Active ]
 	[ "$(invoke_rw lost '1')" = '{"got": 1}' ]
 }
 
 @test "lambda: a container gets the function's memory, a /tmp of its ephemeral storage and a 127.0.0.1 port" {
-	make_fn limits 'df -m /tmp | tail -n 1 | awk "{print \$2}"'
+	nb_make_fn limits 'df -m /tmp | tail -n 1 | awk "{print \$2}"'
 	echo 256 >"$L/limits/memory-size"
 	echo 1024 >"$L/limits/ephemeral-storage"
 	[ "$(invoke_rw limits '{}')" = 1024 ]
@@ -464,7 +451,7 @@ warm_count() {
 }
 
 @test "lambda: Ctrl-C on a waiting invoke returns at once and abandons the invocation" {
-	make_fn long 'sleep 30; echo "{}"'
+	nb_make_fn long 'sleep 30; echo "{}"'
 	echo 60 >"$L/long/timeout"
 	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' \
 		bash -c 'exec 7<>"$1"; echo "{}" >&7; exec cat <&7' _ "$L/long/invoke" >/dev/null 2>&1 &
@@ -480,7 +467,7 @@ warm_count() {
 }
 
 @test "lambda: a runtime that returns no log header has its output read back from the container's log" {
-	make_fn quiet 'echo "said $1 on stderr" >&2; echo "{}"'
+	nb_make_fn quiet 'echo "said $1 on stderr" >&2; echo "{}"'
 	# the emulator then answers as AWS's own does: output only in its log
 	echo 'NIMBUSFS_RIE_NO_LOG_RESULT=1' >>"$L/quiet/environment"
 	echo '"one"' >"$L/quiet/invoke"
@@ -495,7 +482,7 @@ warm_count() {
 }
 
 @test "lambda: an invoke written before a code change runs the new code" {
-	make_fn chg
+	nb_make_fn chg
 	"$ROOT/tests/mkzip.py" "$ZIPS/v2.zip" 'function.sh=handler() { echo "\"v2\""; }'
 	# one fd, no dup of it closed in between (a shell's `>&7` would close
 	# one, and that close runs the invocation at once)
@@ -509,7 +496,7 @@ sys.stdout.write(os.read(fd, 65536).decode())' "$L/chg/invoke" "$ZIPS/v2.zip" "$
 }
 
 @test "lambda: rmdir and mkdir of the same name give an empty function" {
-	make_fn again
+	nb_make_fn again
 	rmdir "$L/again"
 	mkdir "$L/again"
 	[ "$(head -n 1 "$L/again/state")" = Pending ]
