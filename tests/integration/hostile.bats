@@ -534,8 +534,8 @@ task_status_is() {
 
 @test "hostile: a raw NUL byte in a one-line request (tasks/run, ctl, state) is EINVAL; nothing runs" {
 	new_instance
-	register '{"family": "web", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
-		"image": "local/busybox:latest", "command": ["true"]}]}' >/dev/null
+	nb_register '{"family": "web", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+		"image": "local/busybox:latest", "command": ["true"]}]}'
 	# the part before the NUL names a real family, verb or command
 	soft expect EINVAL putb "$TASKS/run" 'web\0junk\n'
 	soft readable "$TASKS"
@@ -610,7 +610,7 @@ big_write() {
 	echo keep >"$S/db"
 	echo keep >"$I/tags/Name"
 	echo local/busybox:latest >"$E/images/ami-12345678"
-	register '{"family": "web", "containerDefinitions": [{"name": "app", "image": "local/busybox:latest"}]}'
+	nb_register '{"family": "web", "containerDefinitions": [{"name": "app", "image": "local/busybox:latest"}]}'
 	sha="$(cat "$L/f/code-sha256")"
 	counts() {
 		echo "$(ls "$E" | grep -c '^i-') $(ls "$E/subnets" | grep -c '^subnet-') $(ls -A "$TASKS" | wc -l)" \
@@ -648,7 +648,7 @@ big_write() {
 	new_instance
 	mkdir "$L/f"
 	echo 7 >"$L/f/timeout"
-	register '{"family": "fam", "containerDefinitions": [{"name": "app", "image": "local/busybox:latest",
+	nb_register '{"family": "fam", "containerDefinitions": [{"name": "app", "image": "local/busybox:latest",
 		"command": ["true"]}]}'
 	# cut_short START FILE: START, then 100 MB of blanks, on one descriptor
 	# (a shell's pipeline would close duplicates of it, and the close of a
@@ -1045,7 +1045,7 @@ one_of() {
 }
 
 @test "hostile: reads at odd offsets of a task's logs and describe.json, and a function's logs, equal the whole" {
-	register '{"family": "chatty", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+	nb_register '{"family": "chatty", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
 		"image": "local/busybox:latest", "stopTimeout": 2,
 		"command": ["sh", "-c", "i=0; while [ $i -lt 1200 ]; do echo \"line $i $(printf %060d $i)\"; i=$((i+1)); done"]}]}'
 	T="$TASKS/$(nb_run_task chatty)"
@@ -1065,7 +1065,7 @@ one_of() {
 
 @test "hostile: an ECS task's command, variables, secrets and RunTask fields reach no shell on the host" {
 	echo "\$(touch $PWN-secret)" >"$S/inj"
-	register "{\"family\": \"inj\", \"networkMode\": \"bridge\", \"containerDefinitions\": [
+	nb_register "{\"family\": \"inj\", \"networkMode\": \"bridge\", \"containerDefinitions\": [
 		{\"name\": \"args\", \"image\": \"local/busybox:latest\", \"essential\": false,
 		 \"command\": [\"echo\", \"\$(touch $PWN-c1)\", \"\`touch $PWN-c2\`\", \"; touch $PWN-c3\", \"| touch $PWN-c4\"]},
 		{\"name\": \"env\", \"image\": \"local/busybox:latest\", \"command\": [\"env\"],
