@@ -51,7 +51,7 @@ UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic tes
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
 	libzip-dev libcmocka-dev bats busybox-static docker.io curl socat jq valgrind clang-format \
-	go-md2man libssl-dev libarchive-dev zip python3
+	go-md2man libssl-dev libarchive-dev zip python3 gdb
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
 	engine-up engine-down images fuzz fuzz-build fuzz-bins check-sanitizers load

@@ -39,6 +39,22 @@ remount() {
 	mount_state
 }
 
+# full_health: the engine is up and health says the state dir refuses writes.
+full_health() {
+	local h
+	h="$(cat "$MNT/health")"
+	[[ "$h" != *engine* ]] && [[ "$h" == "state dir refuses writes: "*"No space left on device" ]]
+}
+
+# remount_full: a remount on the full state dir, whose health is not "ok".
+remount_full() {
+	nb_unmount
+	nb_mount "${OPTS[@]}"
+	nb_wait 15 full_health
+	nb_paths
+	SECRETS="$MNT/ecs/secrets"
+}
+
 # own_tmpfs: $STATE is this test's own 2 MB tmpfs: fill and unfill touch
 # nothing else (dd on another file system would fill it).
 own_tmpfs() {
@@ -165,7 +181,7 @@ same() {
 
 	# Reads work, and read the old values.
 	grep -q '^nimbusfs ' "$MNT/version"
-	[ -n "$(cat "$MNT/health")" ]
+	full_health
 	ls -R "$MNT/ecs" "$MNT/ec2/images" >/dev/null
 	jq -e '.State.Name == "running"' "$I/describe.json"
 	same
@@ -176,14 +192,16 @@ same() {
 	[ -z "$(find "$STATE" -name '*.tmp' -o -name '*.new' -o -name '*.next')" ]
 
 	# A new mount on the full dir finds the same.
-	remount
+	remount_full
 	I="$E/$ID"
 	same
 
-	# With room again, writes work.
+	# With room again, writes work, and the first one clears health.
 	unfill
+	full_health
 	nb_register "$(def new)"
 	[ -f "$TD/new/1.json" ]
+	nb_wait 5 grep -qx ok "$MNT/health"
 	echo new-value >"$SECRETS/db"
 	[ "$(cat "$SECRETS/db")" = new-value ]
 	cp "$W/two.zip" "$L/fn/code.zip"
