@@ -7,7 +7,7 @@
 # running task and instance are adopted again, and their output goes on
 # without a line lost or repeated.
 #
-# Rounds: CRASH_ROUNDS (default 40, about 70 s; at least 6), seed CRASH_SEED
+# Rounds: CRASH_ROUNDS (default 50, about 90 s; at least 6), seed CRASH_SEED
 # (default random; it is printed, so a failing run can be replayed). The
 # operations take turns from a random start, so every kind is killed at
 # least once. Each round checks 7 kinds of objects: every task definition
@@ -105,9 +105,12 @@ make_fn_zip() {
 # --- the objects and what they should read ---------------------------------
 
 fixtures() {
-	# a ticking task (awsvpc: a pause container and the app)
+	# a ticking task (awsvpc: a pause container, the app and a sidecar: two
+	# captures share its task.log)
 	nb_register "{\"family\": \"ticker\", \"containerDefinitions\": [{\"name\": \"app\",
 		\"image\": \"local/busybox:latest\", \"command\": [\"sh\", \"-c\", \"$(nb_tick_cmd 0.05)\"],
+		\"stopTimeout\": 2}, {\"name\": \"side\", \"essential\": false,
+		\"image\": \"local/busybox:latest\", \"command\": [\"sh\", \"-c\", \"$(nb_tick_cmd 0.07)\"],
 		\"stopTimeout\": 2}]}"
 	TICK_TASK="$(nb_run_task ticker)"
 	# the short tasks the run operation starts
@@ -324,6 +327,8 @@ check_tickers() {
 	nb_wait 15 grep -qx RUNNING "$T/status" || fail "ticking task is $(cat "$T/status")" || return 1
 	[ "$(cat "$T/containers/app/id")" = "$TICK_TASK_CID" ] || fail "ticking task has another container" || return 1
 	nb_ticks_ok "$T/logs" '\[app\] ' >/dev/null || fail "ticking task's logs lost or repeated a line" || return 1
+	nb_ticks_ok "$T/logs" '\[side\] ' >/dev/null || fail "ticking task's sidecar lost or repeated a line in task.log" || return 1
+	nb_ticks_ok "$T/containers/side/logs" '' >/dev/null || fail "ticking task's sidecar log lost or repeated a line" || return 1
 	nb_wait 15 state_is "$I" running || fail "ticking instance is $(cat "$I/state")" || return 1
 	[ "$(cat "$I/container")" = "$TICK_I_CID" ] || fail "ticking instance has another container" || return 1
 	nb_ticks_ok "$I/console" '' >/dev/null || fail "ticking instance's console lost or repeated a line"
@@ -336,7 +341,7 @@ check_all() {
 # --- the test ---------------------------------------------------------------
 
 @test "crash: kill -9 at random moments loses nothing acknowledged and tears nothing" {
-	local rounds=${CRASH_ROUNDS:-40} seed=${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
+	local rounds=${CRASH_ROUNDS:-50} seed=${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
 	local ops=(register run code setting ec2 secret) kills=0 acked=0 first
 	[ "$rounds" -ge "${#ops[@]}" ] || { echo "CRASH_ROUNDS=$rounds: at least ${#ops[@]}, one per operation"; false; }
 	echo "# seed $seed, $rounds rounds" >&3
@@ -371,6 +376,7 @@ check_all() {
 	nb_wait 10 bash -c "[ \$(grep -c 'tick' '$TASKS/$TICK_TASK/logs') -gt $((t0 + 5)) ]"
 	nb_wait 10 bash -c "[ \$(grep -c '^tick' '$E/$TICK_I/console') -gt $((i0 + 5)) ]"
 	nb_ticks_ok "$TASKS/$TICK_TASK/logs" '\[app\] '
+	nb_ticks_ok "$TASKS/$TICK_TASK/logs" '\[side\] '
 	nb_ticks_ok "$E/$TICK_I/console" ''
 	# Every short task ends, each with its two lines once.
 	local d shorts=0

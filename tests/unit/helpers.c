@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zip.h>
 #include <cmocka.h>
 
 #include "backend/common/cleanup.h"
@@ -105,4 +106,58 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void th_tmpdir_remove(const char *dir)
 {
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *th_zip(const struct th_zent *z, size_t n, size_t *len)
+{
+	zip_error_t ze;
+	zip_source_t *src;
+	zip_t *za;
+	zip_stat_t st;
+	char *out;
+
+	zip_error_init(&ze);
+	src = zip_source_buffer_create(NULL, 0, 0, &ze);
+	assert_non_null(src);
+	za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+	assert_non_null(za);
+	zip_source_keep(src);
+	for (size_t i = 0; i < n; i++) {
+		zip_int64_t idx;
+
+		if (!z[i].data) {
+			idx = zip_dir_add(za, z[i].name, ZIP_FL_ENC_RAW);
+		} else {
+			size_t dlen = z[i].len ? z[i].len : strlen(z[i].data);
+			zip_source_t *s = zip_source_buffer(za, z[i].data, dlen, 0);
+
+			assert_non_null(s);
+			idx = zip_file_add(za, z[i].name, s, ZIP_FL_ENC_RAW);
+			if (idx < 0)
+				zip_source_free(s);
+		}
+		if (idx < 0)
+			fail_msg("zip_*_add(\"%s\"): %s", z[i].name, zip_strerror(za));
+		if (z[i].mode)
+			assert_int_equal(zip_file_set_external_attributes(
+						 za, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
+						 (zip_uint32_t)z[i].mode << 16),
+					 0);
+		if (z[i].store)
+			assert_int_equal(
+				zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0),
+				0);
+	}
+	if (zip_close(za) != 0)
+		fail_msg("zip_close: %s", zip_strerror(za));
+	assert_int_equal(zip_source_stat(src, &st), 0);
+	assert_int_equal(zip_source_open(src), 0);
+	out = malloc(st.size ? st.size : 1);
+	assert_non_null(out);
+	assert_int_equal(zip_source_read(src, out, st.size), (zip_int64_t)st.size);
+	zip_source_close(src);
+	zip_source_free(src);
+	zip_error_fini(&ze);
+	*len = st.size;
+	return out;
 }

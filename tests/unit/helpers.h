@@ -1,11 +1,12 @@
 /*
  * tests/unit/helpers.h - what several unit tests share: JSON written with '
- * for ", a path into a JSON value, fixture files and fresh temp dirs.
+ * for ", a path into a JSON value, fixture files, fresh temp dirs and zips.
  * Failures go through cmocka, so these are only for use inside a test.
  */
 #ifndef NB_TEST_HELPERS_H
 #define NB_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -35,5 +36,17 @@ int th_tmpdir_new(const char *tag, char *out, size_t len);
 
 /* Removes dir and everything below it, not following symlinks. */
 void th_tmpdir_remove(const char *dir);
+
+/* One entry of a zip th_zip() builds. */
+struct th_zent {
+	const char *name;
+	const char *data; /* NULL: a directory (zip_dir_add) */
+	size_t len;	  /* 0: strlen(data) */
+	unsigned mode;	  /* unix mode with its type; 0: no unix attributes */
+	bool store;	  /* stored, not deflated */
+};
+
+/* A zip of the n entries, in memory; *len its size. The caller frees it. */
+char *th_zip(const struct th_zent *z, size_t n, size_t *len);
 
 #endif

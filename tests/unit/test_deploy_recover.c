@@ -46,34 +46,11 @@ static struct state_hub *hub;
 static char *make_zip(const char *which, size_t *len)
 {
 	char whichtext[8];
-	zip_error_t ze;
-	zip_source_t *src, *s;
-	zip_stat_t st;
-	zip_t *za;
-	char *out;
+	const struct th_zent z[] = { { .name = "function.sh", .data = HANDLER },
+				     { .name = "which", .data = whichtext } };
 
 	snprintf(whichtext, sizeof(whichtext), "%s\n", which);
-	zip_error_init(&ze);
-	src = zip_source_buffer_create(NULL, 0, 0, &ze);
-	assert_non_null(src);
-	za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
-	assert_non_null(za);
-	zip_source_keep(src);
-	s = zip_source_buffer(za, HANDLER, strlen(HANDLER), 0);
-	assert_true(zip_file_add(za, "function.sh", s, 0) >= 0);
-	s = zip_source_buffer(za, strdup(whichtext), strlen(whichtext), 1);
-	assert_true(zip_file_add(za, "which", s, 0) >= 0);
-	assert_int_equal(zip_close(za), 0);
-	assert_int_equal(zip_source_stat(src, &st), 0);
-	assert_int_equal(zip_source_open(src), 0);
-	out = malloc(st.size);
-	assert_non_null(out);
-	assert_int_equal(zip_source_read(src, out, st.size), (zip_int64_t)st.size);
-	zip_source_close(src);
-	zip_source_free(src);
-	zip_error_fini(&ze);
-	*len = st.size;
-	return out;
+	return th_zip(z, 2, len);
 }
 
 static struct lambda *load(void)

@@ -621,30 +621,43 @@ static void test_a_stopped_long_line_resumes_after_its_written_piece(void **stat
 	assert_file(env, "web.pos", "1795428000.000000002 2 14 20\n");
 }
 
-static void test_lines_written_after_the_saved_position_are_cut_not_repeated(void **state)
+/* A crash came after "one" and "two" were written but before the position
+ * of "two" was; task_log is what task.log holds. */
+static void crash_after_two(struct env *env, const char *task_log)
 {
-	struct env *env = *state;
-	struct ecs_logcap_ops ops = *ops_of(env);
-	struct ecs_logcap *cap = NULL;
-
-	/* A crash came after "two" was written but before its position was. */
 	assert_int_equal(
 		state_write_atomic(env->dirfd, "web.log", "one\ntwo\n", 8, 0600, &env->err), 0);
-	assert_int_equal(state_write_atomic(env->dirfd, "task.log", "[web] one\n[web] two\n", 20,
+	assert_int_equal(state_write_atomic(env->dirfd, "task.log", task_log, strlen(task_log),
 					    0600, &env->err),
 			 0);
 	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000001 1 4 10\n",
 					    28, 0600, &env->err),
 			 0);
+}
+
+/* Captures container c1 as "web" until the stream ends. */
+static void capture_to_the_end(struct env *env, const struct ecs_logcap_ops *ops)
+{
+	struct ecs_logcap *cap = NULL;
+
+	assert_int_equal(
+		ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops, &cap, &env->err),
+		0);
+	assert_int_equal(wait_done(env, 1), 0);
+	ecs_logcap_stop(cap);
+}
+
+static void test_lines_written_after_the_saved_position_are_cut_not_repeated(void **state)
+{
+	struct env *env = *state;
+	struct ecs_logcap_ops ops = *ops_of(env);
+
+	crash_after_two(env, "[web] one\n[web] two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
 	route(env, 0, LOGS_PATH, 2, 0, false);
 	ops.sole_writer = true;
-	assert_int_equal(
-		ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, &ops, &cap, &env->err),
-		0);
-	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	capture_to_the_end(env, &ops);
 	assert_file(env, "web.log", "one\ntwo\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n");
 	assert_file(env, "web.pos", "1795428000.000000002 1 8 20\n");
@@ -655,25 +668,13 @@ static void test_lines_written_after_the_saved_position_are_cut_not_repeated(voi
 static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
 
-	assert_int_equal(
-		state_write_atomic(env->dirfd, "web.log", "one\ntwo\n", 8, 0600, &env->err), 0);
-	assert_int_equal(state_write_atomic(env->dirfd, "task.log",
-					    "[web] one\n[web] two\n[db] up\n", 28, 0600, &env->err),
-			 0);
-	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000001 1 4 10\n",
-					    28, 0600, &env->err),
-			 0);
+	crash_after_two(env, "[web] one\n[web] two\n[db] up\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
 	route(env, 0, LOGS_PATH, 2, 0, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
-			 0);
-	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	capture_to_the_end(env, ops_of(env));
 	assert_file(env, "web.log", "one\ntwo\nthree\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[db] up\n[web] three\n");
 }

@@ -35,69 +35,6 @@
 #define DIRM 040755
 #define LNK  0120777
 
-struct zent {
-	const char *name;
-	const char *data; /* NULL: a directory (zip_dir_add) */
-	size_t len;	  /* 0: strlen(data) */
-	unsigned mode;	  /* unix mode with its type; 0: no unix attributes */
-	bool store;	  /* stored, not deflated */
-};
-
-/* A zip of the n entries, in memory; *len its size. The caller frees it. */
-static char *make_zip(const struct zent *z, size_t n, size_t *len)
-{
-	zip_error_t ze;
-	zip_source_t *src;
-	zip_t *za;
-	zip_stat_t st;
-	char *out;
-
-	zip_error_init(&ze);
-	src = zip_source_buffer_create(NULL, 0, 0, &ze);
-	assert_non_null(src);
-	za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
-	assert_non_null(za);
-	zip_source_keep(src);
-	for (size_t i = 0; i < n; i++) {
-		zip_int64_t idx;
-
-		if (!z[i].data) {
-			idx = zip_dir_add(za, z[i].name, ZIP_FL_ENC_RAW);
-		} else {
-			size_t dlen = z[i].len ? z[i].len : strlen(z[i].data);
-			zip_source_t *s = zip_source_buffer(za, z[i].data, dlen, 0);
-
-			assert_non_null(s);
-			idx = zip_file_add(za, z[i].name, s, ZIP_FL_ENC_RAW);
-			if (idx < 0)
-				zip_source_free(s);
-		}
-		if (idx < 0)
-			fail_msg("zip_*_add(\"%s\"): %s", z[i].name, zip_strerror(za));
-		if (z[i].mode)
-			assert_int_equal(zip_file_set_external_attributes(
-						 za, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
-						 (zip_uint32_t)z[i].mode << 16),
-					 0);
-		if (z[i].store)
-			assert_int_equal(
-				zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0),
-				0);
-	}
-	if (zip_close(za) != 0)
-		fail_msg("zip_close: %s", zip_strerror(za));
-	assert_int_equal(zip_source_stat(src, &st), 0);
-	assert_int_equal(zip_source_open(src), 0);
-	out = malloc(st.size ? st.size : 1);
-	assert_non_null(out);
-	assert_int_equal(zip_source_read(src, out, st.size), (zip_int64_t)st.size);
-	zip_source_close(src);
-	zip_source_free(src);
-	zip_error_fini(&ze);
-	*len = st.size;
-	return out;
-}
-
 /* Replaces every occurrence of from by to (the same length) in buf. */
 static void patch(char *buf, size_t len, const char *from, const char *to, size_t n)
 {
@@ -148,11 +85,11 @@ static void expect_reject(const char *zip, size_t len, int code, const char *ent
 
 /* A zip of the entries must be refused with code, the message holding
  * entry (quoted as the message quotes it) and why. */
-static void expect_zip_rejected(const struct zent *z, size_t n, int code, const char *entry,
+static void expect_zip_rejected(const struct th_zent *z, size_t n, int code, const char *entry,
 				const char *why)
 {
 	size_t len;
-	cleanup_free char *zip = make_zip(z, n, &len);
+	cleanup_free char *zip = th_zip(z, n, &len);
 
 	expect_reject(zip, len, code, entry, why);
 }
@@ -163,7 +100,7 @@ static const char script[] = "#!/bin/sh\necho hello\n";
 static const char helper[] = "def handler(event, context):\n    return 42\n";
 static const char data[] = "{\"k\": [1, 2, 3]}\n";
 
-static const struct zent good[] = {
+static const struct th_zent good[] = {
 	{ "./", NULL, 0, DIRM, false }, /* the root itself: skipped */
 	{ "function.sh", script, 0, EXE, false },
 	{ "lib/", NULL, 0, DIRM, false },
@@ -179,7 +116,7 @@ static void test_a_good_package_passes_and_reports_its_size(void **state)
 	struct nb_err err = { 0 };
 	uint64_t unzipped = 0;
 	size_t len;
-	cleanup_free char *zip = make_zip(good, sizeof(good) / sizeof(good[0]), &len);
+	cleanup_free char *zip = th_zip(good, sizeof(good) / sizeof(good[0]), &len);
 
 	(void)state;
 	assert_int_equal(lambda_pkg_check(zip, len, LAMBDA_UNZIPPED_MAX, &unzipped, &err), 0);
@@ -207,7 +144,7 @@ static void test_a_good_package_unpacks_with_its_modes(void **state)
 	struct nb_err err = { 0 };
 	mode_t old;
 	size_t len;
-	cleanup_free char *zip = make_zip(good, sizeof(good) / sizeof(good[0]), &len);
+	cleanup_free char *zip = th_zip(good, sizeof(good) / sizeof(good[0]), &len);
 
 	(void)state;
 	assert_int_equal(th_tmpdir_new("pkg", tmp, sizeof(tmp)), 0);
@@ -254,7 +191,7 @@ static void test_the_unpacked_tree_tars_as_root_read_only(void **state)
 	struct archive *a;
 	struct archive_entry *ae;
 	size_t len, seen = 0;
-	cleanup_free char *zip = make_zip(good, sizeof(good) / sizeof(good[0]), &len);
+	cleanup_free char *zip = th_zip(good, sizeof(good) / sizeof(good[0]), &len);
 	/* Sorted, relative, no entry for the directory itself. */
 	const struct tar_seen want[] = {
 		{ "bin/", AE_IFDIR, 0555, NULL, NULL },
@@ -361,12 +298,12 @@ static void test_tar_refuses_special_files(void **state)
 
 static void test_names_that_escape_are_refused(void **state)
 {
-	const struct zent slip[] = { { "ok.txt", "x", 0, REG, false },
-				     { "../evil", "x", 0, REG, false } };
-	const struct zent slip2[] = { { "a/../../evil", "x", 0, REG, false } };
-	const struct zent inner[] = { { "a/../b", "x", 0, REG, false } };
-	const struct zent abs[] = { { "/etc/x", "x", 0, REG, false } };
-	const struct zent bslash[] = { { "..\\evil", "x", 0, REG, false } };
+	const struct th_zent slip[] = { { "ok.txt", "x", 0, REG, false },
+					{ "../evil", "x", 0, REG, false } };
+	const struct th_zent slip2[] = { { "a/../../evil", "x", 0, REG, false } };
+	const struct th_zent inner[] = { { "a/../b", "x", 0, REG, false } };
+	const struct th_zent abs[] = { { "/etc/x", "x", 0, REG, false } };
+	const struct th_zent bslash[] = { { "..\\evil", "x", 0, REG, false } };
 
 	(void)state;
 	expect_zip_rejected(slip, 2, -EINVAL, "entry \"../evil\"", "path escapes the package");
@@ -379,17 +316,17 @@ static void test_names_that_escape_are_refused(void **state)
 
 static void test_duplicates_after_normalising_are_refused(void **state)
 {
-	const struct zent dup[] = { { "a/b.txt", "1", 0, REG, false },
-				    { "a//./b.txt", "2", 0, REG, false } };
-	const struct zent dir_file[] = { { "x/", NULL, 0, DIRM, false },
-					 { "x", "file", 0, REG, false } };
-	const struct zent below_file[] = { { "f", "file", 0, REG, false },
-					   { "f/g", "below", 0, REG, false } };
-	const struct zent root_file[] = { { ".", "x", 0, REG, false } };
-	const struct zent same[] = { { "dupA", "1", 0, REG, false },
-				     { "dupB", "2", 0, REG, false } };
+	const struct th_zent dup[] = { { "a/b.txt", "1", 0, REG, false },
+				       { "a//./b.txt", "2", 0, REG, false } };
+	const struct th_zent dir_file[] = { { "x/", NULL, 0, DIRM, false },
+					    { "x", "file", 0, REG, false } };
+	const struct th_zent below_file[] = { { "f", "file", 0, REG, false },
+					      { "f/g", "below", 0, REG, false } };
+	const struct th_zent root_file[] = { { ".", "x", 0, REG, false } };
+	const struct th_zent same[] = { { "dupA", "1", 0, REG, false },
+					{ "dupB", "2", 0, REG, false } };
 	size_t len;
-	cleanup_free char *zip = make_zip(same, 2, &len);
+	cleanup_free char *zip = th_zip(same, 2, &len);
 
 	(void)state;
 	expect_zip_rejected(dup, 2, -EINVAL, "entry \"a//./b.txt\"",
@@ -405,9 +342,9 @@ static void test_duplicates_after_normalising_are_refused(void **state)
 
 static void test_control_characters_in_names_are_refused(void **state)
 {
-	const struct zent z[] = { { "nl_X_name", "x", 0, REG, false } };
+	const struct th_zent z[] = { { "nl_X_name", "x", 0, REG, false } };
 	size_t len;
-	cleanup_free char *zip = make_zip(z, 1, &len);
+	cleanup_free char *zip = th_zip(z, 1, &len);
 	cleanup_free char *zip2 = malloc(len);
 
 	(void)state;
@@ -422,18 +359,18 @@ static void test_control_characters_in_names_are_refused(void **state)
 
 static void test_symlinks_pointing_out_are_refused(void **state)
 {
-	const struct zent up[] = { { "link", "../../etc/passwd", 0, LNK, false } };
-	const struct zent abs[] = { { "link", "/etc/passwd", 0, LNK, false } };
-	const struct zent deep[] = { { "a/b/link", "../../../x", 0, LNK, false } };
+	const struct th_zent up[] = { { "link", "../../etc/passwd", 0, LNK, false } };
+	const struct th_zent abs[] = { { "link", "/etc/passwd", 0, LNK, false } };
+	const struct th_zent deep[] = { { "a/b/link", "../../../x", 0, LNK, false } };
 	/* Balanced on paper, out through "lnk" -> "." in fact. */
-	const struct zent chain[] = { { "lnk", ".", 0, LNK, false },
-				      { "esc", "lnk/lnk/../..", 0, LNK, false } };
-	const struct zent loop[] = { { "l1", "l2/x", 0, LNK, false },
-				     { "l2", "l1/x", 0, LNK, false } };
-	const struct zent via[] = { { "lnk", "sub", 0, LNK, false },
-				    { "sub/", NULL, 0, DIRM, false },
-				    { "lnk/file", "x", 0, REG, false } };
-	const struct zent nul[] = { { "link", "a\0b", 3, LNK, false } };
+	const struct th_zent chain[] = { { "lnk", ".", 0, LNK, false },
+					 { "esc", "lnk/lnk/../..", 0, LNK, false } };
+	const struct th_zent loop[] = { { "l1", "l2/x", 0, LNK, false },
+					{ "l2", "l1/x", 0, LNK, false } };
+	const struct th_zent via[] = { { "lnk", "sub", 0, LNK, false },
+				       { "sub/", NULL, 0, DIRM, false },
+				       { "lnk/file", "x", 0, REG, false } };
+	const struct th_zent nul[] = { { "link", "a\0b", 3, LNK, false } };
 
 	(void)state;
 	expect_zip_rejected(up, 1, -EINVAL, "entry \"link\"",
@@ -450,7 +387,7 @@ static void test_symlinks_pointing_out_are_refused(void **state)
 
 static void test_symlinks_inside_the_tree_are_accepted(void **state)
 {
-	const struct zent z[] = {
+	const struct th_zent z[] = {
 		{ "a/b/c/real.txt", "x", 0, REG, false },
 		{ "a/b/up", "../../a/b/c/real.txt", 0, LNK, false },
 		{ "a/here", ".", 0, LNK, false },
@@ -459,7 +396,7 @@ static void test_symlinks_inside_the_tree_are_accepted(void **state)
 		{ "via", "a/here/here/b", 0, LNK, false },
 	};
 	size_t len;
-	cleanup_free char *zip = make_zip(z, sizeof(z) / sizeof(z[0]), &len);
+	cleanup_free char *zip = th_zip(z, sizeof(z) / sizeof(z[0]), &len);
 	struct nb_err err = { 0 };
 
 	(void)state;
@@ -469,8 +406,8 @@ static void test_symlinks_inside_the_tree_are_accepted(void **state)
 
 static void test_special_files_and_encryption_are_refused(void **state)
 {
-	const struct zent fifo[] = { { "pipe", "", 0, 010644, false } };
-	const struct zent z[] = { { "secret.txt", "hush", 0, REG, false } };
+	const struct th_zent fifo[] = { { "pipe", "", 0, 010644, false } };
+	const struct th_zent z[] = { { "secret.txt", "hush", 0, REG, false } };
 	zip_error_t ze;
 	zip_source_t *src;
 	zip_t *za;
@@ -514,8 +451,8 @@ static void test_a_compression_bomb_is_refused(void **state)
 	/* 4 MiB of zeros deflate to ~4 KiB: 1000:1. */
 	size_t big = 4u << 20;
 	cleanup_free char *zeros = calloc(1, big);
-	const struct zent z[] = { { "small.txt", "hi", 0, REG, false },
-				  { "bomb.bin", zeros, big, REG, false } };
+	const struct th_zent z[] = { { "small.txt", "hi", 0, REG, false },
+				     { "bomb.bin", zeros, big, REG, false } };
 
 	(void)state;
 	expect_zip_rejected(z, 2, -EFBIG, "entry \"bomb.bin\"", "compression ratio over 100:1");
@@ -523,7 +460,7 @@ static void test_a_compression_bomb_is_refused(void **state)
 
 static void test_too_many_entries_are_refused(void **state)
 {
-	struct zent z[11];
+	struct th_zent z[11];
 	char names[11][16];
 	struct lambda_pkg_limits lim = default_limits;
 	size_t len;
@@ -532,9 +469,9 @@ static void test_too_many_entries_are_refused(void **state)
 	(void)state;
 	for (int i = 0; i < 11; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%d", i);
-		z[i] = (struct zent){ names[i], "x", 0, REG, false };
+		z[i] = (struct th_zent){ names[i], "x", 0, REG, false };
 	}
-	zip = make_zip(z, 11, &len);
+	zip = th_zip(z, 11, &len);
 	lim.entries_max = 10;
 	expect_reject_limits(zip, len, &lim, -EFBIG, NULL, "11 entries, over the limit of 10");
 	lim.entries_max = 11;
@@ -544,8 +481,8 @@ static void test_too_many_entries_are_refused(void **state)
 static void test_sizes_over_the_limits_are_refused(void **state)
 {
 	char a[600], b[600];
-	const struct zent z[] = { { "a.bin", a, sizeof(a), REG, true },
-				  { "b.bin", b, sizeof(b), REG, true } };
+	const struct th_zent z[] = { { "a.bin", a, sizeof(a), REG, true },
+				     { "b.bin", b, sizeof(b), REG, true } };
 	struct lambda_pkg_limits lim = default_limits;
 	struct nb_err err = { 0 };
 	size_t len;
@@ -554,7 +491,7 @@ static void test_sizes_over_the_limits_are_refused(void **state)
 	(void)state;
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	zip = make_zip(z, 2, &len);
+	zip = th_zip(z, 2, &len);
 	/* Unzipped: the second entry crosses a budget of 1000 bytes. */
 	assert_int_equal(lambda_pkg_check(zip, len, 1000, NULL, &err), -EFBIG);
 	assert_non_null(strstr(err.msg, "entry \"b.bin\""));
@@ -569,12 +506,12 @@ static void test_sizes_over_the_limits_are_refused(void **state)
 static void test_a_corrupted_entry_is_refused_and_unpack_cleans_up(void **state)
 {
 	static const char body[] = "PAYLOAD-THAT-GETS-CORRUPTED";
-	const struct zent z[] = { { "a-first.txt", "fine", 0, REG, false },
-				  { "b-corrupt.txt", body, 0, REG, true } };
+	const struct th_zent z[] = { { "a-first.txt", "fine", 0, REG, false },
+				     { "b-corrupt.txt", body, 0, REG, true } };
 	char tmp[256], dir[300];
 	struct nb_err err = { 0 };
 	size_t len;
-	cleanup_free char *zip = make_zip(z, 2, &len);
+	cleanup_free char *zip = th_zip(z, 2, &len);
 
 	(void)state;
 	patch(zip, len, "GETS", "GOTS", 4);
@@ -593,14 +530,14 @@ static void test_a_corrupted_entry_is_refused_and_unpack_cleans_up(void **state)
 static void test_a_header_that_lies_about_the_size_is_caught(void **state)
 {
 	char text[8192];
-	const struct zent z[] = { { "liar.txt", text, sizeof(text), REG, false } };
+	const struct th_zent z[] = { { "liar.txt", text, sizeof(text), REG, false } };
 	size_t len;
 	cleanup_free char *zip = NULL;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(text); i++)
 		text[i] = (char)('a' + i % 26);
-	zip = make_zip(z, 1, &len);
+	zip = th_zip(z, 1, &len);
 	/* Declares 100 bytes in both headers: the data inflates to 8192. */
 	patch_u32(zip, len, "PK\3\4", 22, 100);
 	patch_u32(zip, len, "PK\1\2", 24, 100);
