@@ -255,6 +255,14 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$NB_PID/status"
 }
 
+# rss_bounded KB WHEN: the daemon's RSS is under 64 MB. A sanitizer build
+# keeps freed memory in its quarantine, so only the plain build is held to it.
+rss_bounded() {
+	echo "# daemon VmRSS $1 kB $2" >&3
+	[ -z "${NIMBUSFS_SANITIZER:-}" ] || return 0
+	[ "$1" -lt 65536 ] || { echo "VmRSS $1 kB $2"; return 1; }
+}
+
 # wait_all PID...: waits on each, at most 60 s in all (never a bare `wait`:
 # it waits for nimbusfs); a writer still blocked then is killed, and fails.
 wait_all() {
@@ -629,7 +637,7 @@ big_write() {
 		alive
 	done
 	[ "$SECONDS" -lt 60 ]
-	[ "$(rss_kb)" -lt 204800 ] || { echo "VmRSS $(rss_kb) kB"; false; }
+	rss_bounded "$(rss_kb)" "after 26 files were given 100 MB"
 	# nothing changed, nothing was made
 	[ "$(cat "$L/f/timeout")" = 7 ]
 	[ "$(cat "$L/f/environment")" = AA=1 ]
@@ -693,7 +701,7 @@ big_write() {
 	rss="$(rss_kb)"
 	for fd in "${fds[@]}"; do exec {fd}>&-; done
 	alive
-	[ "$rss" -lt 204800 ] || { echo "VmRSS $rss kB with 32 descriptors open"; false; }
+	rss_bounded "$rss" "with 32 descriptors open"
 	[ "$(cat "$S/db")" = keep ]
 	[ "$(cat "$I/state")" = running ]
 	no_fails
