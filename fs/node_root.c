@@ -59,6 +59,7 @@ static int root_render(struct fsnode_ctx *ctx, const struct fsnode *node, struct
 	case FSNODE_VERSION:
 		return state_health_render_version(&d->health, out, mtime);
 	case FSNODE_HEALTH:
+		state_daemon_refresh_health(d);
 		return state_health_render(&d->health, out, mtime);
 	case FSNODE_METRICS:
 		clock_gettime(CLOCK_REALTIME, mtime);

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2.h"
 #include "backend/ecs/ecs.h"
 #include "backend/lambda/lambda.h"
+#include "backend/state/atomic.h"
 #include "backend/state/daemon.h"
 #include "backend/state/jobs.h"
 
@@ -27,6 +29,22 @@ static void check_state_dir(struct state_daemon *d)
 		state_health_state_dir(&d->health, err.msg);
 	else
 		state_health_state_dir(&d->health, NULL);
+}
+
+void state_daemon_refresh_health(struct state_daemon *d)
+{
+	struct timespec now;
+	int64_t ms, last;
+
+	if (!state_write_refused(NULL, 0))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	last = atomic_load(&d->state_dir_probed_ms);
+	/* One reader probes; the others, within the second, show the mark. */
+	if (ms - last < 1000 || !atomic_compare_exchange_strong(&d->state_dir_probed_ms, &last, ms))
+		return;
+	check_state_dir(d);
 }
 
 static void on_up(void *ud, const struct engine_info *info)

@@ -6,6 +6,9 @@
 #ifndef NB_STATE_DAEMON_H
 #define NB_STATE_DAEMON_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "backend/common/err.h"
 #include "backend/engine/engine.h"
 #include "backend/engine/events.h"
@@ -52,7 +55,12 @@ struct state_daemon {
 	struct state_metrics metrics;
 	char owner_label[64]; /* "io.nimbusfs.owner=<id>" */
 	const struct state_options *opts;
+	_Atomic int64_t state_dir_probed_ms; /* monotonic: the last probe from a health read */
 };
+
+/* Before health is read: while the state dir refuses writes, probes it
+ * again (at most once a second), so room made meanwhile shows at once. */
+void state_daemon_refresh_health(struct state_daemon *d);
 
 /* Opens the state dir (taking its lock), loads the registry and the
  * services, and makes the engine client; no thread runs yet and the engine
