@@ -602,11 +602,13 @@ int lambda_load_layers(struct lambda *l, struct lambda_fn *fn)
 	return 0;
 }
 
-/* The layer "NN-name.zip" a staged entry of layers/ belongs to, in out;
- * false when it is not a staged entry. */
-static bool staged_layer(const char *entry, char *out, size_t len)
+/* The layer "NN-name.zip" an entry of layers/ other than the zip belongs
+ * to, in out: a staged one, or the tar and tree a layer's zip has (which
+ * outlive it when a kill cuts its rm short: the zip goes first). */
+static bool layer_part(const char *entry, char *out, size_t len)
 {
-	static const char *const suffixes[] = { ".zip.next", ".tar.next", ".d.new", ".d.old" };
+	static const char *const suffixes[] = { ".zip.next", ".tar.next", ".d.new",
+						".d.old",    ".tar",	  ".d" };
 	size_t n = strlen(entry);
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
@@ -646,7 +648,7 @@ void lambda_deploy_recover(struct lambda *l, struct lambda_fn *fn)
 	while ((de = readdir(d))) {
 		char layer[128];
 
-		if (!staged_layer(de->d_name, layer, sizeof(layer)))
+		if (!layer_part(de->d_name, layer, sizeof(layer)))
 			continue;
 		if (n == cap) {
 			void *grown = realloc(names, (cap = cap ? cap * 2 : 8) * sizeof(*names));
@@ -660,8 +662,16 @@ void lambda_deploy_recover(struct lambda *l, struct lambda_fn *fn)
 	closedir(d);
 	/* A layer seen twice (its .new and its .next) is done at the first. */
 	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+
 		pkg_files_of(l, fn->name, names[i], &pf);
 		recover_one(l, &pf, NULL);
+		/* No zip, even after the roll forward: what is left of a layer
+		 * whose rm a kill cut short. */
+		if (fstatat(l->dirfd, pf.zip, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+			unlinkat(l->dirfd, pf.tar, 0);
+			lambda_pkg_remove_tree(pf.tree);
+		}
 	}
 	free(names);
 }

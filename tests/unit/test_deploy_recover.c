@@ -539,6 +539,25 @@ static void test_a_new_layer_staged_whole_is_added(void **unused)
 	assert_which(a, "Y");
 }
 
+/* rm of a layer removes its zip first (the commit), then its tar and
+ * tree: what a kill leaves of them goes at the next load. */
+static void test_a_layer_rm_cut_short_leaves_nothing(void **unused)
+{
+	const struct piece p[MAX_PIECES] = { CODE_A,
+					     LAYERS_A,
+					     { "layers/02-y.d", "B", "layers/01-x.d" },
+					     { "layers/02-y.tar", "B", "layers/01-x.tar" } };
+	struct lambda *l;
+
+	(void)unused;
+	torn(p, "A", "X");
+	l = load();
+	assert_false(lambda_layer_exists(l, FN, "02-y.zip"));
+	lambda_free(l);
+	assert_absent("layers/02-y.d");
+	assert_absent("layers/02-y.tar");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_layer_cut_after_the_tar_moved_rolls_forward),
 		cmocka_unit_test(test_a_new_layer_cut_while_staging_is_dropped),
 		cmocka_unit_test(test_a_new_layer_staged_whole_is_added),
+		cmocka_unit_test(test_a_layer_rm_cut_short_leaves_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
