@@ -504,8 +504,11 @@ int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, s
 	ly = fn ? layer_find(fn, layer) : NULL;
 	if (!ly) {
 		ret = nb_err_set(err, -ENOENT, "layers/%s: no such layer", layer);
+	} else if (unlinkat(l->dirfd, pf.zip, 0) < 0 && errno != ENOENT) {
+		/* The zip is the layer: while it stays, so does the layer. */
+		ret = nb_err_set(err, -errno, "layers/%s: cannot remove it: %s", layer,
+				 strerror(errno));
 	} else {
-		unlinkat(l->dirfd, pf.zip, 0);
 		unlinkat(l->dirfd, pf.tar, 0);
 		layer_drop(l, fn, ly);
 	}
