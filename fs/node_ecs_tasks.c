@@ -120,6 +120,9 @@ static int ctl_commit(struct ecs *ecs, const char *task, const char *line, size_
 	if (len >= sizeof(cmd))
 		return nb_err_set(err, -EINVAL, "ctl: a command is at most %zu bytes",
 				  sizeof(cmd) - 1);
+	/* Read as a C string, `stop\0junk` would stop the task. */
+	if (memchr(line, '\0', len))
+		return nb_err_set(err, -EINVAL, "ctl: the command holds a NUL byte");
 	memcpy(cmd, line, len);
 	cmd[len] = '\0';
 	if (strcmp(cmd, "stop") == 0 || strncmp(cmd, "stop ", 5) == 0)

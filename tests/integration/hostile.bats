@@ -551,6 +551,18 @@ task_status_is() {
 	soft expect EINVAL putb "$I/state" 'stop\0junk\n'
 	soft [ ! -e "$TASKS/latest" ]
 	soft [ "$(cat "$I/state")" = running ]
+	# a task's ctl: `stop\0junk` must not stop it, nor `kill\0junk` kill it
+	nb_register '{"family": "nap", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
+		"image": "local/busybox:latest", "command": ["sleep", "300"], "stopTimeout": 1}]}'
+	local t
+	t="$(nb_run_task nap)"
+	nb_wait 30 grep -qx RUNNING "$TASKS/$t/status"
+	soft expect EINVAL putb "$TASKS/$t/ctl" 'stop\0junk\n'
+	soft expect EINVAL putb "$TASKS/$t/ctl" 'kill\0junk\n'
+	soft readable "$TASKS/$t"
+	sleep 1
+	soft [ "$(cat "$TASKS/$t/desired")" = RUNNING ]
+	soft [ "$(cat "$TASKS/$t/status")" = RUNNING ]
 	end_checks
 }
 
