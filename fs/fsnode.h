@@ -184,9 +184,10 @@ struct fsnode {
 	fuse_ino_t ino;
 	const struct fsnode_route *route; /* the root's is a static route too */
 	char *path;			  /* relative to the mount root; "" for the root */
-	char *obj;	     /* the names matched by "*" routes, joined by '/'; "" if none */
-	uint64_t nlookup;    /* protected by the table lock */
-	uint64_t change_gen; /* protected by the table lock */
+	char *obj;		  /* the names matched by "*" routes, joined by '/'; "" if none */
+	uint64_t nlookup;	  /* protected by the table lock */
+	uint64_t change_gen;	  /* protected by the table lock */
+	_Atomic uint64_t commits; /* requests to it that succeeded, from any fd */
 	struct fsnode_file *open_files;	     /* protected by the table lock */
 	struct fsnode *next_ino, *next_path; /* protected by the table lock */
 };
@@ -269,8 +270,10 @@ struct fsnode_file {
 	 * pins): when a request of this fd was refused and none succeeded,
 	 * release removes it again, so a refused first write leaves nothing. */
 	struct fsnode *created_in;
-	bool refusal;		       /* protected by lock: a request of this fd failed */
-	bool success;		       /* protected by lock: a request of this fd succeeded */
+	uint64_t created_commits; /* node->commits at the create */
+	bool refusal;		  /* protected by lock: a request of this fd failed */
+	bool success;		  /* protected by lock: a request of this fd succeeded */
+	bool truncated; /* protected by lock: O_TRUNC or ftruncate: `>>` replaces, not adds */
 	struct fuse_pollhandle *ph;    /* protected by the table lock */
 	struct fsnode_file *next_open; /* protected by the table lock */
 };

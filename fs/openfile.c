@@ -22,6 +22,7 @@ struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags)
 	pthread_mutex_init(&f->lock, NULL);
 	f->node = node;
 	f->flags = flags;
+	f->truncated = flags & O_TRUNC;
 	return f;
 }
 
@@ -96,6 +97,7 @@ static int answered(struct fsnode_ctx *ctx, struct fsnode_file *f, struct nb_err
 	f->answered = f->node->route->kind == FSNODE_TXN;
 	f->rpos = 0;
 	f->success = true;
+	atomic_fetch_add(&f->node->commits, 1);
 	return 0;
 }
 
@@ -148,35 +150,44 @@ static int commit(struct fsnode_ctx *ctx, struct fsnode_file *f, const char *dat
 }
 
 /* `>>` writers of one value serialise here, so none of them adds to a value
- * another is replacing: each reads the value as it is now. */
-static pthread_mutex_t append_lock = PTHREAD_MUTEX_INITIALIZER;
+ * another is replacing: each reads the value as it is now. Striped by
+ * inode, so a slow append (a deploy) holds up only its own stripe. */
+#define APPEND_LOCKS 64
+static pthread_mutex_t append_locks[APPEND_LOCKS] = { [0 ... APPEND_LOCKS - 1] =
+							      PTHREAD_MUTEX_INITIALIZER };
 
 static bool appends_value(const struct fsnode_file *f)
 {
-	return f->node->route->kind == FSNODE_VALUE && f->flags & O_APPEND;
+	return f->node->route->kind == FSNODE_VALUE && f->flags & O_APPEND && !f->truncated;
 }
 
 /* `>>` on a value file: the request is the value as it is at this commit,
  * not at open, followed by what this fd wrote since its last commit. */
 static int commit_append(struct fsnode_ctx *ctx, struct fsnode_file *f)
 {
+	pthread_mutex_t *lock = &append_locks[f->node->ino % APPEND_LOCKS];
 	const struct fsnode_ops *ops = f->node->route->ops;
 	struct nb_buf value = { 0 };
 	struct nb_err err = { 0 };
 	struct timespec mtime;
 	int ret;
 
-	pthread_mutex_lock(&append_lock);
+	/* Only blanks (`echo >> file`): nothing to add, as for `>`. */
+	if (strspn(f->wbuf.data + f->appended, " \t\r\n") == f->wbuf.len - f->appended) {
+		f->appended = f->wbuf.len;
+		return 0;
+	}
+	pthread_mutex_lock(lock);
 	ret = ops->render ? ops->render(ctx, f->node, &value, &mtime) : 0;
 	if (ret == 0)
 		ret = nb_buf_append(&value, f->wbuf.data + f->appended, f->wbuf.len - f->appended);
 	if (ret < 0) {
-		pthread_mutex_unlock(&append_lock);
+		pthread_mutex_unlock(lock);
 		nb_buf_free(&value);
 		return fail(ctx, f, &err, ret);
 	}
 	ret = commit(ctx, f, value.data, value.len);
-	pthread_mutex_unlock(&append_lock);
+	pthread_mutex_unlock(lock);
 	nb_buf_free(&value);
 	if (ret == 0)
 		f->appended = f->wbuf.len;
@@ -364,4 +375,5 @@ void fsnode_file_truncate(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	nb_buf_reset(&f->wbuf);
 	f->committed = 0;
 	f->appended = 0;
+	f->truncated = true;
 }

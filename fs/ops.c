@@ -232,7 +232,7 @@ int fsnode_ops_open_node(struct fsnode_ctx *ctx, struct fsnode *node, struct fus
 	if (kind == FSNODE_STREAM) {
 		node->route->ops->stream_open(ctx, node, &f->cursor);
 		fi->nonseekable = 1;
-	} else if (kind != FSNODE_VERB && (acc != O_WRONLY || fi->flags & O_APPEND)) {
+	} else if (kind != FSNODE_VERB && acc != O_WRONLY) {
 		/* A write-only open never shows the value: `cp x.zip code.zip`
 		 * need not read the old package first. */
 		ret = fsnode_file_render(ctx, f);

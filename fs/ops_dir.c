@@ -4,6 +4,7 @@
  * readdir and releasedir, which list a snapshot taken at opendir.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -155,12 +156,21 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	if (ret == 0)
 		ret = fsnode_ops_open_node(ctx, node, fi);
 	if (ret < 0) {
+		if (made && r->ops->unlink) /* nobody will write it: leave nothing */
+			r->ops->unlink(ctx, dir, name, &err);
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 		return fsnode_ops_reply_err(req, -ret);
 	}
-	if (made)
-		((struct fsnode_file *)(uintptr_t)fi->fh)->created_in = dir;
+	if (made) {
+		struct fsnode_file *f = (struct fsnode_file *)(uintptr_t)fi->fh;
+
+		f->created_in = dir;
+		f->created_commits = atomic_load(&node->commits);
+	}
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		/* The creator was interrupted and never got the fd. */
+		if (made && r->ops->unlink)
+			r->ops->unlink(ctx, dir, name, &err);
 		fsnode_ops_close_node(ctx, fi);
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 	}
@@ -172,7 +182,9 @@ void fsnode_ops_undo_refused_create(struct fsnode_ctx *ctx, struct fsnode_file *
 	struct nb_err err = { 0 };
 	const struct fsnode_ops *ops = f->node->route->ops;
 
-	if (!f->created_in || !f->refusal || f->success || !ops->unlink)
+	/* Another fd's request succeeded meanwhile: the object is its now. */
+	if (!f->created_in || !f->refusal || f->success || !ops->unlink ||
+	    atomic_load(&f->node->commits) != f->created_commits)
 		return;
 	name = name ? name + 1 : f->node->path;
 	/* Already gone (a refused layer cleans up itself) is fine. */

@@ -580,6 +580,22 @@ static void test_o_append_adds_to_the_value_as_it_is_at_each_commit(void **state
 	assert_int_equal(rec.commits, 2);
 }
 
+/* `echo >> file` adds nothing; after ftruncate(fd, 0) (or O_TRUNC) the
+ * fd's bytes replace the value, as without O_APPEND. */
+static void test_o_append_of_blanks_adds_nothing_and_a_truncate_replaces(void **state)
+{
+	struct env *env = *state;
+
+	open_file(env, &r_value, O_RDWR | O_APPEND);
+	assert_int_equal(write_str(env, "\n", 0), 1);
+	assert_int_equal(fsnode_file_flush(&env->ctx, env->f), 0);
+	assert_int_equal(rec.commits, 0);
+	fsnode_file_truncate(&env->ctx, env->f);
+	assert_int_equal(write_str(env, "new\n", 0), 4);
+	assert_int_equal(rec.commits, 1);
+	assert_string_equal(rec.data[0], "new\n");
+}
+
 static void test_a_write_at_an_offset_overwrites_and_one_past_the_end_appends(void **state)
 {
 	struct env *env = *state;
@@ -965,6 +981,7 @@ int main(void)
 		T(test_a_transaction_takes_json_when_it_starts_with_a_brace),
 		T(test_o_append_writes_go_to_the_end),
 		T(test_o_append_adds_to_the_value_as_it_is_at_each_commit),
+		T(test_o_append_of_blanks_adds_nothing_and_a_truncate_replaces),
 		T(test_a_write_at_an_offset_overwrites_and_one_past_the_end_appends),
 		T(test_truncate_forgets_the_written_bytes),
 		T(test_a_long_transaction_is_prepared_in_write_and_runs_at_the_read),
