@@ -140,7 +140,7 @@ static int cap_line(void *ud, const struct ecs_line *line)
 {
 	struct ecs_logcap *cap = ud;
 	size_t prefix;
-	int ret;
+	int ret = 0;
 
 	nb_buf_reset(&cap->out);
 	if (nb_buf_printf(&cap->out, "[%s] ", cap->name) < 0)
@@ -149,15 +149,16 @@ static int cap_line(void *ud, const struct ecs_line *line)
 	if (nb_buf_append(&cap->out, line->text, line->len) < 0 ||
 	    nb_buf_append(&cap->out, "\n", 1) < 0)
 		return cap->werr = -ENOMEM;
-	if (cap->task_skip && cap->taskfd >= 0) {
+	/* task.log first: a kill between the two writes then leaves the line
+	 * in task.log and not in the container's log, so the capture started
+	 * again fetches it and at worst repeats it there, never loses it. */
+	if (cap->task_skip && cap->taskfd >= 0)
 		cap->task_skip--;
+	else if (cap->taskfd >= 0)
+		ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes);
+	if (ret == 0)
 		ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
 				 &cap->raw_bytes);
-	} else if ((ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
-				     &cap->raw_bytes)) == 0 &&
-		   cap->taskfd >= 0) {
-		ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes);
-	}
 	if (ret < 0)
 		return cap->werr = log_error(ret, "logs of %s: cannot write: %s", cap->name,
 					     strerror(-ret));

@@ -158,8 +158,14 @@ static void put_in_place(struct lambda *l, const struct pkg_files *pf)
 		lambda_pkg_remove_tree(old);
 		if (rename(pf->tree, old) < 0 && errno != ENOENT)
 			log_warn("lambda: cannot move %s aside: %s", pf->tree, strerror(errno));
-		if (rename(next, pf->tree) < 0)
+		if (rename(next, pf->tree) < 0) {
+			/* Put the old tree back and leave <zip>.next: the next
+			 * load tries the move again. */
 			log_warn("lambda: cannot rename %s: %s", next, strerror(errno));
+			if (rename(old, pf->tree) < 0 && errno != ENOENT)
+				log_warn("lambda: cannot put %s back: %s", old, strerror(errno));
+			return;
+		}
 	}
 	rename_next(l, pf->tar);
 	rename_next(l, pf->zip); /* the last: see above */
@@ -180,8 +186,17 @@ static void recover_one(struct lambda *l, const struct pkg_files *pf, const char
 	snprintf(next, sizeof(next), "%s.next", pf->zip);
 	if (fstatat(l->dirfd, next, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		forward = !want;
-		if (want &&
-		    state_read_file(l->dirfd, next, LAMBDA_ZIP_MAX, &data, &len, NULL) == 0) {
+		if (want) {
+			struct nb_err err = { 0 };
+
+			/* Unreadable: it may be the committed package, so it
+			 * stays for the next load rather than being undone. */
+			if (state_read_file(l->dirfd, next, LAMBDA_ZIP_MAX, &data, &len, &err) <
+			    0) {
+				log_warn("lambda: cannot check the staged %s: %s", pf->zip,
+					 err.msg);
+				return;
+			}
 			lambda_pkg_sha256_b64(data, len, sha);
 			forward = strcmp(sha, want) == 0;
 		}
@@ -499,6 +514,9 @@ int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, s
 	int ret = 0;
 
 	pkg_files_of(l, name, layer, &pf);
+	/* As a layer write does: one that is putting this layer in place must
+	 * not see its new tree removed under it. */
+	pthread_mutex_lock(&l->deploy);
 	pthread_mutex_lock(&l->lock);
 	fn = lambda_fn_find(l, name);
 	ly = fn ? layer_find(fn, layer) : NULL;
@@ -515,6 +533,7 @@ int lambda_layer_remove(struct lambda *l, const char *name, const char *layer, s
 	pthread_mutex_unlock(&l->lock);
 	if (ret == 0)
 		lambda_pkg_remove_tree(pf.tree);
+	pthread_mutex_unlock(&l->deploy);
 	return ret;
 }
 

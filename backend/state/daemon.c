@@ -36,7 +36,8 @@ void state_daemon_refresh_health(struct state_daemon *d)
 	struct timespec now;
 	int64_t ms, last;
 
-	if (!state_write_refused(NULL, 0))
+	/* A probe that failed otherwise (EACCES) shows too, without the mark. */
+	if (!state_write_refused(NULL, 0) && state_health_state_dir_ok(&d->health))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;

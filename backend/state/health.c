@@ -112,6 +112,16 @@ void state_health_state_dir(struct state_health *h, const char *reason_or_null)
 	}
 }
 
+bool state_health_state_dir_ok(struct state_health *h)
+{
+	bool ok;
+
+	pthread_mutex_lock(&h->lock);
+	ok = !h->state_reason[0];
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
 bool state_health_engine_ready(struct state_health *h, struct nb_err *err)
 {
 	bool up;

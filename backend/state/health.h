@@ -39,6 +39,8 @@ void state_health_destroy(struct state_health *h);
 void state_health_engine_up(struct state_health *h, const struct engine_info *info);
 void state_health_engine_down(struct state_health *h, const char *reason);
 void state_health_state_dir(struct state_health *h, const char *reason_or_null);
+/* Whether health shows no state-dir line. */
+bool state_health_state_dir_ok(struct state_health *h);
 /* Lock order: the registry's and the atomic writer's locks, then h->lock,
  * then the hub's: state_health_state_dir() runs under the first two. */
 

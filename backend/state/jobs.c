@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "backend/state/jobs.h"
 
@@ -21,9 +22,25 @@ struct state_jobs {
 	struct job *head, *tail; /* protected by lock */
 	bool stopping;		 /* protected by lock */
 	int busy;		 /* protected by lock: workers running a job */
+	int since_trim;		 /* protected by lock: jobs run since the last trim */
+	time_t trimmed;		 /* protected by lock: when, monotonic seconds */
 	int n;
 	pthread_t threads[];
 };
+
+/* After a burst (8 jobs or more), or at most every 5 s: a trim walks every
+ * arena under its lock, too dear after each lone job. Lock held. */
+static bool trim_due(struct state_jobs *j)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (j->since_trim < 8 && now.tv_sec - j->trimmed < 5)
+		return false;
+	j->since_trim = 0;
+	j->trimmed = now.tv_sec;
+	return true;
+}
 
 static void *worker(void *arg)
 {
@@ -49,7 +66,8 @@ static void *worker(void *arg)
 		job->fn(job->ud);
 		free(job);
 		pthread_mutex_lock(&j->lock);
-		idle = --j->busy == 0 && !j->head;
+		j->since_trim++;
+		idle = --j->busy == 0 && !j->head && trim_due(j);
 		pthread_mutex_unlock(&j->lock);
 		/* A burst of launches and stops is over: give its memory back.
 		 * glibc keeps freed memory in each thread's arena otherwise, and
