@@ -553,7 +553,7 @@ task_status_is() {
 	soft [ "$(cat "$I/state")" = running ]
 	# a task's ctl: `stop\0junk` must not stop it, nor `kill\0junk` kill it
 	nb_register '{"family": "nap", "networkMode": "bridge", "containerDefinitions": [{"name": "app",
-		"image": "local/busybox:latest", "command": ["sleep", "300"], "stopTimeout": 1}]}'
+		"image": "local/busybox:latest", "command": ["sleep", "300"], "stopTimeout": 2}]}'
 	local t
 	t="$(nb_run_task nap)"
 	nb_wait 30 grep -qx RUNNING "$TASKS/$t/status"
