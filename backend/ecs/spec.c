@@ -571,3 +571,17 @@ int ecs_spec_pause(const struct ecs_spec_ctx *ctx, const cJSON *taskdef, const c
 	*out = move_ptr(body);
 	return 0;
 }
+
+const cJSON *ecs_spec_override_for(const cJSON *overrides, const char *name)
+{
+	const cJSON *co;
+
+	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides"))
+	{
+		const cJSON *n = cJSON_GetObjectItem(co, "name");
+
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			return co;
+	}
+	return NULL;
+}

@@ -77,6 +77,10 @@ int ecs_spec_container(const struct ecs_spec_ctx *ctx, const cJSON *taskdef, con
 		       const cJSON *override, const cJSON *secrets, cJSON **out,
 		       struct nb_err *err);
 
+/* The entry of RunTask overrides' containerOverrides named name, the
+ * override ecs_spec_container() takes; NULL when there is none. */
+const cJSON *ecs_spec_override_for(const cJSON *overrides, const char *name);
+
 /*
  * Makes the ContainerCreate body (*out, caller frees) of an awsvpc task's
  * pause container, whose network namespace every container joins: image,

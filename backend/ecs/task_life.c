@@ -140,20 +140,6 @@ static int ensure_image(struct ecs *ecs, const char *task, const char *image, st
 	return engine_image_pull(ecs->eng, image, on_pull_progress, &p, err);
 }
 
-static const cJSON *override_for(const cJSON *overrides, const char *name)
-{
-	const cJSON *co;
-
-	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides"))
-	{
-		const cJSON *n = cJSON_GetObjectItem(co, "name");
-
-		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-			return co;
-	}
-	return NULL;
-}
-
 static void record_bindings(struct ecs *ecs, const char *id, const char *cname,
 			    const char *engine_id, bool all)
 {
@@ -299,8 +285,8 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 		return false;
 	}
 	ecs_spec_docker_name(id, name, dname, sizeof(dname));
-	if (ecs_spec_container(&ctx, taskdef, cdef, override_for(overrides, name), secrets, &spec,
-			       &err) < 0 ||
+	if (ecs_spec_container(&ctx, taskdef, cdef, ecs_spec_override_for(overrides, name), secrets,
+			       &spec, &err) < 0 ||
 	    engine_container_create(ecs->eng, dname, spec, cid, &err) < 0) {
 		stop_with(ecs, id, "TaskFailedToStart", "CannotCreateContainerError: %s", err.msg);
 		return false;

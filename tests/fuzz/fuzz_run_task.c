@@ -40,20 +40,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static const cJSON *override_of(const cJSON *overrides, const char *name)
-{
-	const cJSON *co;
-
-	cJSON_ArrayForEach(co, cJSON_GetObjectItem(overrides, "containerOverrides"))
-	{
-		const cJSON *n = cJSON_GetObjectItem(co, "name");
-
-		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-			return co;
-	}
-	return NULL;
-}
-
 static void launch_specs(const struct run_req *r)
 {
 	struct ecs_spec_ctx ctx = {
@@ -68,8 +54,9 @@ static void launch_specs(const struct run_req *r)
 		const char *name = cJSON_GetObjectItem(cd, "name")->valuestring;
 		struct nb_err err = { 0 };
 		cJSON *spec = NULL;
-		int ret = ecs_spec_container(&ctx, taskdef, cd, override_of(r->overrides, name),
-					     NULL, &spec, &err);
+		int ret = ecs_spec_container(&ctx, taskdef, cd,
+					     ecs_spec_override_for(r->overrides, name), NULL, &spec,
+					     &err);
 
 		FUZZ_CHECK(ret == 0 || ret == -ENOMEM,
 			   "RunTask accepted overrides the launch refuses: %d %s", ret, err.msg);
