@@ -15,22 +15,24 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DNIMBUSFS_VERSION='"$(VERSION)"' -I
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
-	backend/common/json.c backend/common/fdio.c backend/common/probe.c
+	backend/common/json.c backend/common/fdio.c backend/common/probe.c \
+	backend/common/tar.c backend/common/cancel.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
-	backend/engine/events.c
+	backend/engine/events.c backend/engine/logline.c
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
-	backend/state/health.c backend/state/metrics.c backend/state/daemon.c \
+	backend/state/health.c backend/state/metrics.c \
 	backend/state/registry.c backend/state/jobs.c
+WORKLOAD_SRC := backend/workload/logcap.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
 	backend/ecs/taskdef_graph.c backend/ecs/taskdef_walk.c backend/ecs/spec.c \
-	backend/ecs/spec_reply.c backend/ecs/logcap.c backend/ecs/logline.c backend/ecs/task.c \
+	backend/ecs/spec_reply.c backend/ecs/task.c \
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
 	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
 	backend/ecs/task_stop.c
 LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
-	backend/lambda/package_tar.c backend/lambda/package_unpack.c backend/lambda/function.c \
+	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
@@ -38,7 +40,10 @@ EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c \
 	backend/ec2/ec2.c backend/ec2/subnet.c backend/ec2/instance.c backend/ec2/instance_run.c \
 	backend/ec2/instance_life.c backend/ec2/instance_events.c backend/ec2/console.c \
 	backend/ec2/runcmd.c
-BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(ECS_SRC) $(LAMBDA_SRC) $(EC2_SRC)
+# The composition root: it alone knows every service.
+ROOT_SRC := backend/daemon.c
+BACKEND_SRC := $(COMMON_SRC) $(ENGINE_SRC) $(STATE_SRC) $(WORKLOAD_SRC) $(ECS_SRC) $(LAMBDA_SRC) $(EC2_SRC) \
+	$(ROOT_SRC)
 FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs/lasterr.c \
 	fs/node_root.c fs/node_ecs.c fs/node_ecs_tasks.c fs/node_ecs_secrets.c fs/node_lambda.c fs/node_ec2.c fs/longtxn.c fs/ops.c \
 	fs/ops_dir.c
@@ -54,7 +59,7 @@ DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev l
 	go-md2man libssl-dev libarchive-dev zip python3 gdb
 
 .PHONY: all deps run test unit asan tsan integration bench install clean format check-format \
-	engine-up engine-down images fuzz fuzz-build fuzz-bins check-sanitizers load
+	engine-up engine-down images fuzz fuzz-build fuzz-bins check-sanitizers load check-layers
 
 define objs
 $(patsubst %.c,$(1)/%.o,$(2))
@@ -211,6 +216,10 @@ $(BUILD)/nimbusfs.1: docs/nimbusfs.1.md
 install: all $(BUILD)/nimbusfs.1
 	install -D -m 0755 $(BUILD)/nimbusfs $(DESTDIR)$(PREFIX)/bin/nimbusfs
 	install -D -m 0644 $(BUILD)/nimbusfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/nimbusfs.1
+
+# Fails on an #include against the direction of the layers (docs/design.md).
+check-layers:
+	@tools/check-layers.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -111,7 +111,7 @@ static int access_opts(struct fsnode_cli *cli, struct nb_err *err)
 static int add_lambda_image(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
 {
 	const char *eq = strchr(arg, '=');
-	struct state_lambda_image *grown;
+	struct daemon_lambda_image *grown;
 
 	if (!eq || eq == arg || !eq[1])
 		return nb_err_set(err, -EINVAL,

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "backend/state/daemon.h"
+#include "backend/daemon.h"
 
 struct fsnode_cli {
 	bool foreground;
@@ -17,7 +17,7 @@ struct fsnode_cli {
 	char *engine_url;
 	char *state_dir;
 	char *fuse_opts; /* comma-joined -o options */
-	struct state_lambda_image *lambda_images;
+	struct daemon_lambda_image *lambda_images;
 	int n_lambda_images;
 	int lambda_idle; /* seconds; 0: the default */
 	char *ec2_image; /* NULL: the service's default */

@@ -18,8 +18,9 @@
 #include <time.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/cancel.h"
 #include "backend/common/err.h"
-#include "backend/state/daemon.h"
+#include "backend/daemon.h"
 #include "backend/state/hub.h"
 
 enum fsnode_type {
@@ -219,13 +220,12 @@ struct fsnode_ops {
 	 * holds the file's lock across a write() but not across a read or
 	 * a close, so requests on other fds run in parallel. run happens on a
 	 * thread of its own (longtxn.c) and stops early, failing with -EINTR,
-	 * once *cancel is set (the caller was interrupted).
+	 * once cancel fires (the caller was interrupted).
 	 */
 	int (*prepare)(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
 		       size_t len, void **priv, struct nb_err *err);
 	int (*run)(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
-		   size_t len, const _Atomic bool *cancel, struct nb_buf *answer,
-		   struct nb_err *err);
+		   size_t len, struct nb_cancel *cancel, struct nb_buf *answer, struct nb_err *err);
 	void (*discard)(struct fsnode_ctx *ctx, void *priv);
 	/* Streams: where a new reader starts, and what it can read from cur on
 	 * (appended to out, at most max bytes; 0 when nothing yet). */
@@ -262,7 +262,7 @@ struct fsnode_file {
 	uint64_t gen_at_render;		/* protected by lock */
 	void *prepared;			/* protected by lock: ops->prepare's reservation */
 	size_t prepared_len;		/* protected by lock: wbuf bytes it was made for */
-	const _Atomic bool *cancel;	/* protected by lock: set while a long run runs */
+	struct nb_cancel *cancel;	/* protected by lock: set while a long run runs */
 	bool refused; /* protected by lock: a write went over the limit: nothing of this fd commits
 		       */
 	size_t appended; /* protected by lock: `>>` on a value file: wbuf bytes already added */
@@ -285,7 +285,7 @@ struct fsnode_lasterr;
 struct fsnode_longtxns;
 
 struct fsnode_ctx {
-	struct state_daemon *d;
+	struct daemon *d;
 	struct fuse_session *se;
 	struct fsnode_table *nodes;
 	struct fsnode_park *park;

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "backend/common/log.h"
-#include "backend/engine/engine.h"
 #include "fs/longtxn.h"
 #include "fs/openfile.h"
 
@@ -21,7 +20,7 @@ struct longtxn {
 	size_t size;
 	off_t off;
 	bool is_read;
-	_Atomic bool cancel;
+	struct nb_cancel cancel;
 	struct longtxn *next;
 };
 
@@ -62,8 +61,7 @@ void fsnode_longtxns_drain(struct fsnode_longtxns *l)
 		return;
 	pthread_mutex_lock(&l->lock);
 	for (struct longtxn *t = l->head; t; t = t->next) {
-		atomic_store(&t->cancel, true);
-		engine_stream_wake(&t->cancel);
+		nb_cancel_fire(&t->cancel);
 	}
 	while (l->running)
 		pthread_cond_wait(&l->done, &l->lock);
@@ -97,11 +95,8 @@ static void on_interrupt(fuse_req_t req, void *data)
 
 	pthread_mutex_lock(&l->lock);
 	for (struct longtxn *t = l->head; t; t = t->next)
-		if (t->req == req) {
-			atomic_store(&t->cancel, true);
-			/* A run waiting on an engine stream (an exec) sees it now. */
-			engine_stream_wake(&t->cancel);
-		}
+		if (t->req == req)
+			nb_cancel_fire(&t->cancel); /* wakes what the run waits on */
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -143,6 +138,7 @@ static void run_one(struct longtxn *t)
 	pthread_cond_broadcast(&l->done);
 	pthread_mutex_unlock(&l->lock);
 	nb_buf_free(&out);
+	nb_cancel_destroy(&t->cancel);
 	free(t);
 }
 
@@ -192,6 +188,7 @@ static void fail_queued(struct fsnode_longtxns *l, int err)
 			}
 		fuse_reply_err(t->req, EAGAIN);
 		l->running--;
+		nb_cancel_destroy(&t->cancel);
 		free(t);
 	}
 	l->tail = NULL;
@@ -216,6 +213,7 @@ void fsnode_longtxn_start(struct fsnode_longtxns *l, fuse_req_t req, struct fsno
 	t->size = size;
 	t->off = off;
 	t->is_read = is_read;
+	nb_cancel_init(&t->cancel);
 	/* Registered first: an interrupt that already arrived is seen by the
 	 * run's first check of cancel. */
 	fuse_req_interrupt_func(req, on_interrupt, l);
@@ -224,7 +222,7 @@ void fsnode_longtxn_start(struct fsnode_longtxns *l, fuse_req_t req, struct fsno
 	l->head = t;
 	l->running++;
 	if (fuse_req_interrupted(req))
-		atomic_store(&t->cancel, true);
+		nb_cancel_fire(&t->cancel);
 	if (l->tail)
 		l->tail->next_queued = t;
 	else

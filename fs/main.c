@@ -89,7 +89,7 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 		goto out_unmount;
 	fsnode_notify_listener(ctx->notify, &listener);
 	state_hub_listen(ctx->d->hub, &listener);
-	if (state_daemon_start(ctx->d, &err) < 0) {
+	if (daemon_start(ctx->d, &err) < 0) {
 		log_error(0, "%s", err.msg);
 		goto out_notify;
 	}
@@ -102,7 +102,7 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 	ret = fuse_session_loop_mt(ctx->se, loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	fuse_loop_cfg_destroy(loop);
 out_daemon:
-	state_daemon_stop(ctx->d);
+	daemon_stop(ctx->d);
 	/* Invocations still running end now that their containers are gone. */
 	fsnode_longtxns_drain(ctx->longtxns);
 out_notify:
@@ -123,7 +123,7 @@ out_session:
 int main(int argc, char **argv)
 {
 	struct fsnode_ctx ctx = { 0 };
-	struct state_options opts = { 0 };
+	struct daemon_options opts = { 0 };
 	struct fsnode_cli cli;
 	struct nb_err err = { 0 };
 	char mnt[PATH_MAX];
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ctx.mounted);
 	ctx.uid = getuid();
 	ctx.gid = getgid();
-	ret = state_daemon_open(&opts, &ctx.d, &err);
+	ret = daemon_open(&opts, &ctx.d, &err);
 	if (ret < 0) {
 		fprintf(stderr, "nimbusfs: %s\n", err.msg);
 		fsnode_cli_free(&cli);
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	fsnode_longtxns_free(ctx.longtxns);
 	fsnode_lasterr_free(ctx.lasterr);
 	fsnode_table_free(ctx.nodes);
-	state_daemon_close(ctx.d);
+	daemon_close(ctx.d);
 	fsnode_cli_free(&cli);
 	curl_global_cleanup();
 	return ret;

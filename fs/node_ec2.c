@@ -231,8 +231,7 @@ static int long_prepare(struct fsnode_ctx *ctx, const struct fsnode *node, const
 }
 
 static int long_run(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv, const char *data,
-		    size_t len, const _Atomic bool *cancel, struct nb_buf *answer,
-		    struct nb_err *err)
+		    size_t len, struct nb_cancel *cancel, struct nb_buf *answer, struct nb_err *err)
 {
 	struct long_priv *lp = priv;
 	void *p = lp->p;

@@ -197,8 +197,8 @@ static int lambda_prepare(struct fsnode_ctx *ctx, const struct fsnode *node, con
 }
 
 static int lambda_run(struct fsnode_ctx *ctx, const struct fsnode *node, void *priv,
-		      const char *data, size_t len, const _Atomic bool *cancel,
-		      struct nb_buf *answer, struct nb_err *err)
+		      const char *data, size_t len, struct nb_cancel *cancel, struct nb_buf *answer,
+		      struct nb_err *err)
 {
 	(void)node;
 	return lambda_invoke_run(ctx->d->lambda, priv, data, len, cancel, answer, err);

@@ -49,7 +49,7 @@ static const char readme[] =
 static int root_render(struct fsnode_ctx *ctx, const struct fsnode *node, struct nb_buf *out,
 		       struct timespec *mtime)
 {
-	struct state_daemon *d = ctx->d;
+	struct daemon *d = ctx->d;
 	char dir[4096];
 
 	*mtime = ctx->mounted;
@@ -59,7 +59,7 @@ static int root_render(struct fsnode_ctx *ctx, const struct fsnode *node, struct
 	case FSNODE_VERSION:
 		return state_health_render_version(&d->health, out, mtime);
 	case FSNODE_HEALTH:
-		state_daemon_refresh_health(d);
+		daemon_refresh_health(d);
 		return state_health_render(&d->health, out, mtime);
 	case FSNODE_METRICS:
 		clock_gettime(CLOCK_REALTIME, mtime);
@@ -81,7 +81,7 @@ static int root_commit(struct fsnode_ctx *ctx, const struct fsnode *node, const 
 	while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		len--;
 	if (len == 6 && memcmp(data, "resync", 6) == 0)
-		return state_daemon_resync(ctx->d, err);
+		return daemon_resync(ctx->d, err);
 	return nb_err_set(err, -EINVAL, "ctl: unknown command \"%.*s\"; expected \"resync\"",
 			  (int)(len > 64 ? 64 : len), data);
 }

@@ -479,7 +479,7 @@ static struct {
 	int n;
 } dies = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { { "", 0, 0 } }, 0 };
 
-static _Atomic bool stopping;
+static struct nb_cancel stopping = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct nb_buf raw_partial;
 
 static void raw_line(const char *line, size_t len)
@@ -522,7 +522,8 @@ static void *raw_thread(void *arg)
 	struct engine_req req = { .method = "GET", .path = arg };
 	struct nb_err err = { 0 };
 
-	if (engine_stream(eng, &req, raw_chunk, NULL, &stopping, &err) < 0 && !stopping)
+	if (engine_stream(eng, &req, raw_chunk, NULL, &stopping, &err) < 0 &&
+	    !nb_cancelled(&stopping))
 		fprintf(stderr, "bench_ecs: raw stream: %s\n", err.msg);
 	return NULL;
 }
@@ -621,8 +622,7 @@ static int bench_exit(const char *owner, const char *image, int runs)
 	       bench_quantile(ctr, n, 0.9), bench_quantile(task, n, 0.5),
 	       bench_quantile(task, n, 0.9), n, poll_timeouts);
 	fflush(stdout);
-	stopping = true;
-	engine_stream_wake(&stopping);
+	nb_cancel_fire(&stopping);
 	pthread_join(th, NULL);
 	return 0;
 }

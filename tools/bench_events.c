@@ -33,7 +33,7 @@ struct sink {
 };
 
 static struct sink raw_sink, fs_sink;
-static _Atomic bool stopping;
+static struct nb_cancel stopping = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static double now_ns(void)
 {
@@ -108,7 +108,7 @@ static void *fs_thread(void *arg)
 		perror(arg);
 		return NULL;
 	}
-	while (!stopping && fgets(line, sizeof(line), f)) {
+	while (!nb_cancelled(&stopping) && fgets(line, sizeof(line), f)) {
 		cleanup_cjson cJSON *ev = cJSON_Parse(line);
 		const cJSON *action = cJSON_GetObjectItem(ev, "action");
 		const cJSON *c = cJSON_GetObjectItem(ev, "container");
@@ -205,8 +205,7 @@ int main(int argc, char **argv)
 	       raw_sink.n < fs_sink.n ? raw_sink.n : fs_sink.n);
 	fflush(stdout);
 	/* The fs reader is blocked in read(); the process exit ends it. */
-	stopping = true;
-	engine_stream_wake(&stopping);
+	nb_cancel_fire(&stopping);
 	pthread_join(raw, NULL);
 	(void)label;
 	_exit(0);

@@ -28,6 +28,11 @@ if ! make --no-print-directory all; then
 	echo "0 1" >>"$counts"
 	status=1
 fi
+echo "== layers"
+if tools/check-layers.sh; then echo "1 0" >>"$counts"; else
+	echo "0 1" >>"$counts"
+	status=1
+fi
 echo "== unit tests"
 run_counted unit make --no-print-directory unit
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"

@@ -16,7 +16,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 
 #define CONSOLE_NAME "console"
 
@@ -92,7 +92,7 @@ static void on_line(void *ud, const char *name, const char *text, size_t len)
 
 void ec2_console_capture(struct ec2 *ec2, struct ec2_instance *inst)
 {
-	struct ecs_logcap_ops ops = {
+	struct wl_logcap_ops ops = {
 		.on_append = on_append,
 		.on_done = on_done,
 		.on_line = on_line,
@@ -118,20 +118,20 @@ void ec2_console_capture(struct ec2 *ec2, struct ec2_instance *inst)
 	ops.ud = inst->cap_ud;
 	inst->cap_done = false;
 	inst->cap_failed = false;
-	if (ecs_logcap_start(ec2->eng, inst->container, CONSOLE_NAME, false, dirfd, &ops,
-			     &inst->cap, &err) < 0)
+	if (wl_logcap_start(ec2->eng, inst->container, CONSOLE_NAME, false, dirfd, &ops, &inst->cap,
+			    &err) < 0)
 		log_error(0, "instance %s: cannot capture its console: %s", inst->id, err.msg);
 }
 
-struct ecs_logcap *ec2_console_detach(struct ec2_instance *inst)
+struct wl_logcap *ec2_console_detach(struct ec2_instance *inst)
 {
-	struct ecs_logcap *cap = inst->cap;
+	struct wl_logcap *cap = inst->cap;
 
 	inst->cap = NULL;
 	return cap;
 }
 
-void ec2_console_end(struct ec2 *ec2, const char *id, struct ecs_logcap *cap, int wait_ms)
+void ec2_console_end(struct ec2 *ec2, const char *id, struct wl_logcap *cap, int wait_ms)
 {
 	struct ec2_instance *inst;
 	struct timespec until;
@@ -153,7 +153,7 @@ void ec2_console_end(struct ec2 *ec2, const char *id, struct ecs_logcap *cap, in
 		if (pthread_cond_timedwait(&ec2->changed, &ec2->lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&ec2->lock);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 }
 
 int ec2_console_read(struct ec2 *ec2, const char *id, struct nb_buf *out)

@@ -16,7 +16,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 
 #define EC2_IMAGE_REF_MAX 255
 
@@ -183,7 +183,7 @@ void ec2_stop(struct ec2 *ec2)
 		return;
 	atomic_store(&ec2->stopping, true);
 	for (;;) {
-		struct ecs_logcap *cap = NULL;
+		struct wl_logcap *cap = NULL;
 
 		pthread_mutex_lock(&ec2->lock);
 		pthread_cond_broadcast(&ec2->changed);
@@ -192,7 +192,7 @@ void ec2_stop(struct ec2 *ec2)
 		pthread_mutex_unlock(&ec2->lock);
 		if (!cap)
 			break;
-		ecs_logcap_stop(cap);
+		wl_logcap_stop(cap);
 	}
 }
 

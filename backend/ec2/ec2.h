@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/cancel.h"
 #include "backend/common/err.h"
 #include "backend/ec2/netmath.h"
 
@@ -99,7 +100,7 @@ int ec2_subnet_render(struct ec2 *ec2, const char *id, enum ec2_subnet_file what
  * refuses the range). */
 int ec2_subnet_create_prepare(struct ec2 *ec2, const char *data, size_t len, void **priv,
 			      struct nb_err *err);
-int ec2_subnet_create_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel,
+int ec2_subnet_create_run(struct ec2 *ec2, void *priv, struct nb_cancel *cancel,
 			  struct nb_buf *answer, struct nb_err *err);
 void ec2_subnet_create_discard(struct ec2 *ec2, void *priv);
 /* rmdir: -EBUSY while instances use it, -EPERM for the default subnet. */
@@ -157,7 +158,7 @@ int ec2_tag_remove(struct ec2 *ec2, const char *id, const char *key, struct nb_e
  * and answers SSM's GetCommandInvocation shape. */
 int ec2_runcmd_prepare(struct ec2 *ec2, const char *id, const char *data, size_t len, void **priv,
 		       struct nb_err *err);
-int ec2_runcmd_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel, struct nb_buf *answer,
+int ec2_runcmd_run(struct ec2 *ec2, void *priv, struct nb_cancel *cancel, struct nb_buf *answer,
 		   struct nb_err *err);
 void ec2_runcmd_discard(struct ec2 *ec2, void *priv);
 

@@ -25,8 +25,6 @@
 /* tags/last-error: the one name a tag cannot have. */
 #define EC2_TAG_RESERVED "last-error"
 #define EC2_STOP_TIMEOUT 10 /* s of SIGTERM before SIGKILL: a guest's shutdown */
-#define EC2_LABEL_KIND	 "ec2"
-#define EC2_SUBNET_KIND	 "ec2-subnet"
 /* Where an instance keeps its user data and the marker of its first boot. */
 #define EC2_UD_DIR  "var/lib/nimbusfs"
 #define EC2_UD_PATH "/var/lib/nimbusfs/user-data"
@@ -72,7 +70,7 @@ struct ec2_subnet {
 };
 
 struct ec2_cap_ud;
-struct ecs_logcap;
+struct wl_logcap;
 
 struct ec2_instance {
 	char id[EC2_ID_MAX];
@@ -98,7 +96,7 @@ struct ec2_instance {
 	double launch_time;
 	bool busy;	     /* a lifecycle job is queued or running */
 	bool want_terminate; /* terminate once the running job ends */
-	struct ecs_logcap *cap;
+	struct wl_logcap *cap;
 	bool cap_done;	 /* the capture's stream ended by itself */
 	bool cap_failed; /* ... on an error (engine gone): a resync starts it again */
 	struct ec2_cap_ud *cap_ud;
@@ -181,10 +179,10 @@ int ec2_job_submit(struct ec2 *ec2, enum ec2_job_kind kind, const char *object);
 /* Starts capturing the container's output into the console; lock held. */
 void ec2_console_capture(struct ec2 *ec2, struct ec2_instance *inst);
 /* Takes the capture away (lock held) for ec2_console_end() without it. */
-struct ecs_logcap *ec2_console_detach(struct ec2_instance *inst);
+struct wl_logcap *ec2_console_detach(struct ec2_instance *inst);
 /* Waits up to wait_ms for the capture's stream to end by itself, then stops
  * it. Lock NOT held. */
-void ec2_console_end(struct ec2 *ec2, const char *id, struct ecs_logcap *cap, int wait_ms);
+void ec2_console_end(struct ec2 *ec2, const char *id, struct wl_logcap *cap, int wait_ms);
 /* The newest EC2_CONSOLE_MAX bytes of the console. */
 int ec2_console_read(struct ec2 *ec2, const char *id, struct nb_buf *out);
 void ec2_console_remove(struct ec2 *ec2, const char *id);

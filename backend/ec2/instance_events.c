@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/log.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/state/daemon.h"
 
 #define MSG_GONE "the instance's container no longer exists (removed outside nimbusfs)"
 
@@ -50,10 +50,10 @@ void ec2_on_event(struct ec2 *ec2, const cJSON *event)
 	const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "Action");
 	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(event, "Actor");
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
-	const char *kind = label(attrs, STATE_LABEL_KIND), *id = label(attrs, STATE_LABEL_OBJECT);
+	const char *kind = label(attrs, NB_LABEL_KIND), *id = label(attrs, NB_LABEL_OBJECT);
 	struct ec2_instance *inst;
 
-	if (!ec2 || !kind || strcmp(kind, EC2_LABEL_KIND) != 0 || !id || !cJSON_IsString(action) ||
+	if (!ec2 || !kind || strcmp(kind, NB_KIND_EC2) != 0 || !id || !cJSON_IsString(action) ||
 	    (cJSON_IsString(type) && strcmp(type->valuestring, "container") != 0))
 		return;
 	pthread_mutex_lock(&ec2->lock);
@@ -79,11 +79,11 @@ static const cJSON *listed(const cJSON *containers, const char *id, const char *
 	cJSON_ArrayForEach(c, containers)
 	{
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(c, "Labels");
-		const char *kind = label(labels, STATE_LABEL_KIND);
-		const char *obj = label(labels, STATE_LABEL_OBJECT);
+		const char *kind = label(labels, NB_LABEL_KIND);
+		const char *obj = label(labels, NB_LABEL_OBJECT);
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "State");
 
-		if (kind && obj && strcmp(kind, EC2_LABEL_KIND) == 0 && strcmp(obj, id) == 0) {
+		if (kind && obj && strcmp(kind, NB_KIND_EC2) == 0 && strcmp(obj, id) == 0) {
 			*state = cJSON_IsString(st) ? st->valuestring : "";
 			return c;
 		}
@@ -94,7 +94,7 @@ static const cJSON *listed(const cJSON *containers, const char *id, const char *
 /* Captures to start again after a resync: their stream failed. */
 struct recapture {
 	char id[EC2_ID_MAX];
-	struct ecs_logcap *cap;
+	struct wl_logcap *cap;
 };
 
 #define RECAPTURE_MAX 64
@@ -182,12 +182,12 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 	cJSON_ArrayForEach(c, containers)
 	{
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(c, "Labels");
-		const char *kind = label(labels, STATE_LABEL_KIND);
-		const char *obj = label(labels, STATE_LABEL_OBJECT);
+		const char *kind = label(labels, NB_LABEL_KIND);
+		const char *obj = label(labels, NB_LABEL_OBJECT);
 		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "Id");
 		struct ec2_instance *inst;
 
-		if (!kind || strcmp(kind, EC2_LABEL_KIND) != 0 || !obj || !cJSON_IsString(cid))
+		if (!kind || strcmp(kind, NB_KIND_EC2) != 0 || !obj || !cJSON_IsString(cid))
 			continue;
 		inst = ec2_instance_find(ec2, obj);
 		if (!inst || (inst->state == EC2_TERMINATED && !inst->busy)) {
@@ -200,7 +200,7 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 	/* Stopped without the lock (its callbacks take it), then started again
 	 * from the position it saved. */
 	for (int i = 0; i < sc->n; i++)
-		ecs_logcap_stop(sc->again[i].cap);
+		wl_logcap_stop(sc->again[i].cap);
 	if (sc->n) {
 		pthread_mutex_lock(&ec2->lock);
 		for (int i = 0; i < sc->n; i++) {

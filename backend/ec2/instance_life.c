@@ -12,15 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
 #include "backend/engine/networks.h"
-#include "backend/lambda/package.h"
+#include "backend/common/tar.h"
 
 /*
  * The instance's init, run by tini (HostConfig.Init) so children are
@@ -104,7 +105,7 @@ static cJSON *launch_spec(struct ec2 *ec2, const struct launch *l)
 	    json_array_add_str(entry, "-c") < 0 || json_array_add_str(entry, boot_script) < 0 ||
 	    json_array_add_str(cmd, l->id) < 0)
 		return NULL;
-	labels = ec2_labels(ec2, EC2_LABEL_KIND, l->id);
+	labels = ec2_labels(ec2, NB_KIND_EC2, l->id);
 	if (!labels || !cJSON_AddItemToObject(spec, "Labels", labels)) {
 		cJSON_Delete(labels);
 		return NULL;
@@ -164,8 +165,8 @@ static int upload_user_data(struct ec2 *ec2, const char *container, const struct
 			    struct nb_err *err)
 {
 	cleanup_buf struct nb_buf tar = { 0 };
-	int ret = lambda_pkg_tar_file(EC2_UD_DIR "/user-data", 0700, l->user_data, l->user_data_len,
-				      &tar, err);
+	int ret = nb_tar_file(EC2_UD_DIR "/user-data", 0700, l->user_data, l->user_data_len, &tar,
+			      err);
 
 	if (ret == 0)
 		ret = engine_container_put_archive(ec2->eng, container, "/", tar.data, tar.len,
@@ -244,7 +245,7 @@ fail:
 }
 
 /* The container id of a busy instance, or false when it has none. */
-static bool container_of(struct ec2 *ec2, const char *id, char cid[65], struct ecs_logcap **cap)
+static bool container_of(struct ec2 *ec2, const char *id, char cid[65], struct wl_logcap **cap)
 {
 	struct ec2_instance *inst;
 	bool ok = false;
@@ -282,13 +283,13 @@ static void finish(struct ec2 *ec2, const char *id, enum ec2_state s, const char
 
 static void job_stop(struct ec2 *ec2, const char *id, bool force)
 {
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 	int ret = 0;
 
 	if (!container_of(ec2, id, cid, &cap)) {
-		ecs_logcap_stop(cap);
+		wl_logcap_stop(cap);
 		return finish(ec2, id, EC2_STOPPED, "Client.UserInitiatedShutdown",
 			      "User initiated shutdown", false);
 	}
@@ -323,17 +324,17 @@ static void job_kill(struct ec2 *ec2, const char *id)
 
 static void job_start(struct ec2 *ec2, const char *id)
 {
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 	int ret;
 
 	if (!container_of(ec2, id, cid, &cap)) {
-		ecs_logcap_stop(cap);
+		wl_logcap_stop(cap);
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
 			      "the instance has no container to start", false);
 	}
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	ret = engine_container_start(ec2->eng, cid, &err);
 	if (ret == -ENOENT)
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
@@ -347,7 +348,7 @@ static void job_start(struct ec2 *ec2, const char *id)
 
 static void job_reboot(struct ec2 *ec2, const char *id)
 {
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 	int ret = -ENOENT;
@@ -365,7 +366,7 @@ static void job_reboot(struct ec2 *ec2, const char *id)
 
 static void job_terminate(struct ec2 *ec2, const char *id)
 {
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 
@@ -379,7 +380,7 @@ static void job_terminate(struct ec2 *ec2, const char *id)
 			log_error(0, "instance %s: cannot remove container %.12s: %s", id, cid,
 				  err.msg);
 	}
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	finish(ec2, id, EC2_TERMINATED, "Client.UserInitiatedShutdown", "User initiated shutdown",
 	       false);
 }

@@ -11,7 +11,7 @@
 #include "backend/common/aws.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 
 #define MSG_STATE                                                                                  \
 	"IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (it " \
@@ -379,7 +379,7 @@ int ec2_instance_action(struct ec2 *ec2, const char *id, const char *verb, size_
 int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 {
 	struct ec2_instance **pp, *inst = NULL, *prev = NULL;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	int ret;
 
 	pthread_mutex_lock(&ec2->lock);
@@ -411,7 +411,7 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 	pthread_mutex_unlock(&ec2->lock);
 	if (ret == 0) {
 		/* Its callbacks use inst's context: stopped first. */
-		ecs_logcap_stop(cap);
+		wl_logcap_stop(cap);
 		ec2_instance_free(inst);
 		state_hub_changed(ec2->hub, "ec2");
 		state_hub_changed(ec2->hub, "ec2/latest");

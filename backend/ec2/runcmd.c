@@ -195,7 +195,7 @@ static int answer_json(const struct runcmd *rc, const char *status, int code, do
 	return text ? nb_buf_printf(answer, "%s\n", text) : -ENOMEM;
 }
 
-int ec2_runcmd_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel, struct nb_buf *answer,
+int ec2_runcmd_run(struct ec2 *ec2, void *priv, struct nb_cancel *cancel, struct nb_buf *answer,
 		   struct nb_err *err)
 {
 	struct runcmd *rc = priv;

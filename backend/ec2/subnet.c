@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
 #include "backend/engine/networks.h"
-#include "backend/state/daemon.h"
 
 #define MSG_CONFLICT "InvalidSubnet.Conflict: The CIDR '%s' conflicts with another subnet"
 
@@ -24,9 +24,9 @@ cJSON *ec2_labels(struct ec2 *ec2, const char *kind, const char *object)
 {
 	cJSON *labels = cJSON_CreateObject();
 
-	if (!labels || json_add_str(labels, STATE_LABEL_OWNER, ec2->owner) < 0 ||
-	    json_add_str(labels, STATE_LABEL_KIND, kind) < 0 ||
-	    json_add_str(labels, STATE_LABEL_OBJECT, object) < 0) {
+	if (!labels || json_add_str(labels, NB_LABEL_OWNER, ec2->owner) < 0 ||
+	    json_add_str(labels, NB_LABEL_KIND, kind) < 0 ||
+	    json_add_str(labels, NB_LABEL_OBJECT, object) < 0) {
 		cJSON_Delete(labels);
 		return NULL;
 	}
@@ -173,7 +173,7 @@ void ec2_subnets_free(struct ec2 *ec2)
 static int network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool private_,
 			  const char *subnet_id, struct nb_err *err)
 {
-	cleanup_cjson cJSON *labels = ec2_labels(ec2, EC2_SUBNET_KIND, subnet_id);
+	cleanup_cjson cJSON *labels = ec2_labels(ec2, NB_KIND_EC2_SUBNET, subnet_id);
 	cleanup_cjson cJSON *net = NULL;
 	char id[65];
 	int ret = engine_network_inspect(ec2->eng, name, &net, err);
@@ -357,7 +357,7 @@ void ec2_subnet_create_discard(struct ec2 *ec2, void *priv)
 	free(priv);
 }
 
-int ec2_subnet_create_run(struct ec2 *ec2, void *priv, const _Atomic bool *cancel,
+int ec2_subnet_create_run(struct ec2 *ec2, void *priv, struct nb_cancel *cancel,
 			  struct nb_buf *answer, struct nb_err *err)
 {
 	struct subnet_req *req = priv;

@@ -24,7 +24,7 @@
 #define ECS_START_TIMEOUT  120 /* s, dependsOn conditions, as ECS */
 #define ECS_PAUSE_IMAGE	   "local/busybox:latest"
 
-struct ecs_logcap;
+struct wl_logcap;
 struct ecs_secret;
 
 struct family {
@@ -46,11 +46,11 @@ struct ecs_container_rt {
 	bool has_health_check;
 	char image[512];
 	char ip[64];
-	cJSON *bindings;	/* networkBindings */
-	struct nb_buf ports;	/* the `ports` file */
-	struct ecs_logcap *cap; /* while output is being captured */
-	bool capture_done;	/* its stream ended by itself: all output is in */
-	bool capture_failed;	/* ... on an error (engine gone): a resync starts it again */
+	cJSON *bindings;       /* networkBindings */
+	struct nb_buf ports;   /* the `ports` file */
+	struct wl_logcap *cap; /* while output is being captured */
+	bool capture_done;     /* its stream ended by itself: all output is in */
+	bool capture_failed;   /* ... on an error (engine gone): a resync starts it again */
 };
 
 struct ecs_task {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
 #include "backend/ecs/spec.h"
@@ -87,11 +88,11 @@ static int parse_mode(const struct ecs_spec_ctx *ctx, enum netmode *mode, struct
 static void put_labels(struct bld *b, cJSON *labels, const struct ecs_spec_ctx *ctx,
 		       const char *container)
 {
-	set_str(b, labels, ECS_LABEL_OWNER, ctx->owner);
-	set_str(b, labels, ECS_LABEL_KIND, ECS_KIND_TASK);
-	set_str(b, labels, ECS_LABEL_OBJECT, ctx->task_id);
+	set_str(b, labels, NB_LABEL_OWNER, ctx->owner);
+	set_str(b, labels, NB_LABEL_KIND, NB_KIND_ECS_TASK);
+	set_str(b, labels, NB_LABEL_OBJECT, ctx->task_id);
 	if (container)
-		set_str(b, labels, ECS_LABEL_CONTAINER, container);
+		set_str(b, labels, NB_LABEL_CONTAINER, container);
 }
 
 void ecs_spec_docker_name(const char *task_id, const char *container, char *out, size_t len)

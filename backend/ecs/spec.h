@@ -14,14 +14,6 @@
 #include "backend/common/buf.h"
 #include "backend/common/err.h"
 
-/* Labels every object nimbusfs creates carries. */
-#define ECS_LABEL_OWNER	 "io.nimbusfs.owner"
-#define ECS_LABEL_KIND	 "io.nimbusfs.kind"   /* "ecs-task" */
-#define ECS_LABEL_OBJECT "io.nimbusfs.object" /* the task id */
-#define ECS_LABEL_CONTAINER                                                                        \
-	"io.nimbusfs.container" /* container name, "~pause" for the pause container */
-
-#define ECS_KIND_TASK "ecs-task"
 /* The pause container's name in labels: "~" is in no ECS container name. */
 #define ECS_PAUSE_CONTAINER "~pause"
 

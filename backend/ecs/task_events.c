@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/ecs/spec.h"
 #include "backend/engine/containers.h"
 
@@ -58,14 +59,15 @@ void ecs_on_event(struct ecs *ecs, const cJSON *event)
 	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(event, "Actor");
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
 	const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "Action");
-	const char *kind = attr(attrs, ECS_LABEL_KIND);
-	const char *task = attr(attrs, ECS_LABEL_OBJECT);
-	const char *name = attr(attrs, ECS_LABEL_CONTAINER);
+	const char *kind = attr(attrs, NB_LABEL_KIND);
+	const char *task = attr(attrs, NB_LABEL_OBJECT);
+	const char *name = attr(attrs, NB_LABEL_CONTAINER);
 	struct ecs_container_rt *c;
 	struct ecs_task *t;
 	const char *a;
 
-	if (!kind || strcmp(kind, ECS_KIND_TASK) != 0 || !task || !name || !cJSON_IsString(action))
+	if (!kind || strcmp(kind, NB_KIND_ECS_TASK) != 0 || !task || !name ||
+	    !cJSON_IsString(action))
 		return;
 	a = action->valuestring;
 	pthread_mutex_lock(&ecs->lock);
@@ -136,12 +138,12 @@ static void remove_unknown(struct ecs *ecs, const cJSON *containers)
 	cJSON_ArrayForEach(c, containers)
 	{
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(c, "Labels");
-		const char *kind = attr(labels, ECS_LABEL_KIND);
-		const char *task = attr(labels, ECS_LABEL_OBJECT);
+		const char *kind = attr(labels, NB_LABEL_KIND);
+		const char *task = attr(labels, NB_LABEL_OBJECT);
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "Id");
 		struct unknown_ctr *u;
 
-		if (!kind || strcmp(kind, ECS_KIND_TASK) != 0 || !cJSON_IsString(id) ||
+		if (!kind || strcmp(kind, NB_KIND_ECS_TASK) != 0 || !cJSON_IsString(id) ||
 		    (task && ecs_task_find(ecs, task)) || !ecs->jobs)
 			continue;
 		u = calloc(1, sizeof(*u));
@@ -165,7 +167,7 @@ static void remove_unknown(struct ecs *ecs, const cJSON *containers)
 struct recapture {
 	char task[33];
 	int ci;
-	struct ecs_logcap *cap;
+	struct wl_logcap *cap;
 };
 
 #define RECAPTURE_MAX 64
@@ -243,7 +245,7 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 	/* Stopped without the lock (its callbacks take it), then started
 	 * again from the position it saved. */
 	for (int i = 0; i < n_again; i++)
-		ecs_logcap_stop(again[i].cap);
+		wl_logcap_stop(again[i].cap);
 	pthread_mutex_lock(&ecs->lock);
 	for (int i = 0; i < n_again; i++) {
 		struct ecs_task *t = ecs_task_find(ecs, again[i].task);
@@ -256,7 +258,7 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 
 void ecs_stop(struct ecs *ecs)
 {
-	struct ecs_logcap *caps[64];
+	struct wl_logcap *caps[64];
 	int n;
 
 	if (!ecs)
@@ -277,6 +279,6 @@ void ecs_stop(struct ecs *ecs)
 				}
 		pthread_mutex_unlock(&ecs->lock);
 		for (int i = 0; i < n; i++)
-			ecs_logcap_stop(caps[i]);
+			wl_logcap_stop(caps[i]);
 	} while (n);
 }

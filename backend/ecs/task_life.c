@@ -17,7 +17,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/ecs/spec.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"

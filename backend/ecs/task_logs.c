@@ -15,7 +15,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 
 #define LOG_READ_MAX (64u << 20)
 
@@ -123,9 +123,9 @@ static struct cap_ud *cap_ud_for(struct ecs *ecs, const char *task)
 void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 {
 	struct ecs_container_rt *c = &t->c[ci];
-	struct ecs_logcap_ops ops = { .on_append = on_append,
-				      .on_done = on_done,
-				      .sole_writer = t->n == 1 };
+	struct wl_logcap_ops ops = { .on_append = on_append,
+				     .on_done = on_done,
+				     .sole_writer = t->n == 1 };
 	struct nb_err err = { 0 };
 	char dir[64];
 	cleanup_close int dirfd = -1;
@@ -145,6 +145,6 @@ void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci)
 	c->capture_done = false;
 	c->capture_failed = false;
 	if (!t->cap_ud ||
-	    ecs_logcap_start(ecs->eng, c->id, c->name, false, dirfd, &ops, &c->cap, &err) < 0)
+	    wl_logcap_start(ecs->eng, c->id, c->name, false, dirfd, &ops, &c->cap, &err) < 0)
 		log_error(0, "task %s: cannot capture %s's output: %s", t->id, c->name, err.msg);
 }

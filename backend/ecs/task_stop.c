@@ -10,11 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/ecs/spec.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/volumes.h"
@@ -56,7 +57,7 @@ static void remove_task_volumes(struct ecs *ecs, const char *id)
 	const cJSON *v;
 	char label[128];
 
-	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_OBJECT, id);
+	snprintf(label, sizeof(label), "%s=%s", NB_LABEL_OBJECT, id);
 	if (engine_volume_list(ecs->eng, label, &vols, &err) < 0) {
 		log_warn("task %s: cannot list its volumes: %s", id, err.msg);
 		return;
@@ -77,7 +78,7 @@ void ecs_task_run_stop(struct ecs *ecs, const char *id)
 {
 	char ids[ECS_CONTAINERS_MAX][65], names[ECS_CONTAINERS_MAX][256], pause_id[65];
 	int timeouts[ECS_CONTAINERS_MAX], n = 0;
-	struct ecs_logcap *caps[ECS_CONTAINERS_MAX] = { 0 };
+	struct wl_logcap *caps[ECS_CONTAINERS_MAX] = { 0 };
 	struct nb_err err = { 0 };
 	struct ecs_task *t;
 	const cJSON *cdef;
@@ -151,7 +152,7 @@ void ecs_task_run_stop(struct ecs *ecs, const char *id)
 	/* The captures end with their streams once the containers exited; give
 	 * them a moment to read the last lines before ending them. */
 	for (int i = 0; i < n; i++)
-		ecs_logcap_stop(caps[i]);
+		wl_logcap_stop(caps[i]);
 	for (int i = 0; i < n; i++)
 		if (ids[i][0])
 			engine_container_remove(ecs->eng, ids[i], true, true, &err);

@@ -3,7 +3,7 @@
  * One pool of curl easy handles per engine: a handle keeps its connection
  * alive between requests, so a request costs one round trip on the socket
  * instead of a connect. Streams get a handle of their own driven by a multi
- * handle, so a stop flag is seen within 100 ms even when no data flows.
+ * handle, so a cancel token is seen within 100 ms even when no data flows.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +19,7 @@
 
 #define POOL_MAX 8
 #define BODY_MAX (256u << 20) /* refuse replies beyond this: a runaway engine */
-/* A stream's poll wakes for data, curl's own timers, engine_stream_wake(),
+/* A stream's poll wakes for data, curl's own timers, its cancel token,
  * or at the latest after this: a safety net, not a polling interval, so
  * idle streams cost nothing. */
 #define STREAM_POLL_MS 5000
@@ -460,49 +460,16 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* Streams that can be woken, by their stop flag. */
-struct stream_waker {
-	const _Atomic bool *stop;
-	CURLM *multi;
-	struct stream_waker *next;
-};
-
-static pthread_mutex_t wakers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct stream_waker *wakers; /* protected by wakers_lock */
-
-static void waker_add(struct stream_waker *w)
+/* A stream's poll returns at once once its cancel token fires. */
+static void stream_wake(void *multi)
 {
-	pthread_mutex_lock(&wakers_lock);
-	w->next = wakers;
-	wakers = w;
-	pthread_mutex_unlock(&wakers_lock);
-}
-
-static void waker_del(struct stream_waker *w)
-{
-	pthread_mutex_lock(&wakers_lock);
-	for (struct stream_waker **pp = &wakers; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&wakers_lock);
-}
-
-void engine_stream_wake(const _Atomic bool *stop)
-{
-	pthread_mutex_lock(&wakers_lock);
-	for (struct stream_waker *w = wakers; w; w = w->next)
-		if (w->stop == stop)
-			curl_multi_wakeup(w->multi); /* sticky: a later poll returns at once */
-	pthread_mutex_unlock(&wakers_lock);
+	curl_multi_wakeup(multi); /* sticky: a later poll returns at once */
 }
 
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
-		  const _Atomic bool *stop, struct nb_err *err)
+		  struct nb_cancel *stop, struct nb_err *err)
 {
-	struct stream_waker waker = { .stop = stop };
+	struct nb_cancel_hook waker = { .fn = stream_wake };
 	cleanup_slist struct curl_slist *headers = NULL;
 	cleanup_free char *url = build_url(eng, req->path, true);
 	struct stream_ctx ctx = { .cb = cb, .ud = ud };
@@ -530,11 +497,10 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEDATA, &ctx);
 	curl_multi_add_handle(multi, ctx.h);
-	waker.multi = multi;
-	if (stop)
-		waker_add(&waker);
+	waker.ud = multi;
+	nb_cancel_hook_add(stop, &waker);
 	while (running) {
-		if (stop && atomic_load(stop))
+		if (nb_cancelled(stop))
 			break;
 		if (curl_multi_perform(multi, &running) != CURLM_OK) {
 			rc = CURLE_RECV_ERROR;
@@ -547,12 +513,11 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 	while ((msg = curl_multi_info_read(multi, &left)))
 		if (msg->msg == CURLMSG_DONE)
 			rc = msg->data.result;
-	if (stop)
-		waker_del(&waker);
+	nb_cancel_hook_del(stop, &waker);
 	curl_multi_remove_handle(multi, ctx.h);
 	if (!ctx.status)
 		curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &ctx.status);
-	if (ctx.cb_stopped || (stop && atomic_load(stop)))
+	if (ctx.cb_stopped || nb_cancelled(stop))
 		ret = 0;
 	else if (rc != CURLE_OK)
 		ret = curl_error(eng, ctx.h, rc, errbuf, err);

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/cancel.h"
 #include "backend/common/err.h"
 
 /* The newest and oldest Engine API versions nimbusfs speaks. */
@@ -86,18 +87,15 @@ int engine_do_json(struct engine *eng, const char *method, const char *path, con
 /*
  * A streaming request (events, logs with follow, attach): cb gets each chunk
  * as it arrives and returns nonzero to end the stream. The call returns when
- * the engine ends the stream (0), cb or *stop asks to (0), or on error.
- * To end a stream from another thread without waiting for data, set *stop
- * and call engine_stream_wake(stop). An idle stream does not wake by
- * itself (no polling). A non-2xx answer is an error carrying the engine's
+ * the engine ends the stream (0), cb asks to or stop (may be NULL) fires
+ * (0), or on error. Firing stop from another thread ends the stream at
+ * once, without waiting for data: an idle stream does not wake by itself
+ * (no polling). A non-2xx answer is an error carrying the engine's
  * message, as in engine_do().
  */
 typedef int (*engine_stream_cb)(const char *data, size_t len, void *ud);
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
-		  const _Atomic bool *stop, struct nb_err *err);
-
-/* Wakes the streams whose stop flag is stop, so they see it now. */
-void engine_stream_wake(const _Atomic bool *stop);
+		  struct nb_cancel *stop, struct nb_err *err);
 
 /* URL-escapes s into a malloc'd string (caller frees); NULL on ENOMEM. */
 char *engine_escape(const char *s);

@@ -26,10 +26,10 @@ struct engine_events {
 	struct engine_events_ops ops;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* signalled on stop and resync */
-	_Atomic bool stopping;	/* set once by engine_events_stop() */
-	_Atomic bool interrupt; /* ends the current stream: stop or resync */
-	struct nb_buf line;	/* thread-private: partial event line */
+	pthread_cond_t cond;	    /* signalled on stop and resync */
+	_Atomic bool stopping;	    /* set once by engine_events_stop() */
+	struct nb_cancel interrupt; /* ends the current stream: stop or resync */
+	struct nb_buf line;	    /* thread-private: partial event line */
 };
 
 /* Sleeps up to ms, or less when stopped or asked to resync. */
@@ -45,7 +45,7 @@ static void backoff_wait(struct engine_events *ev, long ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&ev->lock);
-	while (!atomic_load(&ev->stopping) && !atomic_load(&ev->interrupt))
+	while (!atomic_load(&ev->stopping) && !nb_cancelled(&ev->interrupt))
 		if (pthread_cond_timedwait(&ev->cond, &ev->lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&ev->lock);
@@ -92,7 +92,7 @@ static int on_chunk(const char *data, size_t len, void *ud)
 			return 1;
 		}
 	}
-	return atomic_load(&ev->interrupt) ? 1 : 0;
+	return nb_cancelled(&ev->interrupt) ? 1 : 0;
 }
 
 static char *events_path(struct engine_events *ev, time_t since)
@@ -143,7 +143,7 @@ static int watch_once(struct engine_events *ev, struct nb_err *err)
 	req.path = path;
 	nb_buf_reset(&ev->line);
 	ret = engine_stream(ev->eng, &req, on_chunk, ev, &ev->interrupt, err);
-	if (ret == 0 && !atomic_load(&ev->interrupt))
+	if (ret == 0 && !nb_cancelled(&ev->interrupt))
 		nb_err_set(err, -EHOSTDOWN, "engine at %s closed the events stream",
 			   engine_url(ev->eng));
 	return 0;
@@ -158,7 +158,7 @@ static void *events_thread(void *arg)
 		struct nb_err err = { 0 };
 		int ret;
 
-		atomic_store(&ev->interrupt, false);
+		nb_cancel_reset(&ev->interrupt);
 		ret = watch_once(ev, &err);
 		if (atomic_load(&ev->stopping))
 			break;
@@ -189,6 +189,7 @@ int engine_events_start(struct engine *eng, const char *label, const struct engi
 	ev->ops = *ops;
 	ev->label = strdup(label);
 	pthread_mutex_init(&ev->lock, NULL);
+	nb_cancel_init(&ev->interrupt);
 	{
 		pthread_condattr_t attr;
 
@@ -209,6 +210,7 @@ int engine_events_start(struct engine *eng, const char *label, const struct engi
 	*out = ev;
 	return 0;
 fail:
+	nb_cancel_destroy(&ev->interrupt);
 	pthread_cond_destroy(&ev->cond);
 	pthread_mutex_destroy(&ev->lock);
 	free(ev->label);
@@ -219,10 +221,9 @@ fail:
 void engine_events_resync(struct engine_events *ev)
 {
 	pthread_mutex_lock(&ev->lock);
-	atomic_store(&ev->interrupt, true);
+	nb_cancel_fire(&ev->interrupt);
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
-	engine_stream_wake(&ev->interrupt);
 }
 
 void engine_events_stop(struct engine_events *ev)
@@ -231,12 +232,12 @@ void engine_events_stop(struct engine_events *ev)
 		return;
 	pthread_mutex_lock(&ev->lock);
 	atomic_store(&ev->stopping, true);
-	atomic_store(&ev->interrupt, true);
+	nb_cancel_fire(&ev->interrupt);
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
-	engine_stream_wake(&ev->interrupt);
 	pthread_join(ev->thread, NULL);
 	nb_buf_free(&ev->line);
+	nb_cancel_destroy(&ev->interrupt);
 	pthread_cond_destroy(&ev->cond);
 	pthread_mutex_destroy(&ev->lock);
 	free(ev->label);

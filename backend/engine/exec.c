@@ -86,7 +86,7 @@ static int exec_chunk(const char *data, size_t len, void *ud)
 }
 
 int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *out,
-		      struct nb_buf *errout, size_t cap, long timeout_ms, const _Atomic bool *stop,
+		      struct nb_buf *errout, size_t cap, long timeout_ms, struct nb_cancel *stop,
 		      struct nb_err *err)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
@@ -112,7 +112,7 @@ int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *ou
 	ret = engine_stream(eng, &req, exec_chunk, &ctx, stop, err);
 	if (ret < 0)
 		return ret;
-	if (stop && atomic_load(stop))
+	if (nb_cancelled(stop))
 		return nb_err_set(err, -EINTR, "exec %s: interrupted", exec_id);
 	if (ctx.nomem)
 		return nb_err_set(err, -ENOMEM, "out of memory collecting exec output");

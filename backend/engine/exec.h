@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/cancel.h"
 #include "backend/common/err.h"
 #include "backend/engine/engine.h"
 
@@ -30,11 +31,11 @@ int engine_exec_create(struct engine *eng, const char *container, const char *co
  * the rest is read and dropped, so the command never blocks on a full pipe. Returns the number of
  * bytes dropped (0 normally, capped at INT_MAX), -ETIMEDOUT after timeout_ms (0: ENGINE_TIMEOUT_MS;
  * the command keeps running in the container), -EPROTO on a corrupt stream.
- * stop (may be NULL) ends the wait early with -EINTR once set and woken
- * with engine_stream_wake(stop); the command keeps running then too.
+ * stop (may be NULL) ends the wait early with -EINTR once it fires; the
+ * command keeps running then too.
  */
 int engine_exec_start(struct engine *eng, const char *exec_id, struct nb_buf *out,
-		      struct nb_buf *errout, size_t cap, long timeout_ms, const _Atomic bool *stop,
+		      struct nb_buf *errout, size_t cap, long timeout_ms, struct nb_cancel *stop,
 		      struct nb_err *err);
 
 /* GET /exec/{id}/json's Pid: the command's process id in the engine

@@ -113,8 +113,7 @@ static int logs_chunk(const char *data, size_t len, void *ud)
 }
 
 int engine_container_logs(struct engine *eng, const char *id, const struct engine_logs_opts *opts,
-			  engine_demux_cb cb, void *ud, const _Atomic bool *stop,
-			  struct nb_err *err)
+			  engine_demux_cb cb, void *ud, struct nb_cancel *stop, struct nb_err *err)
 {
 	cleanup_free char *eid = engine_escape(id);
 	cleanup_free char *etail = engine_escape(opts->tail ? opts->tail : "all");
@@ -139,7 +138,7 @@ int engine_container_logs(struct engine *eng, const char *id, const struct engin
 	ret = engine_stream(eng, &req, logs_chunk, &ctx, stop, err);
 	if (ret < 0)
 		return ret;
-	if (ctx.user_stopped || (stop && atomic_load(stop)))
+	if (ctx.user_stopped || nb_cancelled(stop))
 		return 0;
 	if (engine_demux_end(&ctx.demux, err) < 0)
 		return nb_err_wrap(err, "logs of %s", id);

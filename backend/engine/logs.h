@@ -72,12 +72,10 @@ struct engine_logs_opts {
 /*
  * GET /containers/{id}/logs, demultiplexed into cb as it arrives. Returns 0
  * when the engine ends the stream (a stopped container, or !follow), when cb
- * returns nonzero, or when *stop (may be NULL) becomes true, seen within
- * 100 ms; -ENOENT for an unknown container, -EPROTO for a corrupt stream,
- * -EINVAL for bad opts. Blocks; call it from a thread that can wait.
+ * returns nonzero, or when stop (may be NULL) fires; -ENOENT for an unknown container, -EPROTO for
+ * a corrupt stream, -EINVAL for bad opts. Blocks; call it from a thread that can wait.
  */
 int engine_container_logs(struct engine *eng, const char *id, const struct engine_logs_opts *opts,
-			  engine_demux_cb cb, void *ud, const _Atomic bool *stop,
-			  struct nb_err *err);
+			  engine_demux_cb cb, void *ud, struct nb_cancel *stop, struct nb_err *err);
 
 #endif

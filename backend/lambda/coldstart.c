@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
@@ -20,7 +21,6 @@
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
 #include "backend/lambda/coldstart.h"
-#include "backend/state/daemon.h"
 
 #define LAMBDA_LABEL_CONFIG "io.nimbusfs.lambda.config"
 
@@ -128,9 +128,9 @@ cJSON *lambda_container_spec(struct lambda *l, const char *fn_name, const struct
 		json_array_add_str(cmd, cfg->handler); /* AWS's images take the handler as CMD */
 	cJSON_AddItemToObject(spec, "Env", environment(fn_name, cfg));
 	labels = cJSON_AddObjectToObject(spec, "Labels");
-	json_add_str(labels, STATE_LABEL_OWNER, l->owner);
-	json_add_str(labels, STATE_LABEL_KIND, "lambda");
-	json_add_str(labels, STATE_LABEL_OBJECT, fn_name);
+	json_add_str(labels, NB_LABEL_OWNER, l->owner);
+	json_add_str(labels, NB_LABEL_KIND, NB_KIND_LAMBDA);
+	json_add_str(labels, NB_LABEL_OBJECT, fn_name);
 	json_add_str(labels, LAMBDA_LABEL_CONFIG, fp);
 	ports = cJSON_AddObjectToObject(spec, "ExposedPorts");
 	cJSON_AddObjectToObject(ports, "8080/tcp");

@@ -23,6 +23,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/log.h"
 #include "backend/lambda/lambda_i.h"
+#include "backend/common/tar.h"
 #include "backend/lambda/package.h"
 #include "backend/state/atomic.h"
 
@@ -97,7 +98,7 @@ static int stage(struct lambda *l, const struct pkg_files *pf, const char *zip, 
 	ret = lambda_pkg_unpack(zip, len, next, budget, unzipped, err);
 	if (ret < 0)
 		return nb_err_wrap(err, "%s rejected, the previous %s is kept", what, kept);
-	ret = lambda_pkg_tar(next, &tar, err);
+	ret = nb_tar_dir(next, &tar, err);
 	if (ret == 0)
 		ret = write_next(l, pf->tar, tar.data, tar.len, err);
 	if (ret == 0)

@@ -330,6 +330,7 @@ int lambda_new(const struct lambda_deps *deps, struct lambda **out, struct nb_er
 		pthread_condattr_destroy(&attr);
 	}
 	pthread_cond_init(&l->async_wake, NULL);
+	nb_cancel_init(&l->async_cancel);
 	l->dirfd = -1;
 	if (mkdirat(deps->statedirfd, LAMBDA_DIR, 0700) < 0 && errno != EEXIST) {
 		ret = nb_err_set(err, -errno, "cannot create %s/%s: %s", deps->state_path,
@@ -370,6 +371,7 @@ void lambda_free(struct lambda *l)
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	pthread_cond_destroy(&l->async_wake);
+	nb_cancel_destroy(&l->async_cancel);
 	pthread_cond_destroy(&l->reaper_wake);
 	pthread_cond_destroy(&l->freed);
 	pthread_mutex_destroy(&l->deploy);

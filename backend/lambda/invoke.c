@@ -126,17 +126,17 @@ static void error_body(struct outcome *o, const char *type, const char *message)
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
-	const _Atomic bool *cancel = ud;
+	struct nb_cancel *cancel = ud;
 
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return cancel && atomic_load(cancel);
+	return nb_cancelled(cancel);
 }
 
 static void post(struct lambda_lease *lease, const char *payload, size_t len,
-		 const _Atomic bool *cancel, struct outcome *o)
+		 struct nb_cancel *cancel, struct outcome *o)
 {
 	CURL *h = lease->ctr->curl;
 	struct curl_slist *hdrs = NULL;
@@ -346,7 +346,7 @@ static int check_payload(const char **payload, size_t *len, size_t max, struct n
 
 /* An invocation on a leased container, recorded and given back. */
 static int perform(struct lambda *l, struct lambda_lease *lease, const char *payload, size_t len,
-		   bool sync, const _Atomic bool *cancel, struct nb_buf *answer, struct nb_err *err)
+		   bool sync, struct nb_cancel *cancel, struct nb_buf *answer, struct nb_err *err)
 {
 	struct outcome o = { 0 };
 	int ret = 0;
@@ -396,7 +396,7 @@ int lambda_invoke_prepare(struct lambda *l, const char *name, const char *payloa
 }
 
 int lambda_invoke_run(struct lambda *l, struct lambda_call *c, const char *payload, size_t len,
-		      const _Atomic bool *cancel, struct nb_buf *answer, struct nb_err *err)
+		      struct nb_cancel *cancel, struct nb_buf *answer, struct nb_err *err)
 {
 	int ret = check_payload(&payload, &len, LAMBDA_PAYLOAD_MAX, err);
 
@@ -516,7 +516,7 @@ int lambda_async_start(struct lambda *l)
 
 void lambda_async_stop(struct lambda *l)
 {
-	atomic_store(&l->async_cancel, true);
+	nb_cancel_fire(&l->async_cancel);
 	pthread_mutex_lock(&l->lock);
 	pthread_cond_broadcast(&l->async_wake);
 	pthread_mutex_unlock(&l->lock);

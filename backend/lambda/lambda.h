@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/cancel.h"
 #include "backend/common/err.h"
 
 /* Lambda's synchronous invoke payload limit (request and response). */
@@ -127,7 +128,7 @@ int lambda_code_render(struct lambda *l, const char *name, const char *rel, stru
  * the reason in err. run performs it on the lease: answer gets the
  * response (the function's, or its error as Lambda returns it), as do
  * `response`, `last-invocation` and `logs`. discard gives an unused lease
- * back. run and discard consume call. Setting *cancel (may be NULL) ends a
+ * back. run and discard consume call. Firing cancel (may be NULL) ends a
  * run early with -EINTR: its container is discarded, as it may still be
  * running the function.
  */
@@ -135,7 +136,7 @@ struct lambda_call;
 int lambda_invoke_prepare(struct lambda *l, const char *name, const char *payload, size_t len,
 			  struct lambda_call **call, struct nb_err *err);
 int lambda_invoke_run(struct lambda *l, struct lambda_call *call, const char *payload, size_t len,
-		      const _Atomic bool *cancel, struct nb_buf *answer, struct nb_err *err);
+		      struct nb_cancel *cancel, struct nb_buf *answer, struct nb_err *err);
 void lambda_invoke_discard(struct lambda *l, struct lambda_call *call);
 /* An Event invocation: validated and queued; runs in the background. */
 int lambda_invoke_async(struct lambda *l, const char *name, const char *payload, size_t len,

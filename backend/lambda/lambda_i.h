@@ -97,7 +97,7 @@ struct lambda {
 	pthread_cond_t async_wake;
 	struct lambda_async *aq, *aq_tail;
 	pthread_t async_thread;
-	_Atomic bool async_cancel; /* stopping: the Event invocation running ends */
+	struct nb_cancel async_cancel; /* stopping: the Event invocation running ends */
 	bool threads;
 	bool stopping; /* protected by lock */
 };

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/log.h"
 #include "backend/engine/containers.h"
 #include "backend/lambda/lambda_i.h"
-#include "backend/state/daemon.h"
 
 int lambda_start(struct lambda *l, struct nb_err *err)
 {
@@ -94,11 +94,12 @@ void lambda_on_sync(struct lambda *l, const cJSON *containers)
 	cJSON_ArrayForEach(ctr, containers)
 	{
 		const cJSON *id = cJSON_GetObjectItem(ctr, "Id");
-		const char *kind = label(ctr, STATE_LABEL_KIND);
+		const char *kind = label(ctr, NB_LABEL_KIND);
 
-		if (!cJSON_IsString(id) || !kind || strcmp(kind, "lambda") != 0 || l->stopping)
+		if (!cJSON_IsString(id) || !kind || strcmp(kind, NB_KIND_LAMBDA) != 0 ||
+		    l->stopping)
 			continue;
-		if (!held(l, id->valuestring, label(ctr, STATE_LABEL_OBJECT)))
+		if (!held(l, id->valuestring, label(ctr, NB_LABEL_OBJECT)))
 			lambda_reap_id(l, id->valuestring);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -110,9 +111,9 @@ void lambda_on_event(struct lambda *l, const cJSON *event)
 	const cJSON *attrs = cJSON_GetObjectItem(actor, "Attributes");
 	const cJSON *id = cJSON_GetObjectItem(actor, "ID");
 	const cJSON *action = cJSON_GetObjectItem(event, "Action");
-	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(attrs, STATE_LABEL_KIND);
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(attrs, NB_LABEL_KIND);
 
-	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "lambda") != 0 ||
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, NB_KIND_LAMBDA) != 0 ||
 	    !cJSON_IsString(action) || strcmp(action->valuestring, "die") != 0 ||
 	    !cJSON_IsString(id))
 		return;

@@ -88,22 +88,6 @@ int lambda_pkg_check_limits(const void *zip, size_t len, const struct lambda_pkg
 int lambda_pkg_unpack(const void *zip, size_t len, const char *dir, uint64_t unzipped_budget,
 		      uint64_t *unzipped, struct nb_err *err);
 
-/*
- * Appends to out a tar archive (ustar, with pax records for names or link
- * targets too long for it) of the tree below dir, for the Docker Engine
- * API's PUT /containers/{id}/archive: names relative ("function.sh",
- * "lib/", "lib/x.py"), no entry for dir itself, sorted; owner root (0/0);
- * files 0555 when any execute bit is set, else 0444; directories 0555;
- * symlinks kept as symlinks. Anything else in the tree (fifo, device) is
- * refused with -EINVAL. On failure out is left as it was.
- */
-int lambda_pkg_tar(const char *dir, struct nb_buf *out, struct nb_err *err);
-
-/* Appends to out a tar archive of one regular file: name (relative, at
- * most 100 bytes), mode, and len bytes of data. EC2 user data uses it too. */
-int lambda_pkg_tar_file(const char *name, unsigned mode, const void *data, size_t len,
-			struct nb_buf *out, struct nb_err *err);
-
 /* Lambda's CodeSha256: base64 of the SHA-256 of the bytes (44 characters
  * and a NUL). */
 #define LAMBDA_SHA256_B64_LEN 45

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/ecs/logcap.h"
+#include "backend/engine/logline.h"
 #include "backend/engine/logs.h"
 #include "backend/lambda/runlogs.h"
 
@@ -46,7 +46,7 @@ static bool runtime_line(const char *text, size_t len)
 
 /* Keeps the lines of raw stamped at or after since; true when the
  * runtime's END line is among them. */
-static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, struct nb_buf *out)
+static bool keep(const struct nb_buf *raw, const struct engine_ts *since, struct nb_buf *out)
 {
 	const char *p = raw->data, *end = raw->data + raw->len;
 	bool ended = false;
@@ -55,10 +55,10 @@ static bool keep(const struct nb_buf *raw, const struct ecs_ts *since, struct nb
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *sp = memchr(p, ' ', (size_t)((nl ? nl : end) - p));
 		size_t len = (size_t)((nl ? nl : end) - p);
-		struct ecs_ts ts;
+		struct engine_ts ts;
 
-		if (sp && ecs_ts_parse(p, (size_t)(sp - p), &ts) == 0 &&
-		    ecs_ts_cmp(&ts, since) >= 0) {
+		if (sp && engine_ts_parse(p, (size_t)(sp - p), &ts) == 0 &&
+		    engine_ts_cmp(&ts, since) >= 0) {
 			const char *text = sp + 1;
 			size_t tlen = len - (size_t)(text - p);
 
@@ -85,7 +85,7 @@ int lambda_runlogs_fetch(struct engine *eng, const char *container, const struct
 		.timestamps = true,
 		.since = start->tv_sec,
 	};
-	struct ecs_ts since = { start->tv_sec, (int32_t)start->tv_nsec };
+	struct engine_ts since = { start->tv_sec, (int32_t)start->tv_nsec };
 	int ret = 0;
 
 	for (int i = 0; i < RUNLOGS_TRIES; i++) {

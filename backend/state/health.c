@@ -50,25 +50,26 @@ static void announce(struct state_health *h, const char *status, const char *rea
 		state_hub_changed(h->hub, "version");
 }
 
-void state_health_engine_up(struct state_health *h, const struct engine_info *info)
+void state_health_engine_up(struct state_health *h, const char *who, const char *api)
 {
 	bool was_up, version_changed;
 	char detail[256];
 
 	pthread_mutex_lock(&h->lock);
 	was_up = h->engine_up;
-	version_changed = !h->engine_known || memcmp(&h->info, info, sizeof(*info)) != 0;
+	version_changed = !h->engine_known || strcmp(h->engine_who, who) != 0 ||
+			  strcmp(h->engine_api, api) != 0;
 	h->engine_up = true;
 	h->engine_known = true;
-	h->info = *info;
+	snprintf(h->engine_who, sizeof(h->engine_who), "%s", who);
+	snprintf(h->engine_api, sizeof(h->engine_api), "%s", api);
 	h->engine_reason[0] = '\0';
 	if (!was_up)
 		clock_gettime(CLOCK_REALTIME, &h->changed);
 	if (version_changed)
 		clock_gettime(CLOCK_REALTIME, &h->info_changed);
 	pthread_mutex_unlock(&h->lock);
-	snprintf(detail, sizeof(detail), "%s %s, API %s", info->name, info->version,
-		 info->api_version);
+	snprintf(detail, sizeof(detail), "%s, API %s", who, api);
 	if (!was_up || version_changed)
 		announce(h, "up", detail, version_changed);
 }
@@ -157,9 +158,8 @@ int state_health_render_version(struct state_health *h, struct nb_buf *out, stru
 	pthread_mutex_lock(&h->lock);
 	ret = nb_buf_printf(out, "nimbusfs %s\n", NIMBUSFS_VERSION);
 	if (ret == 0 && h->engine_known)
-		ret = nb_buf_printf(out, "engine: %s %s (%s/%s) at %s\napi-version: %s\n",
-				    h->info.name, h->info.version, h->info.os, h->info.arch,
-				    h->engine_url, h->info.api_version);
+		ret = nb_buf_printf(out, "engine: %s at %s\napi-version: %s\n", h->engine_who,
+				    h->engine_url, h->engine_api);
 	else if (ret == 0)
 		ret = nb_buf_printf(out, "engine: unknown (not reached yet) at %s\n",
 				    h->engine_url);

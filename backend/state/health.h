@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "backend/common/buf.h"
-#include "backend/engine/engine.h"
 #include "backend/state/hub.h"
 
 struct state_health {
@@ -20,7 +19,8 @@ struct state_health {
 	char engine_url[256];	      /* set at init */
 	bool engine_up;		      /* protected by lock */
 	bool engine_known;	      /* protected by lock: negotiated once */
-	struct engine_info info;      /* protected by lock: last negotiated */
+	char engine_who[256];	      /* protected by lock: which engine, last negotiated */
+	char engine_api[16];	      /* protected by lock: its negotiated API version */
 	char engine_reason[1024];     /* protected by lock: why it is down */
 	char state_reason[1024];      /* protected by lock: "" when writable */
 	struct timespec changed;      /* protected by lock: health value */
@@ -35,8 +35,10 @@ void state_health_init(struct state_health *h, struct state_hub *hub, const char
 void state_health_destroy(struct state_health *h);
 
 /* Record transitions; each publishes an "engine" event and announces the
- * changed files, but only when something changed. Take the lock. */
-void state_health_engine_up(struct state_health *h, const struct engine_info *info);
+ * changed files, but only when something changed. Take the lock. who names
+ * the engine ("Docker Engine - Community 20.10.24 (linux/amd64)"), api the
+ * negotiated API version. */
+void state_health_engine_up(struct state_health *h, const char *who, const char *api);
 void state_health_engine_down(struct state_health *h, const char *reason);
 void state_health_state_dir(struct state_health *h, const char *reason_or_null);
 /* Whether health shows no state-dir line. */

@@ -18,7 +18,7 @@
 
 #include "backend/ec2/ec2_i.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/state/daemon.h"
+#include "backend/daemon.h"
 #include "fs/fsnode.h"
 #include "fs/openfile.h"
 #include "tests/fuzz/fuzz.h"
@@ -26,7 +26,7 @@
 #define TASK_ID	    "0123456789abcdef0123456789abcdef"
 #define INSTANCE_ID "i-0123456789abcdef0"
 
-static struct state_daemon daemon_;
+static struct daemon daemon_;
 static struct ecs ecs_;
 static struct ec2 ec2_;
 static struct fsnode_ctx ctx;

@@ -5,7 +5,7 @@
  * lambda_pkg_unpack() into a scratch directory under $TMPDIR, with a
  * 1 MiB unzipped budget to keep each run short. The two must agree (the
  * unpack applies every check of the check), an unpacked tree tars for the
- * engine (lambda_pkg_tar), nothing is ever written outside the unpacked
+ * engine (nb_tar_dir), nothing is ever written outside the unpacked
  * tree, and every symlink in it resolves inside it (or nowhere).
  */
 #ifndef NB_TESTS_FUZZ_ZIPCHECK_H
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/tar.h"
 #include "backend/lambda/package.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -101,7 +102,7 @@ static void zc_check_package(const void *zip, size_t size)
 		FUZZ_CHECK(nftw(zc_unpacked, zc_link_inside, 16, FTW_PHYS) == 0, "nftw(%s)",
 			   zc_unpacked);
 		memset(&err, 0, sizeof(err));
-		ret = lambda_pkg_tar(zc_unpacked, &tar, &err);
+		ret = nb_tar_dir(zc_unpacked, &tar, &err);
 		FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "an unpacked tree does not tar: %d %s", ret,
 			   err.msg);
 		FUZZ_CHECK(lambda_pkg_remove_tree(zc_unpacked) == 0, "cannot remove %s",

@@ -616,7 +616,6 @@ static void test_the_probe_finds_a_full_dir_that_still_takes_empty_files(void **
 static void test_health_shows_the_refusal_and_clears_it(void **state)
 {
 	struct env *env = *state;
-	struct engine_info info = { .name = "Engine", .version = "1", .api_version = "1.41" };
 	struct state_hub *hub = NULL;
 	struct state_health h;
 	struct nb_buf out = { 0 };
@@ -629,7 +628,7 @@ static void test_health_shows_the_refusal_and_clears_it(void **state)
 	fill(full);
 	assert_int_equal(state_hub_new(&hub), 0);
 	state_health_init(&h, hub, "unix:///nonexistent.sock");
-	state_health_engine_up(&h, &info);
+	state_health_engine_up(&h, "Docker Engine 20.10 (linux/amd64)", "1.41");
 	assert_int_equal(state_health_render(&h, &out, &before), 0);
 	assert_string_equal(out.data, "ok\n");
 	events = state_hub_count(hub);

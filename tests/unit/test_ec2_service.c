@@ -70,7 +70,6 @@ static int env_open(struct env *env)
 static int env_setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
-	struct engine_info info = { .api_version = "1.41", .version = "test" };
 	struct nb_err err = { 0 };
 
 	if (!env || th_tmpdir_new("ec2", env->root, sizeof(env->root)) < 0 ||
@@ -79,7 +78,7 @@ static int env_setup(void **state)
 		return -1;
 	state_health_init(&env->health, env->hub, "unix:///nonexistent/engine.sock");
 	/* Said to be up, so requests pass the health check and jobs fail on it. */
-	state_health_engine_up(&env->health, &info);
+	state_health_engine_up(&env->health, "Docker Engine 20.10 (linux/amd64)", "1.41");
 	if (env_open(env) < 0)
 		return -1;
 	*state = env;

@@ -528,7 +528,7 @@ static void test_logs_of_a_truncated_or_corrupt_stream_fail(void **state)
 struct follower {
 	struct engine *eng;
 	struct collect c;
-	_Atomic bool stop;
+	struct nb_cancel stop;
 	int ret;
 	struct nb_err err;
 };
@@ -565,13 +565,13 @@ static void test_stop_flag_ends_a_silent_stream(void **state)
 	struct timespec deadline;
 	pthread_t t;
 
+	nb_cancel_init(&f.stop);
 	fake_engine_set_routes(&env->fe, routes);
 	assert_int_equal(pthread_create(&t, NULL, follow_main, &f), 0);
 	for (int i = 0; i < 500 && !atomic_load(&f.c.calls); i++)
 		sleep_ms(10);
 	assert_true(atomic_load(&f.c.calls) > 0);
-	atomic_store(&f.stop, true);
-	engine_stream_wake(&f.stop);
+	nb_cancel_fire(&f.stop);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
 	assert_int_equal(pthread_timedjoin_np(t, NULL, &deadline), 0);
@@ -579,6 +579,7 @@ static void test_stop_flag_ends_a_silent_stream(void **state)
 	assert_string_equal(f.c.out.data, "hi\n");
 	nb_buf_free(&f.c.out);
 	nb_buf_free(&f.c.err);
+	nb_cancel_destroy(&f.stop);
 }
 
 /* ---- exec ---- */

@@ -22,7 +22,7 @@
 
 #include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/engine/engine.h"
 #include "backend/engine/logs.h"
 #include "backend/state/atomic.h"
@@ -41,7 +41,7 @@ struct lines {
 	int n;
 };
 
-static int lines_cb(void *ud, const struct ecs_line *l)
+static int lines_cb(void *ud, const struct engine_line *l)
 {
 	struct lines *s = ud;
 
@@ -65,14 +65,14 @@ static const char *text_of(struct lines *s)
 }
 
 /* Feeds s in pieces of step bytes. */
-static void feed_steps(struct ecs_linebuf *lb, const char *s, size_t step, struct lines *out)
+static void feed_steps(struct engine_linebuf *lb, const char *s, size_t step, struct lines *out)
 {
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len; i += step)
-		assert_int_equal(
-			ecs_linebuf_feed(lb, s + i, len - i < step ? len - i : step, lines_cb, out),
-			0);
+		assert_int_equal(engine_linebuf_feed(lb, s + i, len - i < step ? len - i : step,
+						     lines_cb, out),
+				 0);
 }
 
 /* ---- capture environment ---- */
@@ -155,11 +155,11 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-static const struct ecs_logcap_ops *ops_of(struct env *env)
+static const struct wl_logcap_ops *ops_of(struct env *env)
 {
-	static struct ecs_logcap_ops ops;
+	static struct wl_logcap_ops ops;
 
-	ops = (struct ecs_logcap_ops){ .on_append = on_append, .on_done = on_done, .ud = env };
+	ops = (struct wl_logcap_ops){ .on_append = on_append, .on_done = on_done, .ud = env };
 	return &ops;
 }
 
@@ -250,18 +250,18 @@ static void test_start_refuses_names_that_cannot_name_a_log_file(void **state)
 {
 	struct env *env = *state;
 	static const char *bad[] = { "", "a/b", ".hidden", "task", NULL };
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	for (int i = 0; bad[i]; i++) {
-		assert_int_equal(ecs_logcap_start(env->eng, "c1", bad[i], false, env->dirfd, NULL,
-						  &cap, &env->err),
+		assert_int_equal(wl_logcap_start(env->eng, "c1", bad[i], false, env->dirfd, NULL,
+						 &cap, &env->err),
 				 -EINVAL);
 		assert_non_null(strstr(env->err.msg, "cannot name a log file"));
 	}
 	assert_int_equal(
-		ecs_logcap_start(env->eng, "", "web", false, env->dirfd, NULL, &cap, &env->err),
+		wl_logcap_start(env->eng, "", "web", false, env->dirfd, NULL, &cap, &env->err),
 		-EINVAL);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, -1, NULL, &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, -1, NULL, &cap, &env->err),
 			 -EBADF);
 	assert_null(cap);
 }
@@ -276,14 +276,14 @@ static void test_start_refuses_a_corrupt_pos_file(void **state)
 				     "12.000000005 1",
 				     "12.000000005 1\nmore",
 				     NULL };
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	for (int i = 0; bad[i]; i++) {
 		assert_int_equal(state_write_atomic(env->dirfd, "web.pos", bad[i], strlen(bad[i]),
 						    0644, &env->err),
 				 0);
-		assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, NULL,
-						  &cap, &env->err),
+		assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, NULL,
+						 &cap, &env->err),
 				 -EINVAL);
 		assert_non_null(strstr(env->err.msg, "web.pos is corrupt"));
 	}
@@ -303,24 +303,24 @@ static void test_malformed_times_are_refused(void **state)
 				     "2026-11-23T10:00:00Zjunk",
 				     "hello world",
 				     NULL };
-	struct ecs_ts t;
+	struct engine_ts t;
 
 	(void)state;
 	for (int i = 0; bad[i]; i++)
-		assert_int_equal(ecs_ts_parse(bad[i], strlen(bad[i]), &t), -EINVAL);
+		assert_int_equal(engine_ts_parse(bad[i], strlen(bad[i]), &t), -EINVAL);
 }
 
 static void test_a_missing_container_ends_the_capture_with_enoent(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	/* no route: the fake engine answers 404 */
-	assert_int_equal(ecs_logcap_start(env->eng, "gone", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "gone", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 1), -ENOENT);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	assert_file(env, "web.log", "");
 	assert_int_equal(faccessat(env->dirfd, "web.pos", F_OK, 0), -1);
 }
@@ -329,22 +329,22 @@ static void test_a_missing_container_ends_the_capture_with_enoent(void **state)
 
 static void test_times_parse_to_unix_nanoseconds(void **state)
 {
-	struct ecs_ts t, u;
+	struct engine_ts t, u;
 
 	(void)state;
-	assert_int_equal(ecs_ts_parse("2026-11-23T19:35:44.260766239Z", 30, &t), 0);
+	assert_int_equal(engine_ts_parse("2026-11-23T19:35:44.260766239Z", 30, &t), 0);
 	assert_int_equal(t.sec, 1795462544); /* what the engine's since= took for it */
 	assert_int_equal(t.nsec, 260766239);
-	assert_int_equal(ecs_ts_parse("1970-01-01T00:00:00Z", 20, &t), 0);
+	assert_int_equal(engine_ts_parse("1970-01-01T00:00:00Z", 20, &t), 0);
 	assert_int_equal(t.sec, 0);
-	assert_int_equal(ecs_ts_parse("2026-11-23T21:35:44.26+02:00", 28, &u), 0);
+	assert_int_equal(engine_ts_parse("2026-11-23T21:35:44.26+02:00", 28, &u), 0);
 	assert_int_equal(u.sec, 1795462544);
 	assert_int_equal(u.nsec, 260000000);
-	assert_int_equal(ecs_ts_parse("2026-11-23T19:35:44.2607662391Z", 31, &t), 0);
+	assert_int_equal(engine_ts_parse("2026-11-23T19:35:44.2607662391Z", 31, &t), 0);
 	assert_int_equal(t.nsec, 260766239);
-	assert_int_equal(ecs_ts_cmp(&u, &t), -1);
-	assert_int_equal(ecs_ts_cmp(&t, &u), 1);
-	assert_int_equal(ecs_ts_cmp(&t, &t), 0);
+	assert_int_equal(engine_ts_cmp(&u, &t), -1);
+	assert_int_equal(engine_ts_cmp(&t, &u), 1);
+	assert_int_equal(engine_ts_cmp(&t, &t), 0);
 }
 
 static void test_lines_split_across_chunks_come_out_whole(void **state)
@@ -354,22 +354,22 @@ static void test_lines_split_across_chunks_come_out_whole(void **state)
 
 	(void)state;
 	for (size_t step = 1; step <= sizeof(stream); step++) {
-		struct ecs_linebuf lb = { .timestamps = true };
+		struct engine_linebuf lb = { .timestamps = true };
 		struct lines out = { 0 };
 
 		feed_steps(&lb, stream, step, &out);
 		assert_string_equal(text_of(&out), "first line|second||last|");
 		assert_string_equal(out.meta.data, "1x1|2x1|3x1|4x1|");
-		assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+		assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
 		assert_int_equal(out.n, 4);
-		ecs_linebuf_free(&lb);
+		engine_linebuf_free(&lb);
 		lines_free(&out);
 	}
 }
 
 static void test_timestamps_are_stripped_and_text_without_one_is_kept(void **state)
 {
-	struct ecs_linebuf lb = { .timestamps = true };
+	struct engine_linebuf lb = { .timestamps = true };
 	struct lines out = { 0 };
 
 	(void)state;
@@ -383,21 +383,21 @@ static void test_timestamps_are_stripped_and_text_without_one_is_kept(void **sta
 			    " two spaces|no time here|"
 			    "2026-99-99T00:00:00Z looks like one|" T0 "000000002Z|x|");
 	assert_string_equal(out.meta.data, "1x1|-|-|-|-|");
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 
 	/* Without timestamps nothing is stripped. */
-	lb = (struct ecs_linebuf){ .timestamps = false, .strip_cr = true };
+	lb = (struct engine_linebuf){ .timestamps = false, .strip_cr = true };
 	out = (struct lines){ 0 };
 	feed_steps(&lb, T0 "000000001Z tty\r\nplain\n", 3, &out);
 	assert_string_equal(text_of(&out), T0 "000000001Z tty|plain|");
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 }
 
 static void test_a_partial_last_line_is_held_then_flushed_with_a_newline(void **state)
 {
-	struct ecs_linebuf lb = { .timestamps = true };
+	struct engine_linebuf lb = { .timestamps = true };
 	struct lines out = { 0 };
 
 	(void)state;
@@ -405,58 +405,58 @@ static void test_a_partial_last_line_is_held_then_flushed_with_a_newline(void **
 	assert_string_equal(text_of(&out), "done|");
 	feed_steps(&lb, " still", 2, &out);
 	assert_string_equal(text_of(&out), "done|");
-	assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+	assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
 	assert_string_equal(text_of(&out), "done|no newline yet still|");
 	assert_string_equal(out.meta.data, "1x1|2x1|");
 	/* Nothing held: a second flush emits nothing. */
-	assert_int_equal(ecs_linebuf_flush(&lb, lines_cb, &out), 0);
+	assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
 	assert_int_equal(out.n, 2);
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 }
 
 static void test_a_long_lines_messages_join_into_one_line(void **state)
 {
-	struct ecs_linebuf lb = { .timestamps = true };
+	struct engine_linebuf lb = { .timestamps = true };
 	struct lines out = { 0 };
 
 	(void)state;
 	/* The engine cuts a long line into messages, each stamped (often with
 	 * the same time); only the frame boundary says where one ends. */
 	feed_steps(&lb, T0 "000000005Z aaaa", 3, &out);
-	ecs_linebuf_end_message(&lb);
+	engine_linebuf_end_message(&lb);
 	feed_steps(&lb, T0 "000000005Z bbbb", 7, &out);
-	ecs_linebuf_end_message(&lb);
+	engine_linebuf_end_message(&lb);
 	feed_steps(&lb, T0 "000000006Z cc\n", 100, &out);
-	ecs_linebuf_end_message(&lb);
+	engine_linebuf_end_message(&lb);
 	feed_steps(&lb, T0 "000000006Z next\n", 100, &out);
 	assert_string_equal(text_of(&out), "aaaabbbbcc|next|");
 	assert_string_equal(out.meta.data, "6x1|6x1|");
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 }
 
 static void test_a_callback_can_stop_the_feed(void **state)
 {
-	struct ecs_linebuf lb = { .timestamps = true };
+	struct engine_linebuf lb = { .timestamps = true };
 	struct lines out = { .stop_after = 1 };
 	static const char s[] = T0 "000000001Z a\n" T0 "000000002Z b\n";
 
 	(void)state;
-	assert_int_equal(ecs_linebuf_feed(&lb, s, strlen(s), lines_cb, &out), 7);
+	assert_int_equal(engine_linebuf_feed(&lb, s, strlen(s), lines_cb, &out), 7);
 	assert_string_equal(text_of(&out), "a|");
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 }
 
 static void test_resume_skips_messages_already_written(void **state)
 {
-	struct ecs_logpos resume = { .ts = { 0, 0 }, .count = 0 };
-	struct ecs_linebuf lb = { .timestamps = true, .resume = &resume };
+	struct engine_logmark resume = { .ts = { 0, 0 }, .count = 0 };
+	struct engine_linebuf lb = { .timestamps = true, .resume = &resume };
 	struct lines out = { 0 };
 
 	(void)state;
-	assert_int_equal(ecs_ts_parse(T0 "000000005Z", 30, &resume.ts), 0);
+	assert_int_equal(engine_ts_parse(T0 "000000005Z", 30, &resume.ts), 0);
 	resume.count = 2; /* two messages at ...05 were written, the third was not */
 	feed_steps(&lb,
 		   T0 "000000004Z old\n" T0 "000000005Z dup one\n" T0 "000000005Z dup two\n" T0
@@ -464,7 +464,7 @@ static void test_resume_skips_messages_already_written(void **state)
 		   9, &out);
 	assert_string_equal(text_of(&out), "new at the same time|newer|");
 	assert_int_equal(resume.count, 0);
-	ecs_linebuf_free(&lb);
+	engine_linebuf_free(&lb);
 	lines_free(&out);
 }
 
@@ -473,7 +473,7 @@ static void test_resume_skips_messages_already_written(void **state)
 static void test_capture_writes_raw_and_prefixed_task_logs(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct fake_request req;
 	struct nb_buf *f = &env->frames[0];
 
@@ -483,11 +483,11 @@ static void test_capture_writes_raw_and_prefixed_task_logs(void **state)
 	msg(f, ENGINE_STDERR, 3, "continued\n");
 	msg(f, ENGINE_STDOUT, 4, "no newline at exit");
 	route(env, 0, LOGS_PATH, 7, 10, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	assert_file(env, "web.log", "hello\nworld\noops continued\nno newline at exit\n");
 	assert_file(env, "task.log",
 		    "[web] hello\n[web] world\n[web] oops continued\n[web] no newline at exit\n");
@@ -513,7 +513,7 @@ static void test_capture_writes_raw_and_prefixed_task_logs(void **state)
 static void test_a_last_message_the_follow_stream_dropped_is_read_again(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
@@ -521,11 +521,11 @@ static void test_a_last_message_the_follow_stream_dropped_is_read_again(void **s
 	msg(&env->frames[1], ENGINE_STDERR, 2, "two\n");
 	msg(&env->frames[1], ENGINE_STDOUT, 3, "bye, no newline");
 	route(env, 1, LOGS_PATH "?follow=0", 2, 0, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	assert_file(env, "web.log", "one\ntwo\nbye, no newline\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[web] bye, no newline\n");
 	assert_file(env, "web.pos", "1795428000.000000003 1 24 42\n");
@@ -534,17 +534,17 @@ static void test_a_last_message_the_follow_stream_dropped_is_read_again(void **s
 static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct fake_request req;
 
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
 	route(env, 0, LOGS_PATH, 2, 0, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 
 	/* The engine sends from since= on, inclusive; this one sends it all. */
 	nb_buf_reset(&env->frames[0]);
@@ -552,11 +552,11 @@ static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **stat
 	msg(&env->frames[0], ENGINE_STDERR, 2, "two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
 	route(env, 0, LOGS_PATH, 3, 0, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 2), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	assert_file(env, "web.log", "one\ntwo\nthree\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[web] three\n");
 	assert_file(env, "web.pos", "1795428000.000000003 1 14 32\n");
@@ -569,7 +569,7 @@ static void test_restart_with_the_pos_file_neither_loses_nor_repeats(void **stat
 static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 	struct timespec t0;
 	int64_t ms;
 
@@ -577,8 +577,8 @@ static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "line\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "first piece of a long line");
 	route(env, 0, LOGS_PATH, 1, 0, true);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	for (int i = 0; i < 500; i++) {
 		cleanup_free char *got = slurp(env, "web.log");
@@ -589,7 +589,7 @@ static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **
 	}
 	assert_file(env, "web.log", "line\n");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	ms = ms_since(&t0);
 	assert_true(ms < 250);
 	assert_file(env, "web.log", "line\nfirst piece of a long line\n");
@@ -597,13 +597,13 @@ static void test_stop_while_idle_returns_promptly_and_saves_the_position(void **
 	pthread_mutex_lock(&env->lock);
 	assert_int_equal(env->dones, 0); /* stopped, not ended */
 	pthread_mutex_unlock(&env->lock);
-	ecs_logcap_stop(NULL);
+	wl_logcap_stop(NULL);
 }
 
 static void test_a_stopped_long_line_resumes_after_its_written_piece(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000002 1\n", 23,
 					    0644, &env->err),
@@ -612,11 +612,11 @@ static void test_a_stopped_long_line_resumes_after_its_written_piece(void **stat
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "first piece");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, " second piece\n");
 	route(env, 0, LOGS_PATH, 1, 0, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
-					  &cap, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops_of(env),
+					 &cap, &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 	assert_file(env, "web.log", " second piece\n");
 	assert_file(env, "web.pos", "1795428000.000000002 2 14 20\n");
 }
@@ -636,21 +636,20 @@ static void crash_after_two(struct env *env, const char *task_log)
 }
 
 /* Captures container c1 as "web" until the stream ends. */
-static void capture_to_the_end(struct env *env, const struct ecs_logcap_ops *ops)
+static void capture_to_the_end(struct env *env, const struct wl_logcap_ops *ops)
 {
-	struct ecs_logcap *cap = NULL;
+	struct wl_logcap *cap = NULL;
 
 	assert_int_equal(
-		ecs_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops, &cap, &env->err),
-		0);
+		wl_logcap_start(env->eng, "c1", "web", false, env->dirfd, ops, &cap, &env->err), 0);
 	assert_int_equal(wait_done(env, 1), 0);
-	ecs_logcap_stop(cap);
+	wl_logcap_stop(cap);
 }
 
 static void test_lines_written_after_the_saved_position_are_cut_not_repeated(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap_ops ops = *ops_of(env);
+	struct wl_logcap_ops ops = *ops_of(env);
 
 	crash_after_two(env, "[web] one\n[web] two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
@@ -682,7 +681,7 @@ static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void 
 static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
 {
 	struct env *env = *state;
-	struct ecs_logcap *a = NULL, *b = NULL;
+	struct wl_logcap *a = NULL, *b = NULL;
 	char line[160];
 	int na = 0, nb = 0;
 	cleanup_free char *task = NULL;
@@ -697,15 +696,15 @@ static void test_concurrent_containers_never_interleave_within_a_task_log_line(v
 	}
 	route(env, 0, "/v1.41/containers/ca/logs", 60, 1, false);
 	route(env, 1, "/v1.41/containers/cb/logs", 60, 1, false);
-	assert_int_equal(ecs_logcap_start(env->eng, "ca", "alpha", false, env->dirfd, ops_of(env),
-					  &a, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "ca", "alpha", false, env->dirfd, ops_of(env),
+					 &a, &env->err),
 			 0);
-	assert_int_equal(ecs_logcap_start(env->eng, "cb", "beta", false, env->dirfd, ops_of(env),
-					  &b, &env->err),
+	assert_int_equal(wl_logcap_start(env->eng, "cb", "beta", false, env->dirfd, ops_of(env), &b,
+					 &env->err),
 			 0);
 	assert_int_equal(wait_done(env, 2), 0);
-	ecs_logcap_stop(a);
-	ecs_logcap_stop(b);
+	wl_logcap_stop(a);
+	wl_logcap_stop(b);
 	task = slurp(env, "task.log");
 	for (char *l = strtok_r(task, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		int idx = -1, n = 0;

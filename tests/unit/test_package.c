@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/tar.h"
 #include "backend/lambda/package.h"
 #include "tests/unit/helpers.h"
 
@@ -236,7 +237,7 @@ static void test_the_unpacked_tree_tars_as_root_read_only(void **state)
 	assert_int_equal(symlink(long_link, path), 0);
 
 	nb_buf_puts(&tar, "x"); /* appended after what the buffer holds */
-	assert_int_equal(lambda_pkg_tar(dir, &tar, &err), 0);
+	assert_int_equal(nb_tar_dir(dir, &tar, &err), 0);
 	assert_int_equal((tar.len - 1) % 512, 0);
 
 	a = archive_read_new();
@@ -288,7 +289,7 @@ static void test_tar_refuses_special_files(void **state)
 	assert_int_equal(th_tmpdir_new("pkgfifo", tmp, sizeof(tmp)), 0);
 	snprintf(path, sizeof(path), "%s/pipe", tmp);
 	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(lambda_pkg_tar(tmp, &tar, &err), -EINVAL);
+	assert_int_equal(nb_tar_dir(tmp, &tar, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "pipe: special file"));
 	assert_int_equal(tar.len, 0);
 	th_tmpdir_remove(tmp);

@@ -1,10 +1,10 @@
 /*
- * backend/state/daemon.h - the control plane's backend, assembled: state
+ * backend/daemon.h - the control plane's backend, assembled: state
  * dir, engine client, the events subscription, the event hub, health and
  * metrics. The filesystem holds one and reads everything from memory.
  */
-#ifndef NB_STATE_DAEMON_H
-#define NB_STATE_DAEMON_H
+#ifndef NB_DAEMON_H
+#define NB_DAEMON_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,19 +18,15 @@
 #include "backend/state/registry.h"
 #include "backend/state/statedir.h"
 
-#define STATE_LABEL_OWNER  "io.nimbusfs.owner"
-#define STATE_LABEL_KIND   "io.nimbusfs.kind"
-#define STATE_LABEL_OBJECT "io.nimbusfs.object"
-
-struct state_lambda_image {
+struct daemon_lambda_image {
 	char *runtime;
 	char *image;
 };
 
-struct state_options {
+struct daemon_options {
 	const char *engine_url;
 	const char *state_dir; /* NULL: state_dir_default() */
-	const struct state_lambda_image *lambda_images;
+	const struct daemon_lambda_image *lambda_images;
 	int n_lambda_images;
 	int lambda_idle_seconds; /* 0: the service's default */
 	const char *ec2_image;	 /* NULL: the service's default */
@@ -40,7 +36,7 @@ struct ecs;
 struct lambda;
 struct ec2;
 
-struct state_daemon {
+struct daemon {
 	struct state_dir *dir;
 	struct state_registry *registry;
 	struct ecs *ecs;
@@ -54,31 +50,30 @@ struct state_daemon {
 	struct state_health health;
 	struct state_metrics metrics;
 	char owner_label[64]; /* "io.nimbusfs.owner=<id>" */
-	const struct state_options *opts;
+	const struct daemon_options *opts;
 	_Atomic int64_t state_dir_probed_ms; /* monotonic: the last probe from a health read */
 };
 
 /* Before health is read: while the state dir refuses writes, probes it
  * again (at most once a second), so room made meanwhile shows at once. */
-void state_daemon_refresh_health(struct state_daemon *d);
+void daemon_refresh_health(struct daemon *d);
 
 /* Opens the state dir (taking its lock), loads the registry and the
  * services, and makes the engine client; no thread runs yet and the engine
  * is not contacted. */
-int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
-		      struct nb_err *err);
+int daemon_open(const struct daemon_options *opts, struct daemon **out, struct nb_err *err);
 
 /* Starts the background threads; call after the hub has its listener. */
-int state_daemon_start(struct state_daemon *d, struct nb_err *err);
+int daemon_start(struct daemon *d, struct nb_err *err);
 
 /* Re-lists the engine now (the root `ctl resync`). -EHOSTDOWN with the
  * reason when the engine is known to be unreachable. Never blocks. */
-int state_daemon_resync(struct state_daemon *d, struct nb_err *err);
+int daemon_resync(struct daemon *d, struct nb_err *err);
 
 /* Stops the background threads (idempotent); nothing is announced after. */
-void state_daemon_stop(struct state_daemon *d);
+void daemon_stop(struct daemon *d);
 
 /* Stops every thread and frees everything. */
-void state_daemon_close(struct state_daemon *d);
+void daemon_close(struct daemon *d);
 
 #endif

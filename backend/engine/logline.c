@@ -1,8 +1,8 @@
 /*
- * backend/ecs/logline.c - the engine's log stream, line by line: parses the
+ * backend/engine/logline.c - the engine's log stream, line by line: parses the
  * RFC 3339 timestamps the engine puts before each message and splits its
  * output into whole lines, dropping what a resumed capture already wrote.
- * No I/O, no locks; logcap.c's capture thread drives it.
+ * No I/O, no locks; the workload core's log capture drives it.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "backend/common/buf.h"
-#include "backend/ecs/logcap.h"
+#include "backend/engine/logline.h"
 
 /* ---- timestamps ---- */
 
@@ -50,7 +50,7 @@ static bool expect(const char **p, const char *end, char c)
 	return true;
 }
 
-int ecs_ts_parse(const char *s, size_t len, struct ecs_ts *out)
+int engine_ts_parse(const char *s, size_t len, struct engine_ts *out)
 {
 	const char *p = s, *end = s + len;
 	int y, mo, d, h, mi, sec, nsec = 0, scale = 100000000, off = 0;
@@ -87,7 +87,7 @@ int ecs_ts_parse(const char *s, size_t len, struct ecs_ts *out)
 	return 0;
 }
 
-int ecs_ts_cmp(const struct ecs_ts *a, const struct ecs_ts *b)
+int engine_ts_cmp(const struct engine_ts *a, const struct engine_ts *b)
 {
 	if (a->sec != b->sec)
 		return a->sec < b->sec ? -1 : 1;
@@ -100,13 +100,13 @@ int ecs_ts_cmp(const struct ecs_ts *a, const struct ecs_ts *b)
 
 enum { LB_START, LB_TS, LB_TEXT, LB_SKIP };
 
-static int lb_emit(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
+static int lb_emit(struct engine_linebuf *lb, engine_line_cb cb, void *ud)
 {
-	struct ecs_line line = { .text = lb->line.data ? lb->line.data : "",
-				 .len = lb->line.len,
-				 .has_ts = lb->has_ts,
-				 .ts = lb->ts,
-				 .nts = lb->nts };
+	struct engine_line line = { .text = lb->line.data ? lb->line.data : "",
+				    .len = lb->line.len,
+				    .has_ts = lb->has_ts,
+				    .ts = lb->ts,
+				    .nts = lb->nts };
 	int ret;
 
 	if (lb->strip_cr && line.len && line.text[line.len - 1] == '\r')
@@ -119,7 +119,7 @@ static int lb_emit(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
 }
 
 /* A message turned out to have no time: what looked like one is text. */
-static int lb_ts_is_text(struct ecs_linebuf *lb)
+static int lb_ts_is_text(struct engine_linebuf *lb)
 {
 	lb->open = true;
 	lb->state = LB_TEXT;
@@ -130,10 +130,10 @@ static int lb_ts_is_text(struct ecs_linebuf *lb)
 }
 
 /* A message with time t starts: skip it if a resumed capture wrote it. */
-static void lb_message_time(struct ecs_linebuf *lb, const struct ecs_ts *t)
+static void lb_message_time(struct engine_linebuf *lb, const struct engine_ts *t)
 {
-	struct ecs_logpos *r = lb->resume;
-	int c = r ? ecs_ts_cmp(t, &r->ts) : 1;
+	struct engine_logmark *r = lb->resume;
+	int c = r ? engine_ts_cmp(t, &r->ts) : 1;
 
 	if (c < 0 || (c == 0 && r->count > 0)) {
 		if (c == 0)
@@ -143,7 +143,7 @@ static void lb_message_time(struct ecs_linebuf *lb, const struct ecs_ts *t)
 	}
 	lb->state = LB_TEXT;
 	lb->open = true;
-	c = lb->has_ts ? ecs_ts_cmp(t, &lb->ts) : 1;
+	c = lb->has_ts ? engine_ts_cmp(t, &lb->ts) : 1;
 	if (c > 0) {
 		lb->ts = *t;
 		lb->nts = 0;
@@ -154,11 +154,11 @@ static void lb_message_time(struct ecs_linebuf *lb, const struct ecs_ts *t)
 }
 
 /* Collects a message's leading "<time> "; returns the bytes consumed. */
-static int lb_collect_ts(struct ecs_linebuf *lb, const char *data, size_t len, size_t *used)
+static int lb_collect_ts(struct engine_linebuf *lb, const char *data, size_t len, size_t *used)
 {
 	size_t room = sizeof(lb->tsbuf) - lb->tslen, n = len < room ? len : room;
 	const char *sp = memchr(data, ' ', n), *nl = memchr(data, '\n', n);
-	struct ecs_ts t;
+	struct engine_ts t;
 
 	if (nl && (!sp || nl < sp)) {
 		*used = 0;
@@ -176,7 +176,7 @@ static int lb_collect_ts(struct ecs_linebuf *lb, const char *data, size_t len, s
 	}
 	memcpy(lb->tsbuf + lb->tslen, data, (size_t)(sp - data));
 	lb->tslen += (size_t)(sp - data);
-	if (ecs_ts_parse(lb->tsbuf, lb->tslen, &t) < 0) {
+	if (engine_ts_parse(lb->tsbuf, lb->tslen, &t) < 0) {
 		*used = (size_t)(sp - data); /* already in tsbuf; the space is text */
 		return lb_ts_is_text(lb);
 	}
@@ -186,7 +186,8 @@ static int lb_collect_ts(struct ecs_linebuf *lb, const char *data, size_t len, s
 	return 0;
 }
 
-int ecs_linebuf_feed(struct ecs_linebuf *lb, const char *data, size_t len, ecs_line_cb cb, void *ud)
+int engine_linebuf_feed(struct engine_linebuf *lb, const char *data, size_t len, engine_line_cb cb,
+			void *ud)
 {
 	while (len) {
 		const char *nl;
@@ -212,14 +213,14 @@ int ecs_linebuf_feed(struct ecs_linebuf *lb, const char *data, size_t len, ecs_l
 		default: /* LB_TEXT */
 			nl = memchr(data, '\n', len);
 			n = nl ? (size_t)(nl - data) : len;
-			if (lb->line.len + n > ECS_LINE_MAX)
-				n = ECS_LINE_MAX - lb->line.len;
+			if (lb->line.len + n > ENGINE_LINE_MAX)
+				n = ENGINE_LINE_MAX - lb->line.len;
 			if (nb_buf_append(&lb->line, data, n) < 0)
 				return -ENOMEM;
 			if (nl && n == (size_t)(nl - data)) {
 				n++;
 				lb->state = LB_START;
-			} else if (lb->line.len < ECS_LINE_MAX) {
+			} else if (lb->line.len < ENGINE_LINE_MAX) {
 				break;
 			}
 			data += n;
@@ -236,7 +237,7 @@ int ecs_linebuf_feed(struct ecs_linebuf *lb, const char *data, size_t len, ecs_l
 	return 0;
 }
 
-void ecs_linebuf_end_message(struct ecs_linebuf *lb)
+void engine_linebuf_end_message(struct engine_linebuf *lb)
 {
 	/* A message too short to hold "<time> " is text; only -ENOMEM can fail
 	 * here, and then the few bytes are lost rather than the line. */
@@ -245,7 +246,7 @@ void ecs_linebuf_end_message(struct ecs_linebuf *lb)
 	lb->state = LB_START;
 }
 
-int ecs_linebuf_flush(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
+int engine_linebuf_flush(struct engine_linebuf *lb, engine_line_cb cb, void *ud)
 {
 	if (lb->state == LB_TS && lb->tslen && lb_ts_is_text(lb) < 0)
 		return -ENOMEM;
@@ -255,7 +256,7 @@ int ecs_linebuf_flush(struct ecs_linebuf *lb, ecs_line_cb cb, void *ud)
 	return lb_emit(lb, cb, ud);
 }
 
-void ecs_linebuf_free(struct ecs_linebuf *lb)
+void engine_linebuf_free(struct engine_linebuf *lb)
 {
 	nb_buf_free(&lb->line);
 }

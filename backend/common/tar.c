@@ -1,7 +1,7 @@
 /*
- * backend/lambda/package_tar.c - an unpacked tree out again: a tar archive
- * for the Docker Engine API (PUT /containers/{id}/archive), and Lambda's
- * CodeSha256 of the zip.
+ * backend/common/tar.c - a tree or one file as a tar archive, for the
+ * Docker Engine API (PUT /containers/{id}/archive): Lambda's packages and
+ * layers, EC2's user data.
  *
  * The tar is written by hand: ustar headers, and a pax 'x' record before an
  * entry whose name or link target does not fit them. That is ~150 lines,
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "backend/common/cleanup.h"
-#include "backend/lambda/package.h"
+#include "backend/common/tar.h"
 
 #define BLOCK	      512
 #define DIR_FLAGS     (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -326,7 +325,7 @@ static int tar_dir(struct tar *t, int dfd)
 	return rc;
 }
 
-int lambda_pkg_tar(const char *dir, struct nb_buf *out, struct nb_err *err)
+int nb_tar_dir(const char *dir, struct nb_buf *out, struct nb_err *err)
 {
 	static const char end[2 * BLOCK];
 	struct tar *t cleanup_free = calloc(1, sizeof(*t));
@@ -353,8 +352,8 @@ int lambda_pkg_tar(const char *dir, struct nb_buf *out, struct nb_err *err)
 	return rc;
 }
 
-int lambda_pkg_tar_file(const char *name, unsigned mode, const void *data, size_t len,
-			struct nb_buf *out, struct nb_err *err)
+int nb_tar_file(const char *name, unsigned mode, const void *data, size_t len, struct nb_buf *out,
+		struct nb_err *err)
 {
 	static const char end[2 * BLOCK];
 	struct tar t = { .out = out, .err = err, .start = out->len };
@@ -373,30 +372,4 @@ int lambda_pkg_tar_file(const char *name, unsigned mode, const void *data, size_
 	if (rc)
 		out->len = t.start;
 	return rc;
-}
-
-/* ---- CodeSha256 ---- */
-
-void lambda_pkg_sha256_b64(const void *data, size_t len, char out[LAMBDA_SHA256_B64_LEN])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-
-	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
-		out[0] = '\0'; /* only when libcrypto cannot allocate */
-		return;
-	}
-	EVP_EncodeBlock((unsigned char *)out, md, 32);
-}
-
-void lambda_pkg_sha256_hex(const void *data, size_t len, char out[LAMBDA_SHA256_HEX_LEN])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-
-	out[0] = '\0';
-	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
-		return;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -1,5 +1,5 @@
 /*
- * backend/state/daemon.c - wiring the engine's events into health, metrics
+ * backend/daemon.c - wiring the engine's events into health, metrics
  * and the event hub.
  */
 #include <errno.h>
@@ -9,19 +9,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/common/labels.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2.h"
 #include "backend/ecs/ecs.h"
 #include "backend/lambda/lambda.h"
 #include "backend/state/atomic.h"
-#include "backend/state/daemon.h"
+#include "backend/daemon.h"
 #include "backend/state/jobs.h"
 
 /* Lifecycle jobs wait on the engine; a few run at once. */
 #define STATE_JOB_WORKERS 4
 
-static void check_state_dir(struct state_daemon *d)
+static void check_state_dir(struct daemon *d)
 {
 	struct nb_err err = { 0 };
 
@@ -31,7 +32,7 @@ static void check_state_dir(struct state_daemon *d)
 		state_health_state_dir(&d->health, NULL);
 }
 
-void state_daemon_refresh_health(struct state_daemon *d)
+void daemon_refresh_health(struct daemon *d)
 {
 	struct timespec now;
 	int64_t ms, last;
@@ -50,17 +51,20 @@ void state_daemon_refresh_health(struct state_daemon *d)
 
 static void on_up(void *ud, const struct engine_info *info)
 {
-	struct state_daemon *d = ud;
+	struct daemon *d = ud;
+	char who[256];
 
 	atomic_store(&d->metrics.engine_up, 1);
 	atomic_fetch_add(&d->metrics.engine_connects, 1);
-	state_health_engine_up(&d->health, info);
+	snprintf(who, sizeof(who), "%s %s (%s/%s)", info->name, info->version, info->os,
+		 info->arch);
+	state_health_engine_up(&d->health, who, info->api_version);
 	check_state_dir(d);
 }
 
 static void on_down(void *ud, const char *reason)
 {
-	struct state_daemon *d = ud;
+	struct daemon *d = ud;
 
 	if (atomic_exchange(&d->metrics.engine_up, 0))
 		atomic_fetch_add(&d->metrics.engine_disconnects, 1);
@@ -69,7 +73,7 @@ static void on_down(void *ud, const char *reason)
 
 static void on_sync(void *ud, const cJSON *containers)
 {
-	struct state_daemon *d = ud;
+	struct daemon *d = ud;
 	int n = cJSON_GetArraySize(containers);
 	cJSON *fields = cJSON_CreateObject();
 
@@ -95,15 +99,15 @@ static const char *attr(const cJSON *attrs, const char *key)
  * belongs to, what happened, and the engine's timestamp for latency. */
 static void on_event(void *ud, const cJSON *event)
 {
-	struct state_daemon *d = ud;
+	struct daemon *d = ud;
 	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(event, "Actor");
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(actor, "ID");
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(event, "Type");
 	const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "Action");
 	const cJSON *tnano = cJSON_GetObjectItemCaseSensitive(event, "timeNano");
-	const char *object = attr(attrs, STATE_LABEL_OBJECT);
-	const char *kind = attr(attrs, STATE_LABEL_KIND);
+	const char *object = attr(attrs, NB_LABEL_OBJECT);
+	const char *kind = attr(attrs, NB_LABEL_KIND);
 	cJSON *fields;
 	char short_id[13] = "";
 
@@ -129,9 +133,9 @@ static void on_event(void *ud, const cJSON *event)
 			  object ? object : short_id, fields);
 }
 
-static int open_lambda(struct state_daemon *d, struct nb_err *err)
+static int open_lambda(struct daemon *d, struct nb_err *err)
 {
-	const struct state_options *opts = d->opts;
+	const struct daemon_options *opts = d->opts;
 	struct lambda_deps deps = {
 		.eng = d->engine,
 		.hub = d->hub,
@@ -154,10 +158,9 @@ static int open_lambda(struct state_daemon *d, struct nb_err *err)
 	return lambda_new(&deps, &d->lambda, err);
 }
 
-int state_daemon_open(const struct state_options *opts, struct state_daemon **out,
-		      struct nb_err *err)
+int daemon_open(const struct daemon_options *opts, struct daemon **out, struct nb_err *err)
 {
-	struct state_daemon *d = calloc(1, sizeof(*d));
+	struct daemon *d = calloc(1, sizeof(*d));
 	char path[PATH_MAX];
 	int ret;
 
@@ -178,7 +181,7 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 	ret = state_dir_open(path, &d->dir, err);
 	if (ret < 0)
 		goto fail;
-	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", STATE_LABEL_OWNER, d->dir->id);
+	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", NB_LABEL_OWNER, d->dir->id);
 	ret = state_registry_new(d->dir, &d->registry);
 	if (ret < 0) {
 		nb_err_set(err, ret, "out of memory");
@@ -223,11 +226,11 @@ int state_daemon_open(const struct state_options *opts, struct state_daemon **ou
 	*out = d;
 	return 0;
 fail:
-	state_daemon_close(d);
+	daemon_close(d);
 	return ret;
 }
 
-int state_daemon_start(struct state_daemon *d, struct nb_err *err)
+int daemon_start(struct daemon *d, struct nb_err *err)
 {
 	struct engine_events_ops ops = {
 		.on_up = on_up,
@@ -251,7 +254,7 @@ int state_daemon_start(struct state_daemon *d, struct nb_err *err)
 	return engine_events_start(d->engine, d->owner_label, &ops, &d->events, err);
 }
 
-int state_daemon_resync(struct state_daemon *d, struct nb_err *err)
+int daemon_resync(struct daemon *d, struct nb_err *err)
 {
 	if (!state_health_engine_ready(&d->health, err))
 		return nb_err_wrap(err, "cannot resync");
@@ -259,7 +262,7 @@ int state_daemon_resync(struct state_daemon *d, struct nb_err *err)
 	return 0;
 }
 
-void state_daemon_stop(struct state_daemon *d)
+void daemon_stop(struct daemon *d)
 {
 	engine_events_stop(d->events);
 	d->events = NULL;
@@ -273,11 +276,11 @@ void state_daemon_stop(struct state_daemon *d)
 	ec2_stop(d->ec2);
 }
 
-void state_daemon_close(struct state_daemon *d)
+void daemon_close(struct daemon *d)
 {
 	if (!d)
 		return;
-	state_daemon_stop(d);
+	daemon_stop(d);
 	ecs_free(d->ecs);
 	lambda_free(d->lambda);
 	ec2_free(d->ec2);

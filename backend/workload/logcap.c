@@ -1,5 +1,5 @@
 /*
- * backend/ecs/logcap.c - captures a container's output into files that
+ * backend/workload/logcap.c - captures a container's output into files that
  * outlive it. The engine's timestamps are stripped from what users read but
  * kept in "<name>.pos", so a restarted capture asks the engine for output
  * since that exact nanosecond and drops what it already wrote. Timestamps
@@ -19,7 +19,7 @@
 #include "backend/common/cleanup.h"
 #include "backend/common/fdio.h"
 #include "backend/common/log.h"
-#include "backend/ecs/logcap.h"
+#include "backend/workload/logcap.h"
 #include "backend/engine/engine.h"
 #include "backend/engine/logs.h"
 #include "backend/state/atomic.h"
@@ -36,7 +36,7 @@ static void pos_name(char *out, size_t size, const char *name)
 	snprintf(out, size, "%s.pos", name);
 }
 
-int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct nb_err *err)
+int wl_logpos_load(int dirfd, const char *name, struct wl_logpos *pos, struct nb_err *err)
 {
 	cleanup_free char *buf = NULL;
 	char file[NAME_MAX_LEN + 8];
@@ -45,7 +45,7 @@ int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct 
 	int ret, i;
 	uint64_t v;
 
-	*pos = (struct ecs_logpos){ .raw_size = -1, .task_size = -1 };
+	*pos = (struct wl_logpos){ .raw_size = -1, .task_size = -1 };
 	pos_name(file, sizeof(file), name);
 	ret = state_read_file(dirfd, file, POS_MAX, &buf, &len, err);
 	if (ret == -ENOENT)
@@ -57,17 +57,17 @@ int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct 
 		v = v * 10 + (uint64_t)(*p - '0');
 	if (p == buf || *p++ != '.')
 		goto bad;
-	pos->ts.sec = (int64_t)v;
+	pos->mark.ts.sec = (int64_t)v;
 	for (i = 0; i < 9; i++, p++) {
 		if (*p < '0' || *p > '9')
 			goto bad;
-		pos->ts.nsec = pos->ts.nsec * 10 + (*p - '0');
+		pos->mark.ts.nsec = pos->mark.ts.nsec * 10 + (*p - '0');
 	}
 	if (*p++ != ' ' || *p < '0' || *p > '9')
 		goto bad;
 	for (v = 0; *p >= '0' && *p <= '9' && v < UINT32_MAX / 10; p++)
 		v = v * 10 + (uint64_t)(*p - '0');
-	pos->count = (unsigned)v;
+	pos->mark.count = (unsigned)v;
 	for (int f = 0; f < 2 && *p == ' '; f++) {
 		const char *start = ++p;
 
@@ -81,13 +81,13 @@ int ecs_logpos_load(int dirfd, const char *name, struct ecs_logpos *pos, struct 
 		goto bad;
 	return 0;
 bad:
-	*pos = (struct ecs_logpos){ .raw_size = -1, .task_size = -1 };
+	*pos = (struct wl_logpos){ .raw_size = -1, .task_size = -1 };
 	return nb_err_set(err, -EINVAL, "%s is corrupt: expected \"<sec>.<nsec> <count>\"", file);
 }
 
 /* ---- the capture ---- */
 
-struct ecs_logcap {
+struct wl_logcap {
 	struct engine *eng;
 	char *id;
 	char *name;
@@ -95,14 +95,14 @@ struct ecs_logcap {
 	int dirfd;
 	int rawfd;  /* <name>.log, O_APPEND */
 	int taskfd; /* task.log, O_APPEND, shared with the task's other captures */
-	struct ecs_logcap_ops ops;
+	struct wl_logcap_ops ops;
 	pthread_t thread;
-	_Atomic bool stop;
+	struct nb_cancel stop;
 	/* The rest belongs to the capture thread (and to start before it runs). */
 	struct engine_demux demux;
-	struct ecs_linebuf lb[2]; /* stdout, stderr: their lines never mix */
-	struct ecs_logpos resume; /* written before the current read began */
-	struct ecs_logpos pos;	  /* what has been written, resume included */
+	struct engine_linebuf lb[2]; /* stdout, stderr: their lines never mix */
+	struct wl_logpos resume;     /* written before the current read began */
+	struct wl_logpos pos;	     /* what has been written, resume included */
 	bool pos_dirty;
 	int64_t pos_saved_ns;
 	struct nb_buf out; /* "[<name>] <text>\n" being written */
@@ -136,9 +136,9 @@ static int write_line(int fd, const char *p, size_t len, size_t *end)
 	return 0;
 }
 
-static int cap_line(void *ud, const struct ecs_line *line)
+static int cap_line(void *ud, const struct engine_line *line)
 {
-	struct ecs_logcap *cap = ud;
+	struct wl_logcap *cap = ud;
 	size_t prefix;
 	int ret = 0;
 
@@ -166,18 +166,19 @@ static int cap_line(void *ud, const struct ecs_line *line)
 	if (cap->ops.on_line)
 		cap->ops.on_line(cap->ops.ud, cap->name, line->text, line->len);
 	if (line->has_ts) {
-		int c = ecs_ts_cmp(&line->ts, &cap->pos.ts);
+		int c = engine_ts_cmp(&line->ts, &cap->pos.mark.ts);
 
 		if (c > 0)
-			cap->pos = (struct ecs_logpos){ .ts = line->ts, .count = line->nts };
+			cap->pos = (struct wl_logpos){ .mark = { .ts = line->ts,
+								 .count = line->nts } };
 		else if (c == 0)
-			cap->pos.count += line->nts;
+			cap->pos.mark.count += line->nts;
 		cap->pos_dirty = cap->pos_dirty || c >= 0;
 	}
 	return 0;
 }
 
-static void cap_save_pos(struct ecs_logcap *cap, bool force)
+static void cap_save_pos(struct wl_logcap *cap, bool force)
 {
 	char file[NAME_MAX_LEN + 8], text[POS_MAX];
 	struct nb_err err = { 0 };
@@ -189,8 +190,9 @@ static void cap_save_pos(struct ecs_logcap *cap, bool force)
 	if (!cap->pos_dirty)
 		return;
 	pos_name(file, sizeof(file), cap->name);
-	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u %zu %zu\n", cap->pos.ts.sec,
-		     cap->pos.ts.nsec, cap->pos.count, cap->raw_bytes, cap->task_bytes);
+	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u %zu %zu\n",
+		     cap->pos.mark.ts.sec, cap->pos.mark.ts.nsec, cap->pos.mark.count,
+		     cap->raw_bytes, cap->task_bytes);
 	/* Every chunk's position reaches the file, so a killed nimbusfs repeats
 	 * no line when it captures again; the fsync, which only a machine crash
 	 * needs, at most every 100 ms. */
@@ -205,33 +207,33 @@ static void cap_save_pos(struct ecs_logcap *cap, bool force)
 		cap->pos_saved_ns = now;
 }
 
-static void cap_announce(struct ecs_logcap *cap)
+static void cap_announce(struct wl_logcap *cap)
 {
 	if (!cap->wrote)
 		return;
 	cap->wrote = false;
-	if (cap->ops.on_append && !atomic_load(&cap->stop))
+	if (cap->ops.on_append && !nb_cancelled(&cap->stop))
 		cap->ops.on_append(cap->ops.ud, cap->name, cap->raw_bytes, cap->task_bytes);
 }
 
 static int cap_piece(int stream, const char *data, size_t len, void *ud)
 {
-	struct ecs_logcap *cap = ud;
-	struct ecs_linebuf *lb = &cap->lb[stream == ENGINE_STDERR];
-	int ret = ecs_linebuf_feed(lb, data, len, cap_line, cap);
+	struct wl_logcap *cap = ud;
+	struct engine_linebuf *lb = &cap->lb[stream == ENGINE_STDERR];
+	int ret = engine_linebuf_feed(lb, data, len, cap_line, cap);
 
 	if (ret)
 		return cap->werr ? cap->werr : ret;
 	/* The demuxer counts a piece out before handing it on, so nothing left
 	 * means this piece ended the frame, which is one engine message. */
 	if (!cap->demux.raw && cap->demux.remaining == 0)
-		ecs_linebuf_end_message(lb);
+		engine_linebuf_end_message(lb);
 	return 0;
 }
 
 static int cap_chunk(const char *data, size_t len, void *ud)
 {
-	struct ecs_logcap *cap = ud;
+	struct wl_logcap *cap = ud;
 	int ret = engine_demux_feed(&cap->demux, data, len, cap_piece, cap);
 
 	cap_save_pos(cap, false);
@@ -241,7 +243,7 @@ static int cap_chunk(const char *data, size_t len, void *ud)
 
 /* Reads the logs since cap->resume: following them until the engine ends
  * the stream or stop is set, or (!follow) only what is there now. */
-static int cap_read(struct ecs_logcap *cap, bool follow, struct nb_err *err)
+static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 {
 	cleanup_free char *eid = engine_escape(cap->id);
 	cleanup_buf struct nb_buf path = { 0 };
@@ -249,11 +251,12 @@ static int cap_read(struct ecs_logcap *cap, bool follow, struct nb_err *err)
 	int ret;
 
 	/* since is inclusive to the nanosecond (checked on Engine 20.10): the
-	 * messages at resume.ts come again and the line buffers drop them. */
-	if (!eid || nb_buf_printf(&path,
-				  "/containers/%s/logs?follow=%d&stdout=1&stderr=1&timestamps=1"
-				  "&since=%" PRId64 ".%09" PRId32 "&tail=all",
-				  eid, follow, cap->resume.ts.sec, cap->resume.ts.nsec) < 0)
+	 * messages at resume.mark.ts come again and the line buffers drop them. */
+	if (!eid ||
+	    nb_buf_printf(&path,
+			  "/containers/%s/logs?follow=%d&stdout=1&stderr=1&timestamps=1"
+			  "&since=%" PRId64 ".%09" PRId32 "&tail=all",
+			  eid, follow, cap->resume.mark.ts.sec, cap->resume.mark.ts.nsec) < 0)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	engine_demux_init(&cap->demux, cap->tty);
@@ -261,7 +264,7 @@ static int cap_read(struct ecs_logcap *cap, bool follow, struct nb_err *err)
 	if (cap->werr)
 		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
 				  cap->name);
-	if (ret < 0 || atomic_load(&cap->stop))
+	if (ret < 0 || nb_cancelled(&cap->stop))
 		return ret;
 	if (cap->demux.error)
 		return nb_err_set(err, cap->demux.error, "logs of %s: %s", cap->name,
@@ -270,10 +273,10 @@ static int cap_read(struct ecs_logcap *cap, bool follow, struct nb_err *err)
 }
 
 /* Writes out the held partial lines (of a stream that ended or stops). */
-static void cap_flush(struct ecs_logcap *cap)
+static void cap_flush(struct wl_logcap *cap)
 {
 	for (int i = 0; i < 2 && !cap->werr; i++)
-		ecs_linebuf_flush(&cap->lb[i], cap_line, cap);
+		engine_linebuf_flush(&cap->lb[i], cap_line, cap);
 }
 
 /*
@@ -282,11 +285,11 @@ static void cap_flush(struct ecs_logcap *cap)
  * a stream that ended by itself is read once more, without follow, from
  * where the capture got: what was written already is dropped.
  */
-static int cap_follow(struct ecs_logcap *cap, struct nb_err *err)
+static int cap_follow(struct wl_logcap *cap, struct nb_err *err)
 {
 	int ret = cap_read(cap, true, err);
 
-	if (ret < 0 || atomic_load(&cap->stop))
+	if (ret < 0 || nb_cancelled(&cap->stop))
 		return ret;
 	cap_flush(cap);
 	if (cap->werr)
@@ -298,11 +301,11 @@ static int cap_follow(struct ecs_logcap *cap, struct nb_err *err)
 
 static void *cap_main(void *arg)
 {
-	struct ecs_logcap *cap = arg;
+	struct wl_logcap *cap = arg;
 	struct nb_err err = { 0 };
 	int ret = cap_follow(cap, &err);
 
-	if (ret < 0 && !atomic_load(&cap->stop))
+	if (ret < 0 && !nb_cancelled(&cap->stop))
 		log_warn("logs of %s (%s): %s", cap->name, cap->id, err.msg);
 	/* Written, not dropped: a stopped capture must not lose a held piece
 	 * that another stream's newer line has already moved pos past. */
@@ -311,31 +314,32 @@ static void *cap_main(void *arg)
 		ret = cap->werr;
 	cap_save_pos(cap, true);
 	cap_announce(cap);
-	if (cap->ops.on_done && !atomic_load(&cap->stop))
+	if (cap->ops.on_done && !nb_cancelled(&cap->stop))
 		cap->ops.on_done(cap->ops.ud, cap->name, ret);
 	return NULL;
 }
 
-static void cap_free(struct ecs_logcap *cap)
+static void cap_free(struct wl_logcap *cap)
 {
 	for (int i = 0; i < 2; i++)
-		ecs_linebuf_free(&cap->lb[i]);
+		engine_linebuf_free(&cap->lb[i]);
 	nb_buf_free(&cap->out);
 	nb_close_p(&cap->dirfd);
 	nb_close_p(&cap->rawfd);
 	nb_close_p(&cap->taskfd);
+	nb_cancel_destroy(&cap->stop);
 	free(cap->id);
 	free(cap->name);
 	free(cap);
 }
 
-static void cap_free_p(struct ecs_logcap **p)
+static void cap_free_p(struct wl_logcap **p)
 {
 	if (*p)
 		cap_free(*p);
 }
 
-static int open_log(struct ecs_logcap *cap, const char *file, size_t *size, struct nb_err *err)
+static int open_log(struct wl_logcap *cap, const char *file, size_t *size, struct nb_err *err)
 {
 	int fd = openat(cap->dirfd, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	off_t end;
@@ -377,11 +381,11 @@ static bool name_ok(const char *name)
 	       strcmp(name, "task");
 }
 
-int ecs_logcap_start(struct engine *eng, const char *container_id, const char *name, bool tty,
-		     int dirfd, const struct ecs_logcap_ops *ops, struct ecs_logcap **out,
-		     struct nb_err *err)
+int wl_logcap_start(struct engine *eng, const char *container_id, const char *name, bool tty,
+		    int dirfd, const struct wl_logcap_ops *ops, struct wl_logcap **out,
+		    struct nb_err *err)
 {
-	__attribute__((cleanup(cap_free_p))) struct ecs_logcap *cap = NULL;
+	__attribute__((cleanup(cap_free_p))) struct wl_logcap *cap = NULL;
 	char file[NAME_MAX_LEN + 8];
 	int ret;
 
@@ -394,9 +398,10 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	if (!cap)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	cap->dirfd = cap->rawfd = cap->taskfd = -1;
+	nb_cancel_init(&cap->stop);
 	cap->eng = eng;
 	cap->tty = tty;
-	cap->ops = ops ? *ops : (struct ecs_logcap_ops){ 0 };
+	cap->ops = ops ? *ops : (struct wl_logcap_ops){ 0 };
 	cap->id = strdup(container_id);
 	cap->name = strdup(name);
 	if (!cap->id || !cap->name)
@@ -405,7 +410,7 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	if (cap->dirfd < 0)
 		return nb_err_set(err, -errno, "logs of %s: bad directory fd: %s", name,
 				  strerror(errno));
-	if (ecs_logpos_load(cap->dirfd, name, &cap->resume, err) < 0)
+	if (wl_logpos_load(cap->dirfd, name, &cap->resume, err) < 0)
 		return nb_err_wrap(err, "logs of %s", name);
 	cap->pos = cap->resume;
 	snprintf(file, sizeof(file), "%s.log", name);
@@ -432,9 +437,9 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	    ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)
 		cap->task_bytes = (size_t)cap->resume.task_size;
 	for (int i = 0; i < 2; i++)
-		cap->lb[i] = (struct ecs_linebuf){ .timestamps = true,
-						   .strip_cr = tty,
-						   .resume = &cap->resume };
+		cap->lb[i] = (struct engine_linebuf){ .timestamps = true,
+						      .strip_cr = tty,
+						      .resume = &cap->resume.mark };
 	ret = pthread_create(&cap->thread, NULL, cap_main, cap);
 	if (ret)
 		return nb_err_set(err, -ret, "logs of %s: cannot start a thread: %s", name,
@@ -443,12 +448,11 @@ int ecs_logcap_start(struct engine *eng, const char *container_id, const char *n
 	return 0;
 }
 
-void ecs_logcap_stop(struct ecs_logcap *cap)
+void wl_logcap_stop(struct wl_logcap *cap)
 {
 	if (!cap)
 		return;
-	atomic_store(&cap->stop, true);
-	engine_stream_wake(&cap->stop);
+	nb_cancel_fire(&cap->stop);
 	pthread_join(cap->thread, NULL);
 	cap_free(cap);
 }
