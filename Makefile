@@ -23,7 +23,8 @@ ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
 	backend/state/health.c backend/state/metrics.c \
 	backend/state/registry.c backend/state/jobs.c
-WORKLOAD_SRC := backend/workload/logcap.c
+WORKLOAD_SRC := backend/workload/logcap.c backend/workload/workload.c backend/workload/capture.c \
+	backend/workload/sync.c backend/workload/stop.c
 ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container.c \
 	backend/ecs/taskdef_graph.c backend/ecs/taskdef_walk.c backend/ecs/spec.c \
 	backend/ecs/spec_reply.c backend/ecs/task.c \

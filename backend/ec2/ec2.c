@@ -16,7 +16,7 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/workload/logcap.h"
+#include "backend/common/labels.h"
 
 #define EC2_IMAGE_REF_MAX 255
 
@@ -132,6 +132,36 @@ static int ec2_consoledir_open(struct ec2 *ec2, int statedirfd, struct nb_err *e
 	return 0;
 }
 
+static struct wl_obj *find_obj(void *svc, const char *id)
+{
+	struct ec2_instance *inst = ec2_instance_find(svc, id);
+
+	return inst ? &inst->wl : NULL;
+}
+
+static const struct wl_ops wl_ops = {
+	.find = find_obj,
+	.run_job = ec2_run_job,
+	.on_append = ec2_console_on_append,
+	.on_line = ec2_console_on_line,
+};
+
+static int open_core(struct ec2 *ec2, struct nb_err *err)
+{
+	struct wl_deps deps = {
+		.eng = ec2->eng,
+		.kind = NB_KIND_EC2,
+		.lock = &ec2->lock,
+		.changed = &ec2->changed,
+		.logdirfd = ec2->consoledirfd,
+		.raw_only = true,
+		.ops = &wl_ops,
+		.svc = ec2,
+	};
+
+	return wl_new(&deps, &ec2->wl, err);
+}
+
 int ec2_new(const struct ec2_deps *deps, struct ec2 **out, struct nb_err *err)
 {
 	struct ec2 *ec2 = calloc(1, sizeof(*ec2));
@@ -154,6 +184,8 @@ int ec2_new(const struct ec2_deps *deps, struct ec2 **out, struct nb_err *err)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	}
 	ret = ec2_consoledir_open(ec2, deps->statedirfd, err);
+	if (ret == 0)
+		ret = open_core(ec2, err);
 	pthread_mutex_lock(&ec2->lock);
 	if (ret == 0)
 		ret = images_load(ec2, err);
@@ -172,6 +204,7 @@ int ec2_new(const struct ec2_deps *deps, struct ec2 **out, struct nb_err *err)
 
 void ec2_start(struct ec2 *ec2, struct state_jobs *jobs)
 {
+	wl_start(ec2->wl, jobs);
 	pthread_mutex_lock(&ec2->lock);
 	ec2->jobs = jobs;
 	pthread_mutex_unlock(&ec2->lock);
@@ -179,28 +212,15 @@ void ec2_start(struct ec2 *ec2, struct state_jobs *jobs)
 
 void ec2_stop(struct ec2 *ec2)
 {
-	if (!ec2)
-		return;
-	atomic_store(&ec2->stopping, true);
-	for (;;) {
-		struct wl_logcap *cap = NULL;
-
-		pthread_mutex_lock(&ec2->lock);
-		pthread_cond_broadcast(&ec2->changed);
-		for (struct ec2_instance *i = ec2->instances; i && !cap; i = i->next)
-			cap = ec2_console_detach(i);
-		pthread_mutex_unlock(&ec2->lock);
-		if (!cap)
-			break;
-		wl_logcap_stop(cap);
-	}
+	if (ec2 && ec2->wl)
+		wl_shutdown(ec2->wl);
 }
 
 void ec2_free(struct ec2 *ec2)
 {
 	if (!ec2)
 		return;
-	ec2_stop(ec2);
+	wl_free(ec2->wl);
 	for (struct ec2_image *im = ec2->images, *next; im; im = next) {
 		next = im->next;
 		free(im->ref);

@@ -21,6 +21,7 @@
 #include "backend/state/hub.h"
 #include "backend/state/jobs.h"
 #include "backend/state/registry.h"
+#include "backend/workload/workload.h"
 
 /* tags/last-error: the one name a tag cannot have. */
 #define EC2_TAG_RESERVED "last-error"
@@ -69,9 +70,6 @@ struct ec2_subnet {
 	struct ec2_subnet *next;
 };
 
-struct ec2_cap_ud;
-struct wl_logcap;
-
 struct ec2_instance {
 	char id[EC2_ID_MAX];
 	char image_id[EC2_ID_MAX]; /* "" when launched from the default image */
@@ -79,7 +77,6 @@ struct ec2_instance {
 	const struct ec2_type *type;
 	char subnet_id[EC2_ID_MAX];
 	uint32_t ip;
-	char container[65]; /* "" before create and after terminate */
 	enum ec2_state state;
 	char transition_reason[256];
 	char reason_code[64]; /* StateReason, "" when none */
@@ -96,10 +93,9 @@ struct ec2_instance {
 	double launch_time;
 	bool busy;	     /* a lifecycle job is queued or running */
 	bool want_terminate; /* terminate once the running job ends */
-	struct wl_logcap *cap;
-	bool cap_done;	 /* the capture's stream ended by itself */
-	bool cap_failed; /* ... on an error (engine gone): a resync starts it again */
-	struct ec2_cap_ud *cap_ud;
+	/* Its one container, "console" (wl.c[0].id: "" before create and after
+	 * terminate), and its capture; retired once terminated. */
+	struct wl_obj wl;
 	struct timespec mtime;
 	struct ec2_instance *next; /* launch order */
 };
@@ -109,10 +105,11 @@ struct ec2 {
 	struct state_hub *hub;
 	struct engine *eng;
 	struct state_health *health;
-	struct state_jobs *jobs;
+	struct state_jobs *jobs; /* protected by lock: set once started */
 	const char *owner;
 	char *default_image;
 	int consoledirfd; /* <state>/ec2-console */
+	struct wl *wl;	  /* instances' containers, captures and jobs */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		       /* with lock: any instance change */
 	struct ec2_image *images;	       /* protected by lock */
@@ -122,7 +119,6 @@ struct ec2 {
 	/* Held across making a network, so launches into one subnet make it
 	 * once (the engine refuses the second as an overlapping pool). */
 	pthread_mutex_t net_lock;
-	_Atomic bool stopping;
 };
 
 /* t (epoch seconds) as "YYYY-MM-DDTHH:MM:SS.mmmZ", as EC2 and SSM print times. */
@@ -147,6 +143,8 @@ int ec2_network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool
 struct ec2_instance *ec2_instance_find(struct ec2 *ec2, const char *id);
 void ec2_instance_link(struct ec2 *ec2, struct ec2_instance *inst);
 void ec2_instance_free(struct ec2_instance *inst);
+/* Its one container in the workload core; after its id is set. */
+void ec2_instance_wl_init(struct ec2_instance *inst);
 /* Stores the record (disk I/O) and announces the change to readers. */
 int ec2_instance_save(struct ec2 *ec2, struct ec2_instance *inst, struct nb_err *err);
 void ec2_instance_changed(struct ec2 *ec2, struct ec2_instance *inst);
@@ -168,21 +166,24 @@ enum ec2_job_kind {
 	EC2_JOB_START,
 	EC2_JOB_REBOOT,
 	EC2_JOB_TERMINATE,
-	EC2_JOB_REMOVE_CONTAINER,
 	EC2_JOB_REMOVE_NETWORK,
 };
-/* Queues a job for object (an instance id, a container id or a network
- * name); lock held. -ESHUTDOWN, -ENOMEM. */
+/* Queues a job for object (an instance id or a network name); lock held.
+ * -ESHUTDOWN, -ENOMEM: nothing was queued. */
 int ec2_job_submit(struct ec2 *ec2, enum ec2_job_kind kind, const char *object);
+/* The workload core's job callback. */
+void ec2_run_job(void *svc, const char *object, int kind, const char *arg);
+/* The instance's container id, "" when it has none. Lock held. */
+static inline const char *ec2_container(const struct ec2_instance *inst)
+{
+	return inst->wl.c[0].id;
+}
 
 /* console.c */
-/* Starts capturing the container's output into the console; lock held. */
-void ec2_console_capture(struct ec2 *ec2, struct ec2_instance *inst);
-/* Takes the capture away (lock held) for ec2_console_end() without it. */
-struct wl_logcap *ec2_console_detach(struct ec2_instance *inst);
-/* Waits up to wait_ms for the capture's stream to end by itself, then stops
- * it. Lock NOT held. */
-void ec2_console_end(struct ec2 *ec2, const char *id, struct wl_logcap *cap, int wait_ms);
+#define EC2_CONSOLE_NAME "console" /* the instance's container in the core */
+/* The core's callbacks for console output: growth and each line. */
+void ec2_console_on_append(void *svc, const char *obj, const char *ctr);
+void ec2_console_on_line(void *svc, const char *obj, const char *ctr, const char *text, size_t len);
 /* The newest EC2_CONSOLE_MAX bytes of the console. */
 int ec2_console_read(struct ec2 *ec2, const char *id, struct nb_buf *out);
 void ec2_console_remove(struct ec2 *ec2, const char *id);

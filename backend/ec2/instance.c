@@ -47,7 +47,6 @@ void ec2_instance_free(struct ec2_instance *inst)
 		return;
 	tags_free(inst->tags, inst->n_tags);
 	free(inst->user_data);
-	free(inst->cap_ud);
 	free(inst);
 }
 
@@ -115,7 +114,7 @@ static cJSON *record_of(const struct ec2_instance *inst)
 	      json_add_str(doc, "InstanceType", inst->type->name) |
 	      json_add_str(doc, "SubnetId", inst->subnet_id) |
 	      json_add_str(doc, "PrivateIpAddress", ip) |
-	      json_add_str(doc, "Container", inst->container) |
+	      json_add_str(doc, "Container", ec2_container(inst)) |
 	      json_add_num(doc, "State", inst->state) |
 	      json_add_str(doc, "StateTransitionReason", inst->transition_reason) |
 	      json_add_str(doc, "StateReasonCode", inst->reason_code) |
@@ -168,12 +167,21 @@ int ec2_instance_save(struct ec2 *ec2, struct ec2_instance *inst, struct nb_err 
 	return ret;
 }
 
+void ec2_instance_wl_init(struct ec2_instance *inst)
+{
+	wl_obj_init(&inst->wl, inst->id);
+	wl_obj_add(&inst->wl, EC2_CONSOLE_NAME, EC2_STOP_TIMEOUT, 0);
+}
+
 void ec2_instance_set_state(struct ec2 *ec2, struct ec2_instance *inst, enum ec2_state s,
 			    const char *code, const char *message)
 {
 	struct nb_err err = { 0 };
 
 	inst->state = s;
+	inst->wl.retired = s == EC2_TERMINATED;
+	if (s == EC2_TERMINATED)
+		inst->wl.c[0].id[0] = '\0';
 	if (code) {
 		snprintf(inst->reason_code, sizeof(inst->reason_code), "%s", code);
 		snprintf(inst->reason_msg, sizeof(inst->reason_msg), "%s: %s", code, message);
@@ -241,8 +249,10 @@ static struct ec2_instance *from_record(const cJSON *rec)
 	inst->type = ec2_type_find(type);
 	copy_str(inst->subnet_id, sizeof(inst->subnet_id), rec, "SubnetId");
 	copy_str(ip, sizeof(ip), rec, "PrivateIpAddress");
-	copy_str(inst->container, sizeof(inst->container), rec, "Container");
+	ec2_instance_wl_init(inst);
+	copy_str(inst->wl.c[0].id, sizeof(inst->wl.c[0].id), rec, "Container");
 	inst->state = (enum ec2_state)get_num(rec, "State");
+	inst->wl.retired = inst->state == EC2_TERMINATED;
 	copy_str(inst->transition_reason, sizeof(inst->transition_reason), rec,
 		 "StateTransitionReason");
 	copy_str(inst->reason_code, sizeof(inst->reason_code), rec, "StateReasonCode");
@@ -453,7 +463,7 @@ int ec2_instance_render(struct ec2 *ec2, const char *id, enum ec2_instance_file 
 		ret = nb_buf_printf(out, "%s\n", inst->subnet_id);
 		break;
 	case EC2_IF_CONTAINER:
-		ret = inst->container[0] ? nb_buf_printf(out, "%s\n", inst->container) : 0;
+		ret = ec2_container(inst)[0] ? nb_buf_printf(out, "%s\n", ec2_container(inst)) : 0;
 		break;
 	case EC2_IF_DESCRIBE:
 		ret = describe(inst, out);

@@ -17,7 +17,6 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/workload/logcap.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
 #include "backend/engine/networks.h"
@@ -44,12 +43,6 @@ static const char boot_script[] = "ud=" EC2_UD_PATH "\n"
 				  "  echo \"" EC2_UD_CUT "\"\n"
 				  "fi\n"
 				  "exec sleep 2147483647\n";
-
-struct ec2_job {
-	struct ec2 *ec2;
-	enum ec2_job_kind kind;
-	char object[80];
-};
 
 /* What a launch needs, copied out under the lock. */
 struct launch {
@@ -78,7 +71,6 @@ static void fail_launch(struct ec2 *ec2, const char *id, const char *container, 
 	inst = ec2_instance_find(ec2, id);
 	if (inst) {
 		inst->busy = false;
-		inst->container[0] = '\0';
 		snprintf(inst->transition_reason, sizeof(inst->transition_reason),
 			 "Server.InternalError: %.200s", why);
 		ec2_instance_set_state(ec2, inst, EC2_TERMINATED, "Server.InternalError", why);
@@ -222,7 +214,8 @@ static void job_launch(struct ec2 *ec2, const char *id)
 	pthread_mutex_lock(&ec2->lock);
 	inst = ec2_instance_find(ec2, id);
 	if (inst) {
-		snprintf(inst->container, sizeof(inst->container), "%s", cid);
+		snprintf(inst->wl.c[0].id, sizeof(inst->wl.c[0].id), "%s", cid);
+		inst->wl.c[0].state = WL_CTR_CREATED;
 		ec2_instance_save(ec2, inst, &err);
 	}
 	pthread_mutex_unlock(&ec2->lock);
@@ -233,7 +226,8 @@ static void job_launch(struct ec2 *ec2, const char *id)
 	inst = ec2_instance_find(ec2, id);
 	if (inst) {
 		ec2_instance_set_state(ec2, inst, EC2_RUNNING, NULL, NULL);
-		ec2_console_capture(ec2, inst);
+		inst->wl.c[0].state = WL_CTR_RUNNING;
+		wl_capture(ec2->wl, &inst->wl, 0);
 		job_done(ec2, inst);
 	}
 	pthread_mutex_unlock(&ec2->lock);
@@ -244,20 +238,21 @@ fail:
 	fail_launch(ec2, id, cid, err.msg[0] ? err.msg : "the instance is gone");
 }
 
-/* The container id of a busy instance, or false when it has none. */
-static bool container_of(struct ec2 *ec2, const char *id, char cid[65], struct wl_logcap **cap)
+/* The container id of a busy instance, or false when it has none; with
+ * cap, its capture is taken off it too. */
+static bool container_of(struct ec2 *ec2, const char *id, char cid[65], struct wl_cap **cap)
 {
 	struct ec2_instance *inst;
 	bool ok = false;
 
 	pthread_mutex_lock(&ec2->lock);
 	inst = ec2_instance_find(ec2, id);
-	if (inst && inst->container[0]) {
-		snprintf(cid, 65, "%s", inst->container);
+	if (inst && ec2_container(inst)[0]) {
+		snprintf(cid, 65, "%s", ec2_container(inst));
 		ok = true;
 	}
 	if (inst && cap)
-		*cap = ec2_console_detach(inst);
+		*cap = wl_capture_detach(&inst->wl, 0);
 	pthread_mutex_unlock(&ec2->lock);
 	return ok;
 }
@@ -271,42 +266,28 @@ static void finish(struct ec2 *ec2, const char *id, enum ec2_state s, const char
 	pthread_mutex_lock(&ec2->lock);
 	inst = ec2_instance_find(ec2, id);
 	if (inst) {
-		if (s == EC2_TERMINATED)
-			inst->container[0] = '\0';
 		ec2_instance_set_state(ec2, inst, s, code, msg);
 		if (capture)
-			ec2_console_capture(ec2, inst);
+			wl_capture(ec2->wl, &inst->wl, 0);
 		job_done(ec2, inst);
 	}
 	pthread_mutex_unlock(&ec2->lock);
 }
 
+/* A guest's shutdown: SIGTERM and EC2_STOP_TIMEOUT (SIGKILL at once when
+ * forced); the console is drained up to 2 s so its last lines are kept. */
 static void job_stop(struct ec2 *ec2, const char *id, bool force)
 {
-	struct wl_logcap *cap = NULL;
-	struct nb_err err = { 0 };
-	char cid[65];
-	int ret = 0;
+	struct wl_stop_opts opts = { .kill = force, .drain_ms = 2000 };
+	struct wl_stop_result res;
 
-	if (!container_of(ec2, id, cid, &cap)) {
-		wl_logcap_stop(cap);
-		return finish(ec2, id, EC2_STOPPED, "Client.UserInitiatedShutdown",
-			      "User initiated shutdown", false);
-	}
-	if (force)
-		ret = engine_container_kill(ec2->eng, cid, "KILL", &err);
-	else
-		ret = engine_container_stop(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
-	if (force && ret == -EBUSY) /* not running: already stopped */
-		ret = 0;
-	if (force && ret == 0)
-		engine_container_wait(ec2->eng, cid, "not-running", 10000, NULL, &err);
-	ec2_console_end(ec2, id, cap, 2000);
-	if (ret == -ENOENT)
+	if (wl_stop(ec2->wl, id, &opts, &res) == -ENOENT)
+		return;
+	if (res.c[0].err == -ENOENT)
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
 			      "the instance's container no longer exists", false);
-	if (ret < 0) {
-		log_error(0, "instance %s: stop failed: %s", id, err.msg);
+	if (res.c[0].err < 0) {
+		log_error(0, "instance %s: stop failed: %s", id, res.c[0].msg);
 		return finish(ec2, id, EC2_RUNNING, NULL, NULL, true);
 	}
 	finish(ec2, id, EC2_STOPPED, "Client.UserInitiatedShutdown", "User initiated shutdown",
@@ -324,17 +305,18 @@ static void job_kill(struct ec2 *ec2, const char *id)
 
 static void job_start(struct ec2 *ec2, const char *id)
 {
-	struct wl_logcap *cap = NULL;
+	struct wl_cap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 	int ret;
 
-	if (!container_of(ec2, id, cid, &cap)) {
-		wl_logcap_stop(cap);
+	/* The last run's capture ended with it; a new one follows this run. */
+	bool has = container_of(ec2, id, cid, &cap);
+
+	wl_capture_end(ec2->wl, cap, 0);
+	if (!has)
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
 			      "the instance has no container to start", false);
-	}
-	wl_logcap_stop(cap);
 	ret = engine_container_start(ec2->eng, cid, &err);
 	if (ret == -ENOENT)
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
@@ -348,14 +330,14 @@ static void job_start(struct ec2 *ec2, const char *id)
 
 static void job_reboot(struct ec2 *ec2, const char *id)
 {
-	struct wl_logcap *cap = NULL;
+	struct wl_cap *cap = NULL;
 	struct nb_err err = { 0 };
 	char cid[65];
 	int ret = -ENOENT;
 
 	if (container_of(ec2, id, cid, &cap))
 		ret = engine_container_restart(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
-	ec2_console_end(ec2, id, cap, 500);
+	wl_capture_end(ec2->wl, cap, 500);
 	if (ret == -ENOENT)
 		return finish(ec2, id, EC2_TERMINATED, "Server.InternalError",
 			      "the instance's container no longer exists", false);
@@ -366,76 +348,52 @@ static void job_reboot(struct ec2 *ec2, const char *id)
 
 static void job_terminate(struct ec2 *ec2, const char *id)
 {
-	struct wl_logcap *cap = NULL;
+	struct wl_stop_opts opts = { .drain_ms = 2000 };
+	struct wl_stop_result res;
 	struct nb_err err = { 0 };
-	char cid[65];
 
-	if (container_of(ec2, id, cid, &cap)) {
-		engine_container_stop(ec2->eng, cid, EC2_STOP_TIMEOUT, &err);
-		ec2_console_end(ec2, id, cap, 2000);
-		cap = NULL;
-		err = (struct nb_err){ 0 };
-		if (engine_container_remove(ec2->eng, cid, true, true, &err) < 0 &&
-		    err.code != -ENOENT)
-			log_error(0, "instance %s: cannot remove container %.12s: %s", id, cid,
-				  err.msg);
-	}
-	wl_logcap_stop(cap);
+	if (wl_stop(ec2->wl, id, &opts, &res) == -ENOENT)
+		return;
+	if (wl_remove(ec2->wl, id, &err) < 0)
+		log_error(0, "instance %s: %s", id, err.msg); /* a resync removes it */
 	finish(ec2, id, EC2_TERMINATED, "Client.UserInitiatedShutdown", "User initiated shutdown",
 	       false);
 }
 
-static void run_job(void *ud)
+void ec2_run_job(void *svc, const char *object, int kind, const char *arg)
 {
-	struct ec2_job *j = ud;
+	struct ec2 *ec2 = svc;
 	struct nb_err err = { 0 };
 
-	switch (j->kind) {
+	(void)arg;
+	switch ((enum ec2_job_kind)kind) {
 	case EC2_JOB_LAUNCH:
-		job_launch(j->ec2, j->object);
+		job_launch(ec2, object);
 		break;
 	case EC2_JOB_STOP:
 	case EC2_JOB_FORCE_STOP:
-		job_stop(j->ec2, j->object, j->kind == EC2_JOB_FORCE_STOP);
+		job_stop(ec2, object, kind == EC2_JOB_FORCE_STOP);
 		break;
 	case EC2_JOB_KILL:
-		job_kill(j->ec2, j->object);
+		job_kill(ec2, object);
 		break;
 	case EC2_JOB_START:
-		job_start(j->ec2, j->object);
+		job_start(ec2, object);
 		break;
 	case EC2_JOB_REBOOT:
-		job_reboot(j->ec2, j->object);
+		job_reboot(ec2, object);
 		break;
 	case EC2_JOB_TERMINATE:
-		job_terminate(j->ec2, j->object);
-		break;
-	case EC2_JOB_REMOVE_CONTAINER:
-		engine_container_remove(j->ec2->eng, j->object, true, true, &err);
+		job_terminate(ec2, object);
 		break;
 	case EC2_JOB_REMOVE_NETWORK:
-		if (engine_network_remove(j->ec2->eng, j->object, &err) < 0 && err.code != -ENOENT)
-			log_warn("cannot remove network %s: %s", j->object, err.msg);
+		if (engine_network_remove(ec2->eng, object, &err) < 0 && err.code != -ENOENT)
+			log_warn("cannot remove network %s: %s", object, err.msg);
 		break;
 	}
-	free(j);
 }
 
 int ec2_job_submit(struct ec2 *ec2, enum ec2_job_kind kind, const char *object)
 {
-	struct ec2_job *j;
-	int ret;
-
-	if (!ec2->jobs)
-		return -ESHUTDOWN;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	j->ec2 = ec2;
-	j->kind = kind;
-	snprintf(j->object, sizeof(j->object), "%s", object);
-	ret = state_jobs_submit(ec2->jobs, run_job, free, j);
-	if (ret < 0)
-		free(j);
-	return ret;
+	return wl_submit(ec2->wl, object, (int)kind, NULL);
 }

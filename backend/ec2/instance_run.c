@@ -11,7 +11,6 @@
 #include "backend/common/aws.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
-#include "backend/workload/logcap.h"
 
 #define MSG_STATE                                                                                  \
 	"IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (it " \
@@ -68,6 +67,7 @@ static struct ec2_instance *instance_new(const struct ec2_run_req *req, const ch
 	if (!inst)
 		return NULL;
 	ec2_id_new("i", inst->id);
+	ec2_instance_wl_init(inst);
 	snprintf(inst->image_id, sizeof(inst->image_id), "%s", req->image_id);
 	snprintf(inst->image, sizeof(inst->image), "%s", image);
 	inst->type = req->type;
@@ -379,7 +379,7 @@ int ec2_instance_action(struct ec2 *ec2, const char *id, const char *verb, size_
 int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 {
 	struct ec2_instance **pp, *inst = NULL, *prev = NULL;
-	struct wl_logcap *cap = NULL;
+	struct wl_detached caps = { 0 };
 	int ret;
 
 	pthread_mutex_lock(&ec2->lock);
@@ -405,13 +405,13 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 			snprintf(ec2->latest, sizeof(ec2->latest), "%s",
 				 ec2->last ? ec2->last->id : "");
 		/* A container removed behind our back leaves its capture. */
-		cap = ec2_console_detach(inst);
-		ec2_console_remove(ec2, id);
+		wl_obj_release(&inst->wl, &caps);
 	}
 	pthread_mutex_unlock(&ec2->lock);
 	if (ret == 0) {
-		/* Its callbacks use inst's context: stopped first. */
-		wl_logcap_stop(cap);
+		/* Ended before its files go, and before inst does. */
+		wl_detached_stop(ec2->wl, &caps);
+		ec2_console_remove(ec2, id);
 		ec2_instance_free(inst);
 		state_hub_changed(ec2->hub, "ec2");
 		state_hub_changed(ec2->hub, "ec2/latest");

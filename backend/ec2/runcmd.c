@@ -103,7 +103,7 @@ int ec2_runcmd_prepare(struct ec2 *ec2, const char *id, const char *data, size_t
 		inst = ec2_instance_find(ec2, id);
 		if (!inst)
 			ret = nb_err_set(err, -ENOENT, "InvalidInstanceId: %s does not exist", id);
-		else if (inst->state != EC2_RUNNING || inst->busy || !inst->container[0])
+		else if (inst->state != EC2_RUNNING || inst->busy || !ec2_container(inst)[0])
 			ret = nb_err_set(
 				err, -EBUSY,
 				"InvalidInstanceId: Instances [[%s]] not in a valid state: "
@@ -114,7 +114,7 @@ int ec2_runcmd_prepare(struct ec2 *ec2, const char *id, const char *data, size_t
 					: ec2_state_name(inst->state));
 		else {
 			snprintf(rc->instance, sizeof(rc->instance), "%s", id);
-			snprintf(rc->container, sizeof(rc->container), "%s", inst->container);
+			snprintf(rc->container, sizeof(rc->container), "%s", ec2_container(inst));
 		}
 		pthread_mutex_unlock(&ec2->lock);
 	}
