@@ -158,69 +158,73 @@ static int open_lambda(struct daemon *d, struct nb_err *err)
 	return lambda_new(&deps, &d->lambda, err);
 }
 
+/* Phase 1: the state dir (its lock taken), its registry, the hub and
+ * health every service reports to. */
+static int open_state(struct daemon *d, struct nb_err *err)
+{
+	char path[PATH_MAX];
+	int ret = state_hub_new(&d->hub);
+
+	if (ret < 0)
+		return nb_err_set(err, ret, "out of memory");
+	state_health_init(&d->health, d->hub, d->opts->engine_url);
+	d->health_ready = true;
+	if (d->opts->state_dir)
+		snprintf(path, sizeof(path), "%s", d->opts->state_dir);
+	else if ((ret = state_dir_default(path, sizeof(path), err)) < 0)
+		return ret;
+	ret = state_dir_open(path, &d->dir, err);
+	if (ret < 0)
+		return ret;
+	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", NB_LABEL_OWNER, d->dir->id);
+	ret = state_registry_new(d->dir, &d->registry);
+	return ret < 0 ? nb_err_set(err, ret, "out of memory") : 0;
+}
+
+/* Phase 2: the services, each loading what it keeps in the state dir. */
+static int open_services(struct daemon *d, struct nb_err *err)
+{
+	struct ecs_deps ecs = {
+		.reg = d->registry,
+		.hub = d->hub,
+		.eng = d->engine,
+		.health = &d->health,
+		.owner = d->dir->id,
+		.statedirfd = d->dir->dirfd,
+	};
+	struct ec2_deps ec2 = {
+		.reg = d->registry,
+		.hub = d->hub,
+		.eng = d->engine,
+		.health = &d->health,
+		.owner = d->dir->id,
+		.statedirfd = d->dir->dirfd,
+		.default_image = d->opts->ec2_image,
+	};
+	int ret = ecs_new(&ecs, &d->ecs, err);
+
+	if (ret == 0)
+		ret = open_lambda(d, err);
+	if (ret == 0)
+		ret = ec2_new(&ec2, &d->ec2, err);
+	return ret;
+}
+
 int daemon_open(const struct daemon_options *opts, struct daemon **out, struct nb_err *err)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
-	char path[PATH_MAX];
 	int ret;
 
 	if (!d)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	d->opts = opts;
 	state_metrics_init(&d->metrics);
-	ret = state_hub_new(&d->hub);
-	if (ret < 0) {
-		free(d);
-		return nb_err_set(err, ret, "out of memory");
-	}
-	state_health_init(&d->health, d->hub, opts->engine_url);
-	if (opts->state_dir)
-		snprintf(path, sizeof(path), "%s", opts->state_dir);
-	else if ((ret = state_dir_default(path, sizeof(path), err)) < 0)
-		goto fail;
-	ret = state_dir_open(path, &d->dir, err);
-	if (ret < 0)
-		goto fail;
-	snprintf(d->owner_label, sizeof(d->owner_label), "%s=%s", NB_LABEL_OWNER, d->dir->id);
-	ret = state_registry_new(d->dir, &d->registry);
-	if (ret < 0) {
-		nb_err_set(err, ret, "out of memory");
-		goto fail;
-	}
-	{
-		struct ecs_deps deps = {
-			.reg = d->registry,
-			.hub = d->hub,
-			.eng = d->engine,
-			.health = &d->health,
-			.owner = d->dir->id,
-			.statedirfd = d->dir->dirfd,
-		};
-
+	ret = open_state(d, err);
+	/* The engine client only: nothing reaches the engine before start. */
+	if (ret == 0)
 		ret = engine_new(opts->engine_url, &d->engine, err);
-		if (ret < 0)
-			goto fail;
-		deps.eng = d->engine;
-		ret = ecs_new(&deps, &d->ecs, err);
-	}
-	if (ret < 0)
-		goto fail;
-	ret = open_lambda(d, err);
-	if (ret < 0)
-		goto fail;
-	{
-		struct ec2_deps deps = {
-			.reg = d->registry,
-			.hub = d->hub,
-			.eng = d->engine,
-			.health = &d->health,
-			.owner = d->dir->id,
-			.statedirfd = d->dir->dirfd,
-			.default_image = opts->ec2_image,
-		};
-
-		ret = ec2_new(&deps, &d->ec2, err);
-	}
+	if (ret == 0)
+		ret = open_services(d, err);
 	if (ret < 0)
 		goto fail;
 	*out = d;
@@ -288,7 +292,8 @@ void daemon_close(struct daemon *d)
 	state_registry_free(d->registry);
 	engine_free(d->engine);
 	state_dir_close(d->dir);
-	state_health_destroy(&d->health);
+	if (d->health_ready)
+		state_health_destroy(&d->health);
 	state_hub_free(d->hub);
 	free(d);
 }

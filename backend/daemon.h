@@ -48,6 +48,7 @@ struct daemon {
 	struct engine_events *events;
 	struct state_hub *hub;
 	struct state_health health;
+	bool health_ready; /* health was initialised */
 	struct state_metrics metrics;
 	char owner_label[64]; /* "io.nimbusfs.owner=<id>" */
 	const struct daemon_options *opts;

@@ -164,9 +164,18 @@ static void on_changed(void *ud, const char *path)
 	fsnode_notify_changed(ud, path);
 }
 
+/* A job's failure goes where a user's would: the directory's last-error. */
+static void on_error(void *ud, const char *dir, const char *msg)
+{
+	struct fsnode_notify *n = ud;
+
+	fsnode_lasterr_set(n->ctx, dir, msg);
+}
+
 void fsnode_notify_listener(struct fsnode_notify *n, struct state_hub_listener *l)
 {
 	l->on_event = on_event;
 	l->on_changed = on_changed;
+	l->on_error = on_error;
 	l->ud = n;
 }

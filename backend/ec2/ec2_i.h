@@ -110,14 +110,17 @@ struct ec2 {
 	char *default_image;
 	int consoledirfd; /* <state>/ec2-console */
 	struct wl *wl;	  /* instances' containers, captures and jobs */
+	/* Lock order: lock and net_lock are never held together. lock also
+	 * guards the workload core's part of every instance (wl). */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		       /* with lock: any instance change */
 	struct ec2_image *images;	       /* protected by lock */
 	struct ec2_subnet *subnets;	       /* protected by lock */
 	struct ec2_instance *instances, *last; /* protected by lock */
 	char latest[EC2_ID_MAX];	       /* protected by lock */
-	/* Held across making a network, so launches into one subnet make it
-	 * once (the engine refuses the second as an overlapping pool). */
+	/* Held across making a network (a job's engine calls, without lock),
+	 * so launches into one subnet make it once (the engine refuses the
+	 * second as an overlapping pool). */
 	pthread_mutex_t net_lock;
 };
 

@@ -405,7 +405,7 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 			snprintf(ec2->latest, sizeof(ec2->latest), "%s",
 				 ec2->last ? ec2->last->id : "");
 		/* A container removed behind our back leaves its capture. */
-		wl_obj_release(&inst->wl, &caps);
+		wl_obj_forget(ec2->wl, &inst->wl, &caps);
 	}
 	pthread_mutex_unlock(&ec2->lock);
 	if (ret == 0) {

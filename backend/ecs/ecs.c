@@ -14,6 +14,7 @@
 
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/labels.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
@@ -112,6 +113,34 @@ static int load_one(void *ud, const char *id)
 	return lc->ret;
 }
 
+static struct wl_obj *find_obj(void *svc, const char *id)
+{
+	struct ecs_task *t = ecs_task_find(svc, id);
+
+	return t ? &t->wl : NULL;
+}
+
+static const struct wl_ops wl_ops = {
+	.find = find_obj,
+	.run_job = ecs_run_job,
+	.on_append = ecs_task_on_append,
+};
+
+static int open_core(struct ecs *ecs, struct nb_err *err)
+{
+	struct wl_deps deps = {
+		.eng = ecs->eng,
+		.kind = NB_KIND_ECS_TASK,
+		.lock = &ecs->lock,
+		.changed = &ecs->changed,
+		.logdirfd = ecs->logdirfd,
+		.ops = &wl_ops,
+		.svc = ecs,
+	};
+
+	return wl_new(&deps, &ecs->wl, err);
+}
+
 int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 {
 	struct ecs *ecs = calloc(1, sizeof(*ecs));
@@ -131,6 +160,8 @@ int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 	pthread_mutex_init(&ecs->secrets_lock, NULL);
 	pthread_cond_init(&ecs->changed, NULL);
 	ret = ecs_logdir_open(ecs, deps->statedirfd, err);
+	if (ret == 0)
+		ret = open_core(ecs, err);
 	if (ret < 0) {
 		ecs_free(ecs);
 		return ret;
@@ -159,15 +190,14 @@ int ecs_new(const struct ecs_deps *deps, struct ecs **out, struct nb_err *err)
 
 void ecs_start(struct ecs *ecs, struct state_jobs *jobs)
 {
-	pthread_mutex_lock(&ecs->lock);
-	ecs->jobs = jobs;
-	pthread_mutex_unlock(&ecs->lock);
+	wl_start(ecs->wl, jobs);
 }
 
 void ecs_free(struct ecs *ecs)
 {
 	if (!ecs)
 		return;
+	wl_free(ecs->wl);
 	for (struct family *f = ecs->families, *next; f; f = next) {
 		next = f->next;
 		free(f->revs);

@@ -17,14 +17,14 @@
 #include "backend/engine/engine.h"
 #include "backend/state/health.h"
 #include "backend/state/jobs.h"
+#include "backend/workload/workload.h"
 
 #define ECS_REC_TASK	   "tasks"
-#define ECS_CONTAINERS_MAX 10
+#define ECS_CONTAINERS_MAX WL_CTRS_MAX
 #define ECS_STOP_TIMEOUT   30  /* s, as ECS */
 #define ECS_START_TIMEOUT  120 /* s, dependsOn conditions, as ECS */
 #define ECS_PAUSE_IMAGE	   "local/busybox:latest"
 
-struct wl_logcap;
 struct ecs_secret;
 
 struct family {
@@ -34,9 +34,10 @@ struct family {
 	struct family *next;
 };
 
+/* A task's container as ECS shows it; its engine side (id, state,
+ * capture) is t->wl.c[i], the same index. */
 struct ecs_container_rt {
 	char name[256];
-	char id[65]; /* engine id; "" before create */
 	bool essential;
 	char status[16]; /* PENDING, RUNNING, STOPPED */
 	bool exited;
@@ -46,11 +47,8 @@ struct ecs_container_rt {
 	bool has_health_check;
 	char image[512];
 	char ip[64];
-	cJSON *bindings;       /* networkBindings */
-	struct nb_buf ports;   /* the `ports` file */
-	struct wl_logcap *cap; /* while output is being captured */
-	bool capture_done;     /* its stream ended by itself: all output is in */
-	bool capture_failed;   /* ... on an error (engine gone): a resync starts it again */
+	cJSON *bindings;     /* networkBindings */
+	struct nb_buf ports; /* the `ports` file */
 };
 
 struct ecs_task {
@@ -70,12 +68,13 @@ struct ecs_task {
 	int exit_code; /* of the essential container that ended it */
 	double created_at, started_at, stopping_at, stopped_at;
 	char network_mode[16];
-	char pause_id[65];
 	int n;
 	struct ecs_container_rt c[ECS_CONTAINERS_MAX];
+	/* The containers in the workload core (wl.infra_id: the awsvpc pause
+	 * container); retired once STOPPED. */
+	struct wl_obj wl;
 	bool stop_queued; /* a stop job is queued or running */
-	bool launching;	  /* the launch job runs */
-	void *cap_ud;	  /* log capture callbacks' context, freed with the task */
+	bool launching;	  /* the launch job is queued or runs */
 	struct timespec mtime;
 	struct ecs_task *next;	/* launch order */
 	struct ecs_task *hnext; /* hash bucket */
@@ -86,9 +85,11 @@ struct ecs {
 	struct state_hub *hub;
 	struct engine *eng;
 	struct state_health *health;
-	struct state_jobs *jobs;
+	struct wl *wl; /* tasks' containers, captures and jobs */
 	const char *owner;
 	int logdirfd; /* <state>/task-logs */
+	/* Lock order: lock and secrets_lock are never held together. lock also
+	 * guards the workload core's part of every task (wl). */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		       /* broadcast on every task change; with lock */
 	struct family *families, *last_family; /* protected by lock */
@@ -101,7 +102,6 @@ struct ecs {
 	/* Never held with lock: resolving secrets needs no task state. */
 	pthread_mutex_t secrets_lock;
 	struct ecs_secret *secrets; /* protected by secrets_lock; creation order */
-	_Atomic bool stopping;
 };
 
 #define ECS_ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
@@ -132,8 +132,6 @@ void ecs_tasklog_remove(int logdirfd, const char *task);
 int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t);
 int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason);
 int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal);
-/* task_logs.c: starts capturing container ci's output; lock held. */
-void ecs_task_capture_logs(struct ecs *ecs, struct ecs_task *t, int ci);
 /* task_events.c: records a container's exit and, unless an OOM kill or an
  * engine error already explains it, the reason: "Exited with code N" or
  * "Killed by signal SIGTERM (exit code 143)". Lock held. */
@@ -141,6 +139,13 @@ void ecs_container_note_exit(struct ecs_container_rt *c, int code);
 /* task_stop.c: the jobs behind ecs_task_queue_stop/kill. */
 void ecs_task_run_stop(struct ecs *ecs, const char *id);
 void ecs_task_run_kill(struct ecs *ecs, const char *id, const char *signal);
+/* task_life.c: the workload core's job callback. */
+void ecs_run_job(void *svc, const char *id, int kind, const char *arg);
+/* task_events.c: the core's callback for captured output. */
+void ecs_task_on_append(void *svc, const char *task, const char *ctr);
+/* task.c: sets the task's containers up in the core (after t->id and its
+ * containers' names); stop timeouts from the definition. */
+void ecs_task_wl_init(struct ecs_task *t);
 
 /* secrets.c */
 int ecs_secrets_load(struct ecs *ecs, struct nb_err *err);

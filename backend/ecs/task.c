@@ -112,7 +112,6 @@ void ecs_task_free(struct ecs_task *t)
 		cJSON_Delete(t->c[i].bindings);
 		nb_buf_free(&t->c[i].ports);
 	}
-	free(t->cap_ud);
 	cJSON_Delete(t->taskdef);
 	cJSON_Delete(t->overrides);
 	cJSON_Delete(t->tags);
@@ -151,13 +150,13 @@ static cJSON *task_record(const struct ecs_task *t)
 	ecs_json_add_time(rec, "stoppingAt", t->stopping_at);
 	ecs_json_add_time(rec, "stoppedAt", t->stopped_at);
 	json_add_str(rec, "networkMode", t->network_mode);
-	json_add_str(rec, "pauseId", t->pause_id);
+	json_add_str(rec, "pauseId", t->wl.infra_id);
 	for (int i = 0; cs && i < t->n; i++) {
 		const struct ecs_container_rt *c = &t->c[i];
 		cJSON *o = cJSON_CreateObject();
 
 		json_add_str(o, "name", c->name);
-		json_add_str(o, "runtimeId", c->id);
+		json_add_str(o, "runtimeId", t->wl.c[i].id);
 		json_add_bool(o, "essential", c->essential);
 		json_add_str(o, "lastStatus", c->status);
 		if (c->exited)
@@ -222,9 +221,32 @@ void ecs_task_changed(struct ecs *ecs, struct ecs_task *t, const char *what)
 	pthread_cond_broadcast(&ecs->changed);
 }
 
+void ecs_task_wl_init(struct ecs_task *t)
+{
+	const cJSON *cdefs = cJSON_GetObjectItem(t->taskdef, "containerDefinitions");
+
+	wl_obj_init(&t->wl, t->id);
+	for (int i = 0; i < t->n; i++) {
+		const cJSON *cdef, *st = NULL;
+
+		cJSON_ArrayForEach(cdef, cdefs)
+		{
+			const cJSON *nm = cJSON_GetObjectItem(cdef, "name");
+
+			if (cJSON_IsString(nm) && strcmp(nm->valuestring, t->c[i].name) == 0)
+				st = cJSON_GetObjectItem(cdef, "stopTimeout");
+		}
+		/* One at a time, the last defined first. */
+		wl_obj_add(&t->wl, t->c[i].name,
+			   cJSON_IsNumber(st) ? st->valueint : ECS_STOP_TIMEOUT, t->n - 1 - i);
+	}
+	t->wl.retired = strcmp(t->last, "STOPPED") == 0;
+}
+
 void ecs_task_set_status(struct ecs *ecs, struct ecs_task *t, const char *last)
 {
 	snprintf(t->last, sizeof(t->last), "%s", last);
+	t->wl.retired = strcmp(last, "STOPPED") == 0;
 	if (strcmp(last, "RUNNING") == 0 && t->started_at == 0)
 		t->started_at = nb_aws_now();
 	if (strcmp(last, "STOPPED") == 0)
@@ -284,7 +306,6 @@ static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
 	t->stopping_at = get_num(rec, "stoppingAt");
 	t->stopped_at = get_num(rec, "stoppedAt");
 	copy_str(t->network_mode, sizeof(t->network_mode), rec, "networkMode");
-	copy_str(t->pause_id, sizeof(t->pause_id), rec, "pauseId");
 	cs = cJSON_GetObjectItem(rec, "containers");
 	cJSON_ArrayForEach(c, cs)
 	{
@@ -294,7 +315,6 @@ static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
 			break;
 		rt = &t->c[t->n++];
 		copy_str(rt->name, sizeof(rt->name), c, "name");
-		copy_str(rt->id, sizeof(rt->id), c, "runtimeId");
 		rt->essential = cJSON_IsTrue(cJSON_GetObjectItem(c, "essential"));
 		copy_str(rt->status, sizeof(rt->status), c, "lastStatus");
 		if (cJSON_IsNumber(cJSON_GetObjectItem(c, "exitCode"))) {
@@ -304,6 +324,12 @@ static struct ecs_task *task_from_record(struct ecs *ecs, const cJSON *rec)
 		copy_str(rt->reason, sizeof(rt->reason), c, "reason");
 		copy_str(rt->health, sizeof(rt->health), c, "healthStatus");
 		copy_str(rt->image, sizeof(rt->image), c, "image");
+	}
+	ecs_task_wl_init(t);
+	copy_str(t->wl.infra_id, sizeof(t->wl.infra_id), rec, "pauseId");
+	for (int i = 0; i < t->n; i++) {
+		copy_str(t->wl.c[i].id, sizeof(t->wl.c[i].id), cJSON_GetArrayItem(cs, i),
+			 "runtimeId");
 	}
 	clock_gettime(CLOCK_REALTIME, &t->mtime);
 	return t;
@@ -512,6 +538,7 @@ int ecs_task_kill(struct ecs *ecs, const char *id, const char *signal, struct nb
 
 int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
 {
+	struct wl_detached caps = { 0 };
 	struct ecs_task *t;
 	int ret = 0;
 
@@ -525,16 +552,21 @@ int ecs_task_forget(struct ecs *ecs, const char *id, struct nb_err *err)
 				 t->last);
 	} else {
 		state_registry_remove(ecs->reg, ECS_REC_TASK, id, NULL);
-		ecs_tasklog_remove(ecs->logdirfd, id);
+		wl_obj_forget(ecs->wl, &t->wl, &caps);
 		ecs_task_unlink(ecs, t);
 		/* `latest` falls back to the newest task that is left. */
 		if (strcmp(ecs->latest_task, id) == 0)
 			snprintf(ecs->latest_task, sizeof(ecs->latest_task), "%s",
 				 ecs->last_task ? ecs->last_task->id : "");
+	}
+	pthread_mutex_unlock(&ecs->lock);
+	if (ret == 0) {
+		/* Its captures end before its files go, and before it does. */
+		wl_detached_stop(ecs->wl, &caps);
+		ecs_tasklog_remove(ecs->logdirfd, id);
 		ecs_task_free(t);
 		state_hub_changed(ecs->hub, "ecs/tasks");
 		state_hub_changed(ecs->hub, "ecs/tasks/latest");
 	}
-	pthread_mutex_unlock(&ecs->lock);
 	return ret;
 }

@@ -17,22 +17,12 @@
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
-#include "backend/workload/logcap.h"
 #include "backend/ecs/spec.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/images.h"
 #include "backend/engine/volumes.h"
 
 enum job_kind { JOB_LAUNCH, JOB_STOP, JOB_KILL };
-
-struct life_job {
-	struct ecs *ecs;
-	enum job_kind kind;
-	char id[33];
-	char signal[16];
-};
-
-static int submit(struct ecs *ecs, struct ecs_task *t, enum job_kind kind, const char *signal);
 
 /* ---- helpers ---- */
 
@@ -67,7 +57,7 @@ static bool wait_for(struct ecs *ecs, const char *id, int timeout_s,
 	until.tv_sec += timeout_s;
 	for (;;) {
 		t = ecs_task_find(ecs, id);
-		if (!t || strcmp(t->desired, "STOPPED") == 0 || atomic_load(&ecs->stopping))
+		if (!t || strcmp(t->desired, "STOPPED") == 0 || wl_stopping(ecs->wl))
 			return false;
 		if (pred(t, arg))
 			return true;
@@ -202,7 +192,7 @@ static int start_pause(struct ecs *ecs, const char *id, const cJSON *taskdef)
 	pthread_mutex_lock(&ecs->lock);
 	t = ecs_task_find(ecs, id);
 	if (t) {
-		snprintf(t->pause_id, sizeof(t->pause_id), "%s", cid);
+		snprintf(t->wl.infra_id, sizeof(t->wl.infra_id), "%s", cid);
 		ecs_task_changed(ecs, t, "pause");
 	}
 	pthread_mutex_unlock(&ecs->lock);
@@ -240,8 +230,7 @@ static bool wait_dependencies(struct ecs *ecs, const char *id, const cJSON *cdef
 		if (ok && strcmp(dep.condition, "HEALTHY") == 0)
 			ok = strcmp(c->health, "HEALTHY") == 0;
 		/* An unmount ends the wait too; that is not the task's failure. */
-		if (!ok && t && strcmp(t->desired, "STOPPED") != 0 &&
-		    !atomic_load(&ecs->stopping)) {
+		if (!ok && t && strcmp(t->desired, "STOPPED") != 0 && !wl_stopping(ecs->wl)) {
 			char reason[512];
 
 			snprintf(reason, sizeof(reason), "%s: container %s depends on %s being %s",
@@ -294,7 +283,8 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 	pthread_mutex_lock(&ecs->lock);
 	t = ecs_task_find(ecs, id);
 	if (t && ci < t->n) {
-		snprintf(t->c[ci].id, sizeof(t->c[ci].id), "%s", cid);
+		snprintf(t->wl.c[ci].id, sizeof(t->wl.c[ci].id), "%s", cid);
+		t->wl.c[ci].state = WL_CTR_CREATED;
 		ecs_task_changed(ecs, t, "created");
 	}
 	pthread_mutex_unlock(&ecs->lock);
@@ -307,7 +297,9 @@ static bool launch_container(struct ecs *ecs, const char *id, const cJSON *taskd
 	if (t && ci < t->n) {
 		if (strcmp(t->c[ci].status, "PENDING") == 0)
 			snprintf(t->c[ci].status, sizeof(t->c[ci].status), "RUNNING");
-		ecs_task_capture_logs(ecs, t, ci);
+		if (t->wl.c[ci].state == WL_CTR_CREATED)
+			t->wl.c[ci].state = WL_CTR_RUNNING;
+		wl_capture(ecs->wl, &t->wl, ci);
 		ecs_task_changed(ecs, t, "started");
 	}
 	pthread_mutex_unlock(&ecs->lock);
@@ -344,7 +336,7 @@ static void run_launch(struct ecs *ecs, const char *id)
 		ok = start_pause(ecs, id, taskdef) == 0;
 		pthread_mutex_lock(&ecs->lock);
 		t = ecs_task_find(ecs, id);
-		snprintf(pause_id, sizeof(pause_id), "%s", t ? t->pause_id : "");
+		snprintf(pause_id, sizeof(pause_id), "%s", t ? t->wl.infra_id : "");
 		pthread_mutex_unlock(&ecs->lock);
 	}
 	n = ecs_spec_start_order(taskdef, order, ECS_CONTAINERS_MAX);
@@ -373,54 +365,39 @@ static void run_launch(struct ecs *ecs, const char *id)
 
 /* ---- queueing ---- */
 
-static void run_job(void *ud)
+void ecs_run_job(void *svc, const char *id, int kind, const char *arg)
 {
-	struct life_job *job = ud;
+	struct ecs *ecs = svc;
 
-	switch (job->kind) {
+	switch ((enum job_kind)kind) {
 	case JOB_LAUNCH:
-		run_launch(job->ecs, job->id);
+		run_launch(ecs, id);
 		break;
 	case JOB_STOP:
-		ecs_task_run_stop(job->ecs, job->id);
+		ecs_task_run_stop(ecs, id);
 		break;
 	case JOB_KILL:
-		ecs_task_run_kill(job->ecs, job->id, job->signal);
+		ecs_task_run_kill(ecs, id, arg);
 		break;
 	}
-	free(job);
 }
 
-static int submit(struct ecs *ecs, struct ecs_task *t, enum job_kind kind, const char *signal)
-{
-	struct life_job *job = calloc(1, sizeof(*job));
-	int ret;
-
-	if (!job)
-		return -ENOMEM;
-	if (!ecs->jobs) {
-		free(job);
-		return -EAGAIN; /* not started yet */
-	}
-	job->ecs = ecs;
-	job->kind = kind;
-	memcpy(job->id, t->id, sizeof(job->id));
-	if (signal)
-		snprintf(job->signal, sizeof(job->signal), "%s", signal);
-	ret = state_jobs_submit(ecs->jobs, run_job, free, job);
-	if (ret < 0)
-		free(job);
-	return ret;
-}
-
+/* The flags that say a job is queued are set only once it is: the job
+ * takes the lock first, so it always sees them, and a refused submit
+ * leaves no task waiting forever on a job that never runs. */
 int ecs_task_queue_launch(struct ecs *ecs, struct ecs_task *t)
 {
-	t->launching = true;
-	return submit(ecs, t, JOB_LAUNCH, NULL);
+	int ret = wl_submit(ecs->wl, t->id, JOB_LAUNCH, NULL);
+
+	if (ret == 0)
+		t->launching = true;
+	return ret;
 }
 
 int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, const char *reason)
 {
+	int ret;
+
 	snprintf(t->desired, sizeof(t->desired), "STOPPED");
 	if (!t->stop_code[0])
 		snprintf(t->stop_code, sizeof(t->stop_code), "%s", code);
@@ -429,11 +406,14 @@ int ecs_task_queue_stop(struct ecs *ecs, struct ecs_task *t, const char *code, c
 	ecs_task_changed(ecs, t, "desired");
 	if (t->stop_queued)
 		return 0;
-	t->stop_queued = true;
-	return submit(ecs, t, JOB_STOP, NULL);
+	/* Refused (at unmount): the next mount's resync stops it. */
+	ret = wl_submit(ecs->wl, t->id, JOB_STOP, NULL);
+	if (ret == 0)
+		t->stop_queued = true;
+	return ret;
 }
 
 int ecs_task_queue_kill(struct ecs *ecs, struct ecs_task *t, const char *signal)
 {
-	return submit(ecs, t, JOB_KILL, signal);
+	return wl_submit(ecs->wl, t->id, JOB_KILL, signal);
 }

@@ -54,8 +54,8 @@ static cJSON *describe(const struct ecs_task *t)
 		json_add_str(o, "taskArn", arn);
 		json_add_str(o, "name", c->name);
 		json_add_str(o, "image", c->image);
-		if (c->id[0])
-			json_add_str(o, "runtimeId", c->id);
+		if (t->wl.c[i].id[0])
+			json_add_str(o, "runtimeId", t->wl.c[i].id);
 		json_add_str(o, "lastStatus", c->status);
 		if (c->exited)
 			json_add_num(o, "exitCode", c->exit_code);
@@ -155,7 +155,8 @@ static int render_container(struct ecs *ecs, const struct ecs_task *t,
 	case ECS_TF_C_IMAGE:
 		return nb_buf_printf(out, "%s\n", c->image);
 	case ECS_TF_C_ID:
-		return c->id[0] ? nb_buf_printf(out, "%s\n", c->id) : 0;
+		return t->wl.c[c - t->c].id[0] ? nb_buf_printf(out, "%s\n", t->wl.c[c - t->c].id)
+					       : 0;
 	case ECS_TF_C_IP:
 		return c->ip[0] ? nb_buf_printf(out, "%s\n", c->ip) : 0;
 	case ECS_TF_C_PORTS:

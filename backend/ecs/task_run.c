@@ -239,17 +239,51 @@ static struct ecs_task *task_new(const struct run_req *r, const cJSON *taskdef)
 		ecs_task_free(t);
 		return NULL;
 	}
+	ecs_task_wl_init(t);
 	return t;
+}
+
+/* One task of a RunTask: recorded, then its launch queued. 0, or -errno
+ * with why in err, and then nothing of it is left. Lock held. */
+static int launch_one(struct ecs *ecs, const struct run_req *r, const cJSON *taskdef,
+		      struct nb_buf *answer, struct nb_err *err)
+{
+	struct ecs_task *t = task_new(r, taskdef);
+	int ret;
+
+	if (!t || ecs_task_link(ecs, t) < 0) {
+		ecs_task_free(t);
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	}
+	/* A task not recorded would be lost at the next mount: refused. */
+	ret = ecs_task_save(ecs, t, err);
+	if (ret < 0) {
+		nb_err_wrap(err, "cannot record the task");
+	} else if ((ret = ecs_task_queue_launch(ecs, t)) < 0) {
+		state_registry_remove(ecs->reg, ECS_REC_TASK, t->id, NULL);
+		nb_err_set(err, ret, "cannot queue the task's launch: %s",
+			   ret == -ESHUTDOWN ? "nimbusfs is stopping" : strerror(-ret));
+	}
+	if (ret < 0) {
+		ecs_task_unlink(ecs, t);
+		ecs_task_free(t);
+		return ret;
+	}
+	memcpy(ecs->latest_task, t->id, sizeof(t->id));
+	ecs_task_changed(ecs, t, "created");
+	nb_buf_printf(answer, "%s\n", t->id);
+	return 0;
 }
 
 int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer, struct nb_err *err)
 {
 	cleanup_cjson cJSON *doc = NULL;
 	cleanup_cjson cJSON *td = NULL;
+	cleanup_buf struct nb_buf failures = { 0 };
 	const cJSON *taskdef;
 	struct run_req r;
 	char tdid[300];
-	int ret;
+	int ret, started = 0;
 
 	ret = parse_request(buf, len, &doc, &r, err);
 	if (ret < 0)
@@ -267,37 +301,29 @@ int ecs_run(struct ecs *ecs, const char *buf, size_t len, struct nb_buf *answer,
 	if (!state_health_engine_ready(ecs->health, err))
 		return nb_err_wrap(err, "run: cannot launch %s", tdid);
 
+	/* As RunTask: the tasks that started, and one failure, with its
+	 * reason, per task that did not. Only when none started is the
+	 * request refused. */
 	pthread_mutex_lock(&ecs->lock);
 	for (int i = 0; i < r.count; i++) {
-		struct ecs_task *t = task_new(&r, taskdef);
+		struct nb_err why = { 0 };
 
-		if (!t) {
-			ret = nb_err_set(err, -ENOMEM, "out of memory");
-			break;
+		if (launch_one(ecs, &r, taskdef, answer, &why) == 0) {
+			started++;
+			continue;
 		}
-		if (ecs_task_link(ecs, t) < 0) {
-			ecs_task_free(t);
-			ret = nb_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		/* A task not recorded would be lost at the next mount: refused. */
-		if ((ret = ecs_task_save(ecs, t, err)) < 0) {
-			ecs_task_unlink(ecs, t);
-			ecs_task_free(t);
-			nb_err_wrap(err, "run: cannot record the task");
-			break;
-		}
-		memcpy(ecs->latest_task, t->id, sizeof(t->id));
-		ecs_task_changed(ecs, t, "created");
-		nb_buf_printf(answer, "%s\n", t->id);
-		ret = ecs_task_queue_launch(ecs, t);
-		if (ret < 0) {
-			nb_err_set(err, ret, "run: cannot queue the launch of task %s", t->id);
-			break;
-		}
+		if (!failures.len)
+			*err = why;
+		nb_buf_printf(&failures, "failure: %s\n", why.msg);
 	}
 	pthread_mutex_unlock(&ecs->lock);
-	state_hub_changed(ecs->hub, "ecs/tasks");
-	state_hub_changed(ecs->hub, "ecs/tasks/latest");
-	return ret;
+	if (started) {
+		nb_buf_append(answer, failures.data, failures.len);
+		if (failures.len) /* the write succeeds: the failures go to last-error too */
+			state_hub_error(ecs->hub, "ecs/tasks", err->msg);
+		state_hub_changed(ecs->hub, "ecs/tasks");
+		state_hub_changed(ecs->hub, "ecs/tasks/latest");
+		return 0;
+	}
+	return nb_err_wrap(err, "run: no task of %s started", tdid);
 }

@@ -132,6 +132,12 @@ void state_hub_changed(struct state_hub *hub, const char *path)
 		hub->listener.on_changed(hub->listener.ud, path);
 }
 
+void state_hub_error(struct state_hub *hub, const char *dir, const char *msg)
+{
+	if (hub->listener.on_error)
+		hub->listener.on_error(hub->listener.ud, dir, msg);
+}
+
 void state_hub_cursor_init(struct state_hub *hub, struct state_hub_cursor *cur)
 {
 	pthread_mutex_lock(&hub->lock);

@@ -24,6 +24,10 @@ struct state_hub_listener {
 	void (*on_event)(void *ud);
 	/* Called when the file at path (relative to the mount) changed. */
 	void (*on_changed)(void *ud, const char *path);
+	/* Called when something the backend did on its own for the object of
+	 * directory dir failed (a stop the engine refused): msg is for that
+	 * directory's last-error. May be NULL. */
+	void (*on_error)(void *ud, const char *dir, const char *msg);
 	void *ud;
 };
 
@@ -47,6 +51,10 @@ int state_hub_publish(struct state_hub *hub, const char *type, const char *id, c
 
 /* Announces that the file at path changed. */
 void state_hub_changed(struct state_hub *hub, const char *path);
+
+/* Reports a failure of work no user waits for (a job's) to the directory
+ * dir's readers: its last-error. Never blocks. */
+void state_hub_error(struct state_hub *hub, const char *dir, const char *msg);
 
 /* A cursor positioned at the newest end: only later events are read. */
 void state_hub_cursor_init(struct state_hub *hub, struct state_hub_cursor *cur);

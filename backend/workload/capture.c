@@ -170,6 +170,17 @@ void wl_obj_release(struct wl_obj *o, struct wl_detached *d)
 	}
 }
 
+void wl_obj_forget(struct wl *wl, struct wl_obj *o, struct wl_detached *d)
+{
+	wl_obj_release(o, d);
+	/* A removal its stop job has yet to make finds no object any more. */
+	for (int i = 0; i < o->n; i++)
+		if (o->c[i].id[0] && o->c[i].state != WL_CTR_GONE)
+			wl_submit(wl, o->c[i].id, WL_JOB_REMOVE_ORPHAN, NULL);
+	if (o->infra_id[0])
+		wl_submit(wl, o->infra_id, WL_JOB_REMOVE_ORPHAN, NULL);
+}
+
 void wl_detached_stop(struct wl *wl, struct wl_detached *d)
 {
 	(void)wl;

@@ -132,9 +132,13 @@ struct wl_detached {
 	struct wl_cap *caps[WL_CTRS_MAX];
 	int n;
 };
-/* Forgetting an object: takes every capture off it (lock held); stop them
- * with wl_detached_stop() once the lock is released, before freeing o. */
+/* Takes every capture off o (lock held); stop them with
+ * wl_detached_stop() once the lock is released. */
 void wl_obj_release(struct wl_obj *o, struct wl_detached *d);
+/* Forgetting an object: its captures taken off (as wl_obj_release), and
+ * removal queued of every container of it the engine may still have. Lock
+ * held; then wl_detached_stop() without it, before freeing o. */
+void wl_obj_forget(struct wl *wl, struct wl_obj *o, struct wl_detached *d);
 void wl_detached_stop(struct wl *wl, struct wl_detached *d);
 
 /* ---- engine events ---- */

@@ -335,6 +335,11 @@ status_is() {
 	[ -n "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")" ]
 	echo stop >"$T/ctl"
 	nb_wait 30 status_is STOPPED
+	# Removed right after the task is STOPPED, as the agent cleans up.
+	nb_wait 10 no_task_volume
+}
+
+no_task_volume() {
 	[ -z "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")" ]
 }
 

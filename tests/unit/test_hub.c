@@ -380,6 +380,7 @@ struct heard {
 	int events;
 	int changed;
 	char last_path[64];
+	char last_error[128];
 	void *ud_seen;
 };
 
@@ -399,19 +400,44 @@ static void on_changed(void *ud, const char *path)
 	snprintf(h->last_path, sizeof(h->last_path), "%s", path);
 }
 
+static void on_error(void *ud, const char *dir, const char *msg)
+{
+	struct heard *h = ud;
+
+	snprintf(h->last_error, sizeof(h->last_error), "%s: %s", dir, msg);
+}
+
 static void test_changes_without_a_listener_are_dropped_quietly(void **state)
 {
 	struct env *env = *state;
 
 	state_hub_changed(env->hub, "ecs/tasks/web/status");
+	state_hub_error(env->hub, "ecs/tasks/web", "stop failed");
 	publish(env, "x", "y");
+}
+
+static void test_a_job_error_reaches_the_listener_with_its_directory(void **state)
+{
+	struct env *env = *state;
+	struct heard h = { 0 };
+	const struct state_hub_listener l = {
+		.on_event = on_event, .on_changed = on_changed, .on_error = on_error, .ud = &h
+	};
+
+	state_hub_listen(env->hub, &l);
+	state_hub_error(env->hub, "ecs/tasks/web", "container app could not be stopped");
+	assert_string_equal(h.last_error, "ecs/tasks/web: container app could not be stopped");
+	assert_int_equal(h.changed, 0);
+	assert_int_equal(h.events, 0);
 }
 
 static void test_the_listener_hears_every_event_and_every_change(void **state)
 {
 	struct env *env = *state;
 	struct heard h = { 0 };
-	const struct state_hub_listener l = { on_event, on_changed, &h };
+	const struct state_hub_listener l = { .on_event = on_event,
+					      .on_changed = on_changed,
+					      .ud = &h };
 
 	state_hub_listen(env->hub, &l);
 	publish(env, "a", "1");
@@ -464,6 +490,7 @@ int main(void)
 		T(test_pending_follows_what_is_left_to_read),
 		T(test_count_is_every_event_ever_published),
 		T(test_changes_without_a_listener_are_dropped_quietly),
+		T(test_a_job_error_reaches_the_listener_with_its_directory),
 		T(test_the_listener_hears_every_event_and_every_change),
 		T(test_freeing_a_hub_with_events_in_the_ring_leaks_nothing),
 	};
