@@ -437,6 +437,7 @@ struct stream_ctx {
 	CURL *h;
 	engine_stream_cb cb;
 	void *ud;
+	bool delivered;	       /* a chunk went to cb since the last drained */
 	long status;	       /* 0 until the first body byte */
 	struct nb_buf errbody; /* body of a non-2xx reply */
 	bool cb_stopped;
@@ -453,6 +454,7 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ud)
 		return ctx->errbody.len + n > 65536 || nb_buf_append(&ctx->errbody, data, n) < 0
 			       ? 0
 			       : n;
+	ctx->delivered = true;
 	if (ctx->cb(data, n, ctx->ud)) {
 		ctx->cb_stopped = true;
 		return 0;
@@ -468,6 +470,26 @@ static void stream_wake(void *multi)
 
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
 		  struct nb_cancel *stop, struct nb_err *err)
+{
+	return engine_stream_batched(eng, req, cb, NULL, ud, stop, err);
+}
+
+/* Tells a batching caller that the read it was handed is over. */
+static bool stream_drained(struct stream_ctx *ctx, engine_stream_drained_cb drained)
+{
+	if (!drained || !ctx->delivered)
+		return false;
+	ctx->delivered = false;
+	if (drained(ctx->ud)) {
+		ctx->cb_stopped = true;
+		return true;
+	}
+	return false;
+}
+
+int engine_stream_batched(struct engine *eng, const struct engine_req *req, engine_stream_cb cb,
+			  engine_stream_drained_cb drained, void *ud, struct nb_cancel *stop,
+			  struct nb_err *err)
 {
 	struct nb_cancel_hook waker = { .fn = stream_wake };
 	cleanup_slist struct curl_slist *headers = NULL;
@@ -506,7 +528,7 @@ int engine_stream(struct engine *eng, const struct engine_req *req, engine_strea
 			rc = CURLE_RECV_ERROR;
 			break;
 		}
-		if (!running)
+		if (stream_drained(&ctx, drained) || !running)
 			break;
 		curl_multi_poll(multi, NULL, 0, STREAM_POLL_MS, NULL);
 	}

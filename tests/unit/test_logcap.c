@@ -678,6 +678,74 @@ static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void 
 	assert_file(env, "task.log", "[web] one\n[web] two\n[db] up\n[web] three\n");
 }
 
+/* A crash came after "two" reached the shared task.log (between another
+ * container's lines) but before it reached web.log or the position. */
+static void test_a_line_task_log_got_before_the_crash_is_not_repeated_there(void **state)
+{
+	struct env *env = *state;
+
+	assert_int_equal(state_write_atomic(env->dirfd, "web.log", "one\n", 4, 0600, &env->err), 0);
+	/* Only lines that start with "[web] " after the position are web's. */
+	static const char task[] = "[web] one\n[db] [web] not mine\n[web]x\n[web] two\n[db] up\n";
+	assert_int_equal(
+		state_write_atomic(env->dirfd, "task.log", task, strlen(task), 0600, &env->err), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "web.pos", "1795428000.000000001 1 4 10\n",
+					    28, 0600, &env->err),
+			 0);
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
+	route(env, 0, LOGS_PATH, 3, 0, false);
+	capture_to_the_end(env, ops_of(env));
+	assert_file(env, "web.log", "one\ntwo\nthree\n");
+	assert_file(env, "task.log",
+		    "[web] one\n[db] [web] not mine\n[web]x\n[web] two\n[db] up\n[web] three\n");
+}
+
+/*
+ * A busy engine's stream: 600 messages, each its own HTTP chunk, arriving
+ * at once. They are written a read at a time, so the service hears of them
+ * a few times, not once a line, and the position ends where the files do.
+ */
+static void test_a_burst_is_written_a_read_at_a_time_not_a_line_at_a_time(void **state)
+{
+	struct env *env = *state;
+	static struct fake_piece burst[601];
+	size_t starts[601];
+	struct nb_buf *f = &env->frames[0];
+	cleanup_free char *raw = NULL;
+	char line[64];
+	int n = 600, lines = 0;
+
+	for (int i = 0; i < n; i++) {
+		starts[i] = f->len;
+		snprintf(line, sizeof(line), "line %03d of a burst\n", i);
+		msg(f, i % 3 ? ENGINE_STDOUT : ENGINE_STDERR, i + 1, line);
+	}
+	starts[n] = f->len;
+	for (int i = 0; i < n; i++)
+		burst[i] = (struct fake_piece){ f->data + starts[i], starts[i + 1] - starts[i] };
+	burst[n] = (struct fake_piece){ 0 };
+	env->routes[0] = (struct fake_route){ .method = "GET",
+					      .path = LOGS_PATH,
+					      .content_type = "application/vnd.docker.raw-stream",
+					      .chunks = burst,
+					      .one_write = true };
+	fake_engine_set_routes(&env->fe, env->routes);
+	capture_to_the_end(env, ops_of(env));
+	raw = slurp(env, "web.log");
+	for (char *p = raw; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, n);
+	assert_int_equal(strlen(raw), (size_t)n * strlen("line 000 of a burst\n"));
+	assert_file(env, "web.pos", "1795428000.000000600 1 12000 15600\n");
+	pthread_mutex_lock(&env->lock);
+	/* 30 KB of frames: a few reads of 16 KiB, never one per line. */
+	assert_true(env->appends >= 1 && env->appends <= 12);
+	assert_int_equal(env->raw_now, (size_t)n * strlen("line 000 of a burst\n"));
+	pthread_mutex_unlock(&env->lock);
+}
+
 static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
 {
 	struct env *env = *state;
@@ -745,6 +813,8 @@ int main(void)
 		T(test_a_stopped_long_line_resumes_after_its_written_piece),
 		T(test_lines_written_after_the_saved_position_are_cut_not_repeated),
 		T(test_lines_fetched_again_are_not_repeated_in_a_shared_task_log),
+		T(test_a_line_task_log_got_before_the_crash_is_not_repeated_there),
+		T(test_a_burst_is_written_a_read_at_a_time_not_a_line_at_a_time),
 		T(test_concurrent_containers_never_interleave_within_a_task_log_line),
 	};
 #undef T
