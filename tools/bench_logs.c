@@ -42,7 +42,9 @@
 #include "tools/benchlib.h"
 #include "tools/benchtask.h"
 
-#define LINE_TEXT   "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456"
+#define LINE_TEXT                                                                                  \
+	"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567" \
+	"890123456"
 #define LINE_BYTES  (sizeof(LINE_TEXT)) /* with its newline: 98 */
 #define PREFIX	    "[gen] "
 #define BURST_WAIT  300000 /* ms the capture of a burst may take */
@@ -197,8 +199,7 @@ static int bench_burst(const char *image, long mb)
 	double t0, nb_ms = -1, deadline;
 	int ret = 1;
 
-	snprintf(script, sizeof(script), "yes %s | head -n %ld; exec sleep 3600", LINE_TEXT,
-		 lines);
+	snprintf(script, sizeof(script), "yes %s | head -n %ld; exec sleep 3600", LINE_TEXT, lines);
 	if (register_family("bench-logs-burst", image, script) < 0 ||
 	    start_task("bench-logs-burst", id, rf.cid) < 0)
 		return 1;
@@ -336,8 +337,9 @@ int main(int argc, char **argv)
 	if (argc != 5 || (strcmp(argv[1], "burst") && strcmp(argv[1], "latency")) ||
 	    (n = strtol(argv[4], NULL, 10)) <= 0 ||
 	    (!strcmp(argv[1], "latency") && n > MAX_TICKS)) {
-		fprintf(stderr, "usage: bench_logs burst MOUNTPOINT IMAGE MB\n"
-				"       bench_logs latency MOUNTPOINT IMAGE LINES (at most %d)\n",
+		fprintf(stderr,
+			"usage: bench_logs burst MOUNTPOINT IMAGE MB\n"
+			"       bench_logs latency MOUNTPOINT IMAGE LINES (at most %d)\n",
 			MAX_TICKS);
 		return 2;
 	}

@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
@@ -438,6 +440,7 @@ struct stream_ctx {
 	engine_stream_cb cb;
 	void *ud;
 	bool delivered;	       /* a chunk went to cb since the last drained */
+	int64_t opened_ms;     /* CLOCK_MONOTONIC when a 2xx answer's headers ended */
 	long status;	       /* 0 until the first body byte */
 	struct nb_buf errbody; /* body of a non-2xx reply */
 	bool cb_stopped;
@@ -462,6 +465,29 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Notes when a 2xx answer's headers end: the stream is open from there. */
+static size_t stream_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct stream_ctx *ctx = ud;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	if ((n == 2 && data[0] == '\r') || (n == 1 && data[0] == '\n')) {
+		curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300 && !ctx->opened_ms)
+			ctx->opened_ms = mono_ms();
+	}
+	return n;
+}
+
 /* A stream's poll returns at once once its cancel token fires. */
 static void stream_wake(void *multi)
 {
@@ -471,26 +497,44 @@ static void stream_wake(void *multi)
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
 		  struct nb_cancel *stop, struct nb_err *err)
 {
-	return engine_stream_batched(eng, req, cb, NULL, ud, stop, err);
+	return engine_stream_hooked(eng, req, cb, NULL, ud, stop, err);
 }
 
 /* Tells a batching caller that the read it was handed is over. */
-static bool stream_drained(struct stream_ctx *ctx, engine_stream_drained_cb drained)
+static bool stream_drained(struct stream_ctx *ctx, const struct engine_stream_hooks *hooks)
 {
-	if (!drained || !ctx->delivered)
+	if (!hooks || !hooks->drained || !ctx->delivered)
 		return false;
 	ctx->delivered = false;
-	if (drained(ctx->ud)) {
+	if (hooks->drained(ctx->ud)) {
 		ctx->cb_stopped = true;
 		return true;
 	}
 	return false;
 }
 
-int engine_stream_batched(struct engine *eng, const struct engine_req *req, engine_stream_cb cb,
-			  engine_stream_drained_cb drained, void *ud, struct nb_cancel *stop,
-			  struct nb_err *err)
+/* Calls settled once the stream has been open long enough; returns how
+ * long the next wait may be so that it is not late. */
+static int stream_settle(struct stream_ctx *ctx, const struct engine_stream_hooks *hooks,
+			 bool *settled)
 {
+	int64_t left;
+
+	if (*settled || !hooks || !hooks->settled || !ctx->opened_ms)
+		return STREAM_POLL_MS;
+	left = ctx->opened_ms + hooks->settle_ms - mono_ms();
+	if (left > 0)
+		return left < STREAM_POLL_MS ? (int)left : STREAM_POLL_MS;
+	*settled = true;
+	hooks->settled(ctx->ud);
+	return STREAM_POLL_MS;
+}
+
+int engine_stream_hooked(struct engine *eng, const struct engine_req *req, engine_stream_cb cb,
+			 const struct engine_stream_hooks *hooks, void *ud, struct nb_cancel *stop,
+			 struct nb_err *err)
+{
+	bool settled = false;
 	struct nb_cancel_hook waker = { .fn = stream_wake };
 	cleanup_slist struct curl_slist *headers = NULL;
 	cleanup_free char *url = build_url(eng, req->path, true);
@@ -518,6 +562,8 @@ int engine_stream_batched(struct engine *eng, const struct engine_req *req, engi
 		curl_easy_setopt(ctx.h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(ctx.h, CURLOPT_WRITEDATA, &ctx);
+	curl_easy_setopt(ctx.h, CURLOPT_HEADERFUNCTION, stream_header);
+	curl_easy_setopt(ctx.h, CURLOPT_HEADERDATA, &ctx);
 	curl_multi_add_handle(multi, ctx.h);
 	waker.ud = multi;
 	nb_cancel_hook_add(stop, &waker);
@@ -528,9 +574,9 @@ int engine_stream_batched(struct engine *eng, const struct engine_req *req, engi
 			rc = CURLE_RECV_ERROR;
 			break;
 		}
-		if (stream_drained(&ctx, drained) || !running)
+		if (stream_drained(&ctx, hooks) || !running)
 			break;
-		curl_multi_poll(multi, NULL, 0, STREAM_POLL_MS, NULL);
+		curl_multi_poll(multi, NULL, 0, stream_settle(&ctx, hooks, &settled), NULL);
 	}
 	while ((msg = curl_multi_info_read(multi, &left)))
 		if (msg->msg == CURLMSG_DONE)

@@ -291,6 +291,7 @@ static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 	cleanup_free char *eid = engine_escape(cap->id);
 	cleanup_buf struct nb_buf path = { 0 };
 	struct engine_req req = { .method = "GET" };
+	static const struct engine_stream_hooks hooks = { .drained = cap_drained };
 	int ret;
 
 	/* since is inclusive to the nanosecond (checked on Engine 20.10): the
@@ -303,7 +304,7 @@ static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	engine_demux_init(&cap->demux, cap->tty);
-	ret = engine_stream_batched(cap->eng, &req, cap_chunk, cap_drained, cap, &cap->stop, err);
+	ret = engine_stream_hooked(cap->eng, &req, cap_chunk, &hooks, cap, &cap->stop, err);
 	if (cap->werr)
 		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
 				  cap->name);
