@@ -126,6 +126,16 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Empties a written queue, keeping the room a read needs, not what a long
+ * line grew it to. */
+static void queue_empty(struct nb_buf *q)
+{
+	if (q->cap > 2 * WRITE_MAX)
+		nb_buf_free(q);
+	else
+		nb_buf_reset(q);
+}
+
 /*
  * Writes the queued lines out: task.log's in one write(), so O_APPEND
  * keeps them whole between the lines of the task's other captures (a
@@ -167,8 +177,8 @@ static int cap_write_out(struct wl_logcap *cap)
 			 engine_ts_cmp(&cap->next.ts, &cap->pos.mark.ts) ||
 			 cap->next.count != cap->pos.mark.count;
 	cap->pos.mark = cap->next;
-	nb_buf_reset(&cap->rawq);
-	nb_buf_reset(&cap->taskq);
+	queue_empty(&cap->rawq);
+	queue_empty(&cap->taskq);
 	return 0;
 }
 
