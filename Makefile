@@ -17,7 +17,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
 	backend/common/json.c backend/common/fdio.c backend/common/probe.c \
 	backend/common/tar.c backend/common/cancel.c
-ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
+ENGINE_SRC := backend/engine/engine.c backend/engine/stream.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c backend/engine/logline.c
 STATE_SRC := backend/state/atomic.c backend/state/statedir.c backend/state/hub.c \
@@ -51,9 +51,9 @@ FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
+	test_openfile test_hub test_registry test_taskdef test_spec test_logline test_logcap test_secrets \
 	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service \
-	test_ecs_run
+	test_ecs_run test_events
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
@@ -69,7 +69,7 @@ endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
 	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
-	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/bench_logs $(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -87,6 +87,12 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 
 # The launch and invoke drivers share tools/benchlib.c and the engine client.
 $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
+
+# The log capture driver also runs tasks through tools/benchtask.c.
+$(BUILD)/tools/bench_logs: tools/bench_logs.c tools/benchlib.c tools/benchtask.c \
 		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)

@@ -71,6 +71,13 @@ static void on_down(void *ud, const char *reason)
 	state_health_engine_down(&d->health, reason);
 }
 
+static void on_stream(void *ud, const char *failing_or_null)
+{
+	struct daemon *d = ud;
+
+	state_health_events(&d->health, failing_or_null);
+}
+
 static void on_sync(void *ud, const cJSON *containers)
 {
 	struct daemon *d = ud;
@@ -239,6 +246,7 @@ int daemon_start(struct daemon *d, struct nb_err *err)
 	struct engine_events_ops ops = {
 		.on_up = on_up,
 		.on_down = on_down,
+		.on_stream = on_stream,
 		.on_sync = on_sync,
 		.on_event = on_event,
 		.ud = d,

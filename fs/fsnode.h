@@ -338,6 +338,9 @@ uint64_t fsnode_table_gen(struct fsnode_table *t, const struct fsnode *node);
 int fsnode_lasterr_new(struct fsnode_lasterr **out);
 void fsnode_lasterr_free(struct fsnode_lasterr *l);
 void fsnode_lasterr_set(struct fsnode_ctx *ctx, const char *dir, const char *msg);
+/* Drops the entries of path and of every directory below it: its object
+ * was removed, so one made again under that name starts clean. */
+void fsnode_lasterr_forget(struct fsnode_ctx *ctx, const char *path);
 int fsnode_lasterr_render(struct fsnode_lasterr *l, const char *dir, struct nb_buf *out,
 			  struct timespec *mtime);
 /* The directory part of path ("" for a top-level name) into out. */

@@ -1,7 +1,8 @@
 /*
  * fs/lasterr.c - each directory's `last-error`: the reason the last
  * rejected write or mkdir/rmdir in that directory failed. Kept in memory
- * by fs/, which is where an error becomes a reply.
+ * by fs/, which is where an error becomes a reply, keyed by the
+ * directory's path, and dropped with the object that path named.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -58,6 +59,13 @@ void fsnode_dirname(const char *path, char *out, size_t len)
 		n = len - 1;
 	memcpy(out, path, n);
 	out[n] = '\0';
+}
+
+/* The `metrics` gauge of kept messages (no daemon in unit tests). */
+static void count(struct fsnode_ctx *ctx, int64_t n)
+{
+	if (ctx->d && n)
+		atomic_fetch_add(&ctx->d->metrics.last_errors, n);
 }
 
 static struct lasterr_entry *find(struct fsnode_lasterr *l, const char *dir)
@@ -125,6 +133,7 @@ void fsnode_lasterr_set(struct fsnode_ctx *ctx, const char *dir, const char *msg
 		}
 		e->next = l->head;
 		l->head = e;
+		count(ctx, 1);
 	}
 	free(e->msg);
 	e->msg = copy;
@@ -132,6 +141,35 @@ void fsnode_lasterr_set(struct fsnode_ctx *ctx, const char *dir, const char *msg
 	pthread_mutex_unlock(&l->lock);
 	snprintf(path, sizeof(path), "%s%slast-error", dir, dir[0] ? "/" : "");
 	fsnode_notify_changed(ctx->notify, path);
+}
+
+void fsnode_lasterr_forget(struct fsnode_ctx *ctx, const char *path)
+{
+	struct fsnode_lasterr *l = ctx->lasterr;
+	size_t n = strlen(path);
+	int64_t dropped = 0;
+	char file[4096];
+
+	if (n == 0)
+		return; /* the root is never removed */
+	pthread_mutex_lock(&l->lock);
+	for (struct lasterr_entry **p = &l->head, *e; (e = *p);) {
+		if (strncmp(e->dir, path, n) != 0 || (e->dir[n] != '\0' && e->dir[n] != '/')) {
+			p = &e->next;
+			continue;
+		}
+		*p = e->next;
+		free(e->dir);
+		free(e->msg);
+		free(e);
+		dropped++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	count(ctx, -dropped);
+	/* A new object of that name starts with an empty last-error. */
+	snprintf(file, sizeof(file), "%s/last-error", path);
+	if (dropped)
+		fsnode_notify_changed(ctx->notify, file);
 }
 
 int fsnode_lasterr_render(struct fsnode_lasterr *l, const char *dir, struct nb_buf *out,

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,13 +77,32 @@ static const struct fsnode_route *object_file_route(struct fsnode *dir, const ch
 	return r;
 }
 
+/*
+ * Every removal of an object goes through here: the route's op removes
+ * it, then what fs/ keeps about it goes too (its last-error and those
+ * below it), so an object made again under the name does not inherit them.
+ */
+static int remove_object(struct fsnode_ctx *ctx, const struct fsnode *dir,
+			 const struct fsnode_route *r, const char *name, struct nb_err *err)
+{
+	int (*remove)(struct fsnode_ctx *, const struct fsnode *, const char *, struct nb_err *) =
+		r->kind == FSNODE_DIR ? r->ops->rmdir : r->ops->unlink;
+	char path[4096];
+	int ret = remove(ctx, dir, name, err);
+
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s%s%s", dir->path, dir->path[0] ? "/" : "", name);
+	fsnode_lasterr_forget(ctx, path);
+	return 0;
+}
+
 /* rmdir and unlink: the object's ops remove it, else EPERM (ENOENT for a
  * name that is not there) with the reason in last-error. */
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bool is_dir)
 {
 	struct fsnode_ctx *ctx = fsnode_ops_ctx_of(req);
 	struct fsnode *dir = fsnode_ops_node_of(req, parent);
-	int (*remove)(struct fsnode_ctx *, const struct fsnode *, const char *, struct nb_err *);
 	const struct fsnode_route *r;
 	struct nb_err err = { 0 };
 	int ret;
@@ -91,8 +111,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	if (!dir)
 		return fsnode_ops_reply_err(req, ENOENT);
 	r = is_dir ? object_dir_route(dir, name) : object_file_route(dir, name);
-	remove = !r ? NULL : is_dir ? r->ops->rmdir : r->ops->unlink;
-	if (!remove) {
+	if (!r || !(is_dir ? r->ops->rmdir : r->ops->unlink)) {
 		if (!fsnode_route_match(dir->route->type, name))
 			return fsnode_ops_reply_err(req, ENOENT);
 		fsnode_lasterr_set(ctx, dir->path,
@@ -100,7 +119,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 					  : "rm: this file cannot be removed");
 		return fsnode_ops_reply_err(req, EPERM);
 	}
-	ret = remove(ctx, dir, name, &err);
+	ret = remove_object(ctx, dir, r, name, &err);
 	if (ret < 0) {
 		fsnode_lasterr_set(ctx, dir->path, err.msg);
 		return fsnode_ops_reply_err(req, -ret);
@@ -157,7 +176,7 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 		ret = fsnode_ops_open_node(ctx, node, fi);
 	if (ret < 0) {
 		if (made && r->ops->unlink) /* nobody will write it: leave nothing */
-			r->ops->unlink(ctx, dir, name, &err);
+			remove_object(ctx, dir, r, name, &err);
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 		return fsnode_ops_reply_err(req, -ret);
 	}
@@ -170,7 +189,7 @@ void fsnode_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		/* The creator was interrupted and never got the fd. */
 		if (made && r->ops->unlink)
-			r->ops->unlink(ctx, dir, name, &err);
+			remove_object(ctx, dir, r, name, &err);
 		fsnode_ops_close_node(ctx, fi);
 		fsnode_table_forget(ctx->nodes, node->ino, 1);
 	}
@@ -188,7 +207,8 @@ void fsnode_ops_undo_refused_create(struct fsnode_ctx *ctx, struct fsnode_file *
 		return;
 	name = name ? name + 1 : f->node->path;
 	/* Already gone (a refused layer cleans up itself) is fine. */
-	if (ops->unlink(ctx, f->created_in, name, &err) < 0 && err.code != -ENOENT)
+	if (remove_object(ctx, f->created_in, f->node->route, name, &err) < 0 &&
+	    err.code != -ENOENT)
 		log_warn("%s: cannot remove what a refused create made: %s", f->node->path,
 			 err.msg);
 }

@@ -20,13 +20,17 @@
 #      with static addresses, as nimbusfs's subnets are.
 #   7. idle CPU of nimbusfs with 100 tasks running, vs dockerd's over the
 #      same window.
+#   8. log capture: a task whose container prints a burst (70 MB) at once,
+#      from its start to `logs` holding every line, vs a raw Engine API
+#      follow stream of the same container read at the same time; and a
+#      line's arrival in `logs` after it reaches a raw follow stream.
 # Environment: BENCH_READS (20000), BENCH_EVENTS (20), BENCH_TASKS (10 runs
 # per launch size and of the exit figure), BENCH_IDLE_TASKS (100),
 # BENCH_IDLE_SECONDS (60), BENCH_INVOKES (200 warm invokes each way),
 # BENCH_THROUGHPUT (100), BENCH_COLD (5 cold starts each way),
-# BENCH_EC2 (10 samples of each EC2 figure, each way),
-# BENCH_ONLY (space-separated sections to run, of: read events ecs lambda
-# ec2 idle; default all).
+# BENCH_EC2 (10 samples of each EC2 figure, each way), BENCH_LOG_MB (70 MB
+# burst), BENCH_LOG_LINES (100 lines timed), BENCH_ONLY (space-separated
+# sections to run, of: read events ecs lambda ec2 logs idle; default all).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,7 +44,9 @@ INVOKES=${BENCH_INVOKES:-200}
 THROUGHPUT=${BENCH_THROUGHPUT:-100}
 COLD=${BENCH_COLD:-5}
 EC2=${BENCH_EC2:-10}
-ONLY=${BENCH_ONLY:-read events ecs lambda ec2 idle}
+LOG_MB=${BENCH_LOG_MB:-70}
+LOG_LINES=${BENCH_LOG_LINES:-100}
+ONLY=${BENCH_ONLY:-read events ecs lambda ec2 logs idle}
 IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
 mkdir -p "$work/mnt" "$work/minfs" "$work/state"
@@ -231,6 +237,27 @@ printf '%-44s %10s\n' "  samples" "$r_n"
 fi
 echo
 fi
+fi
+
+if want logs; then
+# Logs. bench_logs runs one task per figure and removes it (ctl stop, rmdir).
+mbs() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.2f", (ms > 0 ? b / 1e6 / (ms / 1e3) : 0) }'; }
+if read -r bytes nb_ms raw_ms < <($B/bench_logs burst "$work/mnt" "$IMAGE" "$LOG_MB"); then
+printf '%-44s %10s %10s\n' "log burst of $LOG_MB MB: start -> every line" "ms" "MB/s"
+printf '%-44s %10s %10s\n' "  raw follow stream, same container (floor)" "$raw_ms" "$(mbs "$bytes" "$raw_ms")"
+printf '%-44s %10s %10s\n' "  nimbusfs logs st_size" "$nb_ms" "$(mbs "$bytes" "$nb_ms")"
+printf '%-44s %10s\n' "  throughput nimbusfs / raw (goal >= 0.8)" "$(ratio "$raw_ms" "$nb_ms")"
+else
+echo "bench: bench_logs burst failed; burst figure skipped" >&2
+fi
+if read -r l_med l_p90 l_max l_n < <($B/bench_logs latency "$work/mnt" "$IMAGE" "$LOG_LINES"); then
+printf '%-44s %10s %10s\n' "a line: raw follow stream -> logs (ms)" "median" "p90"
+printf '%-44s %10s %10s\n' "  added by nimbusfs (goal <= 5)" "$l_med" "$l_p90"
+printf '%-44s %10s\n' "  largest, samples" "$l_max, $l_n"
+else
+echo "bench: bench_logs latency failed; latency figure skipped" >&2
+fi
+echo
 fi
 
 want idle || exit 0

@@ -2,8 +2,7 @@
  * backend/engine/engine.c - HTTP transport to the Docker Engine API.
  * One pool of curl easy handles per engine: a handle keeps its connection
  * alive between requests, so a request costs one round trip on the socket
- * instead of a connect. Streams get a handle of their own driven by a multi
- * handle, so a cancel token is seen within 100 ms even when no data flows.
+ * instead of a connect. Streams are in stream.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,10 +18,6 @@
 
 #define POOL_MAX 8
 #define BODY_MAX (256u << 20) /* refuse replies beyond this: a runaway engine */
-/* A stream's poll wakes for data, curl's own timers, its cancel token,
- * or at the latest after this: a safety net, not a polling interval, so
- * idle streams cost nothing. */
-#define STREAM_POLL_MS 5000
 
 struct engine {
 	char *url;	   /* as given, for messages */
@@ -156,7 +151,7 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *ud)
 
 /* Builds "<base>[/vX.Y]<path>"; versioned unless path is one of the
  * unversioned discovery endpoints. */
-static char *build_url(struct engine *eng, const char *path, bool versioned)
+char *engine_build_url(struct engine *eng, const char *path, bool versioned)
 {
 	char api[16];
 	char *url;
@@ -171,7 +166,7 @@ static char *build_url(struct engine *eng, const char *path, bool versioned)
 	return url;
 }
 
-static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *req, const char *url,
+int engine_setup_handle(struct engine *eng, CURL *h, const struct engine_req *req, const char *url,
 			struct curl_slist **headers, char *errbuf)
 {
 	const char *ctype = req->content_type ? req->content_type : "application/json";
@@ -207,7 +202,7 @@ static int setup_handle(struct engine *eng, CURL *h, const struct engine_req *re
 	return 0;
 }
 
-static int curl_error(struct engine *eng, CURL *h, CURLcode rc, const char *errbuf,
+int engine_curl_error(struct engine *eng, CURL *h, CURLcode rc, const char *errbuf,
 		      struct nb_err *err)
 {
 	const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
@@ -256,7 +251,7 @@ static int status_errno(long status)
 }
 
 /* Turns a non-2xx reply into an errno and the engine's own message. */
-static int status_error(struct engine *eng, const struct engine_req *req, long status,
+int engine_status_error(struct engine *eng, const struct engine_req *req, long status,
 			const struct nb_buf *body, struct nb_err *err)
 {
 	cleanup_cjson cJSON *doc = NULL;
@@ -280,7 +275,7 @@ static int do_request(struct engine *eng, const struct engine_req *req, bool ver
 		      struct engine_resp *resp, struct nb_err *err)
 {
 	cleanup_slist struct curl_slist *headers = NULL;
-	cleanup_free char *url = build_url(eng, req->path, versioned);
+	cleanup_free char *url = engine_build_url(eng, req->path, versioned);
 	struct nb_buf body = { 0 };
 	char errbuf[CURL_ERROR_SIZE];
 	CURLcode rc;
@@ -293,7 +288,7 @@ static int do_request(struct engine *eng, const struct engine_req *req, bool ver
 	h = handle_get(eng);
 	if (!h)
 		return nb_err_set(err, -ENOMEM, "out of memory");
-	ret = setup_handle(eng, h, req, url, &headers, errbuf);
+	ret = engine_setup_handle(eng, h, req, url, &headers, errbuf);
 	if (ret < 0) {
 		handle_put(eng, h, false);
 		return nb_err_set(err, ret, "out of memory");
@@ -304,14 +299,14 @@ static int do_request(struct engine *eng, const struct engine_req *req, bool ver
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
-		ret = curl_error(eng, h, rc, errbuf, err);
+		ret = engine_curl_error(eng, h, rc, errbuf, err);
 		handle_put(eng, h, false);
 		nb_buf_free(&body);
 		return ret;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	handle_put(eng, h, true);
-	ret = status_error(eng, req, status, &body, err);
+	ret = engine_status_error(eng, req, status, &body, err);
 	if (resp) {
 		resp->status = status;
 		resp->body = body;
@@ -431,105 +426,6 @@ int engine_ping(struct engine *eng, struct nb_err *err)
 	struct engine_req req = { .method = "GET", .path = "/_ping", .timeout_ms = 1500 };
 
 	return do_request(eng, &req, false, NULL, err);
-}
-
-struct stream_ctx {
-	CURL *h;
-	engine_stream_cb cb;
-	void *ud;
-	long status;	       /* 0 until the first body byte */
-	struct nb_buf errbody; /* body of a non-2xx reply */
-	bool cb_stopped;
-};
-
-static size_t stream_write(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct stream_ctx *ctx = ud;
-	size_t n = size * nmemb;
-
-	if (!ctx->status)
-		curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &ctx->status);
-	if (ctx->status >= 300)
-		return ctx->errbody.len + n > 65536 || nb_buf_append(&ctx->errbody, data, n) < 0
-			       ? 0
-			       : n;
-	if (ctx->cb(data, n, ctx->ud)) {
-		ctx->cb_stopped = true;
-		return 0;
-	}
-	return n;
-}
-
-/* A stream's poll returns at once once its cancel token fires. */
-static void stream_wake(void *multi)
-{
-	curl_multi_wakeup(multi); /* sticky: a later poll returns at once */
-}
-
-int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
-		  struct nb_cancel *stop, struct nb_err *err)
-{
-	struct nb_cancel_hook waker = { .fn = stream_wake };
-	cleanup_slist struct curl_slist *headers = NULL;
-	cleanup_free char *url = build_url(eng, req->path, true);
-	struct stream_ctx ctx = { .cb = cb, .ud = ud };
-	char errbuf[CURL_ERROR_SIZE];
-	CURLM *multi = NULL;
-	CURLcode rc = CURLE_OK;
-	int running = 1, ret = 0;
-	CURLMsg *msg;
-	int left;
-
-	if (!url)
-		return nb_err_set(err, -ENOMEM, "out of memory");
-	ctx.h = curl_easy_init();
-	multi = curl_multi_init();
-	if (!ctx.h || !multi) {
-		ret = nb_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (setup_handle(eng, ctx.h, req, url, &headers, errbuf) < 0) {
-		ret = nb_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (req->timeout_ms)
-		curl_easy_setopt(ctx.h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(ctx.h, CURLOPT_WRITEFUNCTION, stream_write);
-	curl_easy_setopt(ctx.h, CURLOPT_WRITEDATA, &ctx);
-	curl_multi_add_handle(multi, ctx.h);
-	waker.ud = multi;
-	nb_cancel_hook_add(stop, &waker);
-	while (running) {
-		if (nb_cancelled(stop))
-			break;
-		if (curl_multi_perform(multi, &running) != CURLM_OK) {
-			rc = CURLE_RECV_ERROR;
-			break;
-		}
-		if (!running)
-			break;
-		curl_multi_poll(multi, NULL, 0, STREAM_POLL_MS, NULL);
-	}
-	while ((msg = curl_multi_info_read(multi, &left)))
-		if (msg->msg == CURLMSG_DONE)
-			rc = msg->data.result;
-	nb_cancel_hook_del(stop, &waker);
-	curl_multi_remove_handle(multi, ctx.h);
-	if (!ctx.status)
-		curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &ctx.status);
-	if (ctx.cb_stopped || nb_cancelled(stop))
-		ret = 0;
-	else if (rc != CURLE_OK)
-		ret = curl_error(eng, ctx.h, rc, errbuf, err);
-	else
-		ret = status_error(eng, req, ctx.status, &ctx.errbody, err);
-out:
-	nb_buf_free(&ctx.errbody);
-	if (multi)
-		curl_multi_cleanup(multi);
-	if (ctx.h)
-		curl_easy_cleanup(ctx.h);
-	return ret;
 }
 
 char *engine_escape(const char *s)

@@ -97,6 +97,26 @@ typedef int (*engine_stream_cb)(const char *data, size_t len, void *ud);
 int engine_stream(struct engine *eng, const struct engine_req *req, engine_stream_cb cb, void *ud,
 		  struct nb_cancel *stop, struct nb_err *err);
 
+/* What a stream's caller may learn besides its chunks; see
+ * engine_stream_hooked(). Every field may be 0. */
+struct engine_stream_hooks {
+	/* Runs after each read from the connection that delivered chunks,
+	 * before the stream waits for more, so a caller that batches what it
+	 * receives writes it out there: a burst is handed over a read (up to
+	 * 16 KiB) at a time, and a quiet stream's last chunk is never held
+	 * back. Returns nonzero to end the stream, as cb does. */
+	int (*drained)(void *ud);
+	/* Runs once, when the engine has answered 2xx and the stream has then
+	 * stayed open settle_ms: it is running, not failing at once. */
+	void (*settled)(void *ud);
+	long settle_ms;
+};
+
+/* engine_stream() with hooks (may be NULL). */
+int engine_stream_hooked(struct engine *eng, const struct engine_req *req, engine_stream_cb cb,
+			 const struct engine_stream_hooks *hooks, void *ud, struct nb_cancel *stop,
+			 struct nb_err *err);
+
 /* URL-escapes s into a malloc'd string (caller frees); NULL on ENOMEM. */
 char *engine_escape(const char *s);
 

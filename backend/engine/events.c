@@ -30,6 +30,8 @@ struct engine_events {
 	_Atomic bool stopping;	    /* set once by engine_events_stop() */
 	struct nb_cancel interrupt; /* ends the current stream: stop or resync */
 	struct nb_buf line;	    /* thread-private: partial event line */
+	bool ran;		    /* thread-private: the current stream settled */
+	bool failing;		    /* thread-private: on_stream was told it fails */
 };
 
 /* Sleeps up to ms, or less when stopped or asked to resync. */
@@ -117,10 +119,24 @@ static char *events_path(struct engine_events *ev, time_t since)
 	return path;
 }
 
-/* One list-then-watch cycle; returns when the stream ends. 0 when it got
- * as far as watching (so the backoff resets), else -errno. */
+/* The stream stayed open: it runs, whatever happened before. */
+static void stream_settled(void *ud)
+{
+	struct engine_events *ev = ud;
+
+	ev->ran = true;
+	if (ev->failing && ev->ops.on_stream)
+		ev->ops.on_stream(ev->ops.ud, NULL);
+	ev->failing = false;
+}
+
+/* One list-then-watch cycle; returns when the stream ends. -errno when the
+ * engine did not answer the version or the list; else 0, with ev->ran
+ * telling whether the stream ran (and err why it ended). */
 static int watch_once(struct engine_events *ev, struct nb_err *err)
 {
+	static const struct engine_stream_hooks hooks = { .settled = stream_settled,
+							  .settle_ms = ENGINE_EVENTS_RAN_MS };
 	cleanup_cjson cJSON *list = NULL;
 	cleanup_free char *path = NULL;
 	struct engine_info info;
@@ -142,10 +158,11 @@ static int watch_once(struct engine_events *ev, struct nb_err *err)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path;
 	nb_buf_reset(&ev->line);
-	ret = engine_stream(ev->eng, &req, on_chunk, ev, &ev->interrupt, err);
+	ev->ran = false;
+	ret = engine_stream_hooked(ev->eng, &req, on_chunk, &hooks, ev, &ev->interrupt, err);
 	if (ret == 0 && !nb_cancelled(&ev->interrupt))
-		nb_err_set(err, -EHOSTDOWN, "engine at %s closed the events stream",
-			   engine_url(ev->eng));
+		nb_err_set(err, -EHOSTDOWN, "engine at %s closed the events stream%s",
+			   engine_url(ev->eng), ev->ran ? "" : " at once");
 	return 0;
 }
 
@@ -162,15 +179,24 @@ static void *events_thread(void *arg)
 		ret = watch_once(ev, &err);
 		if (atomic_load(&ev->stopping))
 			break;
-		if (ret == 0) {
-			/* The stream ran; reconnect at once, and only report the
-			 * engine down if that fails. */
+		if (ret == 0 && (ev->ran || nb_cancelled(&ev->interrupt))) {
+			/* The stream ran, or a resync was asked for: reconnect at
+			 * once, and only report the engine down if that fails. */
 			backoff = BACKOFF_MIN_MS;
 			log_debug("engine events: %s; resyncing",
 				  err.code ? err.msg : "resync requested");
 			continue;
 		}
-		ev->ops.on_down(ev->ops.ud, err.msg);
+		if (ret < 0) {
+			ev->ops.on_down(ev->ops.ud, err.msg);
+		} else {
+			/* The engine answers but its stream fails: listing it
+			 * again at once would only fail again, and load it. */
+			log_debug("engine events: stream failing: %s", err.msg);
+			ev->failing = true;
+			if (ev->ops.on_stream)
+				ev->ops.on_stream(ev->ops.ud, err.msg);
+		}
 		backoff_wait(ev, backoff);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}

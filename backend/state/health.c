@@ -113,6 +113,22 @@ void state_health_state_dir(struct state_health *h, const char *reason_or_null)
 	}
 }
 
+void state_health_events(struct state_health *h, const char *reason_or_null)
+{
+	const char *reason = reason_or_null ? reason_or_null : "";
+	bool changed;
+
+	pthread_mutex_lock(&h->lock);
+	changed = strcmp(h->events_reason, reason) != 0;
+	snprintf(h->events_reason, sizeof(h->events_reason), "%s", reason);
+	if (changed)
+		clock_gettime(CLOCK_REALTIME, &h->changed);
+	pthread_mutex_unlock(&h->lock);
+	if (changed)
+		announce(h, reason[0] ? "events-failing" : "events-running",
+			 reason[0] ? reason : NULL, false);
+}
+
 bool state_health_state_dir_ok(struct state_health *h)
 {
 	bool ok;
@@ -140,10 +156,12 @@ int state_health_render(struct state_health *h, struct nb_buf *out, struct times
 	int ret = 0;
 
 	pthread_mutex_lock(&h->lock);
-	if (h->engine_up && !h->state_reason[0])
+	if (h->engine_up && !h->state_reason[0] && !h->events_reason[0])
 		ret = nb_buf_puts(out, "ok\n");
 	if (!h->engine_up)
 		ret = nb_buf_printf(out, "%s\n", h->engine_reason);
+	else if (h->events_reason[0])
+		ret = nb_buf_printf(out, "engine events stream failing: %s\n", h->events_reason);
 	if (ret == 0 && h->state_reason[0])
 		ret = nb_buf_printf(out, "%s\n", h->state_reason);
 	*mtime = h->changed;

@@ -22,6 +22,7 @@ struct state_health {
 	char engine_who[256];	      /* protected by lock: which engine, last negotiated */
 	char engine_api[16];	      /* protected by lock: its negotiated API version */
 	char engine_reason[1024];     /* protected by lock: why it is down */
+	char events_reason[1024];     /* protected by lock: why its events stream fails, or "" */
 	char state_reason[1024];      /* protected by lock: "" when writable */
 	struct timespec changed;      /* protected by lock: health value */
 	struct timespec info_changed; /* protected by lock: version value */
@@ -41,6 +42,10 @@ void state_health_destroy(struct state_health *h);
 void state_health_engine_up(struct state_health *h, const char *who, const char *api);
 void state_health_engine_down(struct state_health *h, const char *reason);
 void state_health_state_dir(struct state_health *h, const char *reason_or_null);
+/* The engine answers but its events stream fails (reason), or runs again
+ * (NULL): state may go stale meanwhile, so `health` says so while the
+ * engine is up. Publishes an "engine" event on a change. */
+void state_health_events(struct state_health *h, const char *reason_or_null);
 /* Whether health shows no state-dir line. */
 bool state_health_state_dir_ok(struct state_health *h);
 /* Lock order: the registry's and the atomic writer's locks, then h->lock,

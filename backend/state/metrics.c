@@ -67,6 +67,11 @@ int state_metrics_render(struct state_metrics *m, uint64_t events_published, str
 	ret |= metric(out, "nimbusfs_invalidations_total", "counter",
 		      "Kernel cache invalidations sent for changed values.",
 		      atomic_load(&m->invalidations));
+	ret |= metric(out, "nimbusfs_last_errors", "gauge",
+		      "last-error messages kept (each goes with its directory).",
+		      (unsigned long long)(atomic_load(&m->last_errors) > 0
+						   ? atomic_load(&m->last_errors)
+						   : 0));
 	ret |= metric(out, "nimbusfs_fuse_errors_total", "counter",
 		      "Filesystem requests answered with an error.", atomic_load(&m->fuse_errors));
 	ret |= nb_buf_puts(out, "# HELP nimbusfs_fuse_requests_total Filesystem requests by "

@@ -36,6 +36,7 @@ struct state_metrics {
 	_Atomic int64_t parked_readers;	     /* blocked reads waiting for data */
 	_Atomic int64_t open_files;
 	_Atomic uint64_t invalidations; /* kernel cache invalidations sent */
+	_Atomic int64_t last_errors;	/* last-error messages the filesystem keeps */
 };
 
 void state_metrics_init(struct state_metrics *m);

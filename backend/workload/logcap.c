@@ -25,6 +25,7 @@
 #include "backend/state/atomic.h"
 
 #define POS_SAVE_NS  100000000LL /* at most one fsync'd pos write per 100 ms */
+#define WRITE_MAX    (64u << 10) /* queued bytes written out even mid-read */
 #define POS_MAX	     128
 #define NAME_MAX_LEN 200 /* leaves room for ".pos.tmp" in state_write_atomic */
 #define TASK_LOG     "task.log"
@@ -91,6 +92,8 @@ struct wl_logcap {
 	struct engine *eng;
 	char *id;
 	char *name;
+	char *prefix; /* "[<name>] ", before each of its lines in task.log */
+	size_t prefix_len;
 	bool tty;
 	int dirfd;
 	int rawfd;  /* <name>.log, O_APPEND */
@@ -102,12 +105,14 @@ struct wl_logcap {
 	struct engine_demux demux;
 	struct engine_linebuf lb[2]; /* stdout, stderr: their lines never mix */
 	struct wl_logpos resume;     /* written before the current read began */
-	struct wl_logpos pos;	     /* what has been written, resume included */
-	bool pos_dirty;
+	struct wl_logpos pos;	     /* what the files hold, resume included */
+	struct engine_logmark next;  /* pos's mark with the queued lines too */
+	struct nb_buf rawq;	     /* whole lines for <name>.log, not written yet */
+	struct nb_buf taskq;	     /* the same lines prefixed, for task.log */
+	bool pos_dirty;		     /* the files moved on since <name>.pos was written */
 	int64_t pos_saved_ns;
-	struct nb_buf out; /* "[<name>] <text>\n" being written */
-	size_t raw_bytes;
-	size_t task_bytes;
+	size_t raw_bytes;   /* <name>.log's size */
+	size_t task_bytes;  /* task.log's end after this capture's last write */
 	unsigned task_skip; /* lines fetched again that task.log already has */
 	bool wrote;	    /* since the last on_append */
 	int werr;	    /* first file write error: ends the capture */
@@ -121,60 +126,92 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* One write() for the whole line: O_APPEND then keeps lines from the
- * task's concurrent captures whole in task.log. */
-static int write_line(int fd, const char *p, size_t len, size_t *end)
+/* Empties a written queue, keeping the room a read needs, not what a long
+ * line grew it to. */
+static void queue_empty(struct nb_buf *q)
 {
-	int ret = nb_write_all(fd, p, len);
-	off_t off;
-
-	if (ret < 0)
-		return ret;
-	off = lseek(fd, 0, SEEK_CUR);
-	if (off >= 0)
-		*end = (size_t)off;
-	return 0;
+	if (q->cap > 2 * WRITE_MAX)
+		nb_buf_free(q);
+	else
+		nb_buf_reset(q);
 }
 
-static int cap_line(void *ud, const struct engine_line *line)
+/*
+ * Writes the queued lines out: task.log's in one write(), so O_APPEND
+ * keeps them whole between the lines of the task's other captures (a
+ * write() to a regular file is not interleaved with another), then the
+ * container's log. The position moves only after both, so a kill at any
+ * point leaves the files ahead of it, never behind: a capture started
+ * again cuts or skips what is ahead (see wl_logcap_start()).
+ */
+static int cap_write_out(struct wl_logcap *cap)
 {
-	struct wl_logcap *cap = ud;
-	size_t prefix;
 	int ret = 0;
 
-	nb_buf_reset(&cap->out);
-	if (nb_buf_printf(&cap->out, "[%s] ", cap->name) < 0)
-		return cap->werr = -ENOMEM;
-	prefix = cap->out.len;
-	if (nb_buf_append(&cap->out, line->text, line->len) < 0 ||
-	    nb_buf_append(&cap->out, "\n", 1) < 0)
-		return cap->werr = -ENOMEM;
-	/* task.log first: a kill between the two writes then leaves the line
-	 * in task.log and not in the container's log, so the capture started
-	 * again fetches it and at worst repeats it there, never loses it. */
-	if (cap->task_skip && cap->taskfd >= 0)
-		cap->task_skip--;
-	else if (cap->taskfd >= 0)
-		ret = write_line(cap->taskfd, cap->out.data, cap->out.len, &cap->task_bytes);
-	if (ret == 0)
-		ret = write_line(cap->rawfd, cap->out.data + prefix, cap->out.len - prefix,
-				 &cap->raw_bytes);
+	if (cap->werr)
+		return cap->werr;
+	if (cap->taskq.len) {
+		off_t end;
+
+		ret = nb_write_all(cap->taskfd, cap->taskq.data, cap->taskq.len);
+		end = ret ? -1 : lseek(cap->taskfd, 0, SEEK_CUR);
+		if (end >= 0)
+			cap->task_bytes = (size_t)end;
+	}
+	if (ret == 0 && cap->rawq.len) {
+		ret = nb_write_all(cap->rawfd, cap->rawq.data, cap->rawq.len);
+		cap->raw_bytes += ret ? 0 : cap->rawq.len;
+	}
 	if (ret < 0)
 		return cap->werr = log_error(ret, "logs of %s: cannot write: %s", cap->name,
 					     strerror(-ret));
-	cap->wrote = true;
-	if (cap->ops.on_line)
-		cap->ops.on_line(cap->ops.ud, cap->name, line->text, line->len);
+	if (cap->ops.on_line) {
+		for (const char *p = cap->rawq.data, *end = p + cap->rawq.len, *nl; p < end;
+		     p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			cap->ops.on_line(cap->ops.ud, cap->name, p, (size_t)(nl - p));
+		}
+	}
+	cap->wrote = cap->wrote || cap->rawq.len;
+	cap->pos_dirty = cap->pos_dirty || cap->rawq.len ||
+			 engine_ts_cmp(&cap->next.ts, &cap->pos.mark.ts) ||
+			 cap->next.count != cap->pos.mark.count;
+	cap->pos.mark = cap->next;
+	queue_empty(&cap->rawq);
+	queue_empty(&cap->taskq);
+	return 0;
+}
+
+/* Queues one line for both files; the queue is written out at the end of
+ * each read from the engine, or when it grows past WRITE_MAX. */
+static int cap_line(void *ud, const struct engine_line *line)
+{
+	struct wl_logcap *cap = ud;
+	bool to_task = cap->taskfd >= 0 && !cap->task_skip;
+
+	if (cap->taskfd >= 0 && cap->task_skip)
+		cap->task_skip--;
+	/* Room first, so a line goes to both queues or to neither. */
+	if (nb_buf_reserve(&cap->rawq, line->len + 1) < 0 ||
+	    (to_task && nb_buf_reserve(&cap->taskq, cap->prefix_len + line->len + 1) < 0))
+		return cap->werr = -ENOMEM;
+	if (to_task) {
+		nb_buf_append(&cap->taskq, cap->prefix, cap->prefix_len);
+		nb_buf_append(&cap->taskq, line->text, line->len);
+		nb_buf_append(&cap->taskq, "\n", 1);
+	}
+	nb_buf_append(&cap->rawq, line->text, line->len);
+	nb_buf_append(&cap->rawq, "\n", 1);
 	if (line->has_ts) {
-		int c = engine_ts_cmp(&line->ts, &cap->pos.mark.ts);
+		int c = engine_ts_cmp(&line->ts, &cap->next.ts);
 
 		if (c > 0)
-			cap->pos = (struct wl_logpos){ .mark = { .ts = line->ts,
-								 .count = line->nts } };
+			cap->next = (struct engine_logmark){ .ts = line->ts, .count = line->nts };
 		else if (c == 0)
-			cap->pos.mark.count += line->nts;
-		cap->pos_dirty = cap->pos_dirty || c >= 0;
+			cap->next.count += line->nts;
 	}
+	if (cap->rawq.len + cap->taskq.len >= WRITE_MAX)
+		return cap_write_out(cap);
 	return 0;
 }
 
@@ -193,12 +230,12 @@ static void cap_save_pos(struct wl_logcap *cap, bool force)
 	n = snprintf(text, sizeof(text), "%" PRId64 ".%09" PRId32 " %u %zu %zu\n",
 		     cap->pos.mark.ts.sec, cap->pos.mark.ts.nsec, cap->pos.mark.count,
 		     cap->raw_bytes, cap->task_bytes);
-	/* Every chunk's position reaches the file, so a killed nimbusfs repeats
-	 * no line when it captures again; the fsync, which only a machine crash
-	 * needs, at most every 100 ms. */
+	/* Every write-out's position reaches the file, so a killed nimbusfs
+	 * fetches little again when it captures again; the fsync, which only
+	 * a machine crash needs, at most every 100 ms. */
 	if (state_write_atomic_flags(cap->dirfd, file, text, (size_t)n, 0600,
 				     sync ? 0 : STATE_WRITE_NOSYNC, &err) < 0) {
-		/* Not fatal: a later save, or a few repeated lines after a crash. */
+		/* Not fatal: a later save, or more fetched again after a crash. */
 		log_warn("logs of %s: %s", cap->name, err.msg);
 		return;
 	}
@@ -214,6 +251,17 @@ static void cap_announce(struct wl_logcap *cap)
 	cap->wrote = false;
 	if (cap->ops.on_append && !nb_cancelled(&cap->stop))
 		cap->ops.on_append(cap->ops.ud, cap->name, cap->raw_bytes, cap->task_bytes);
+}
+
+/* Writes out what is queued, tells the service, then saves the position
+ * (a reader need not wait for the rename: the files are already ahead). */
+static int cap_commit(struct wl_logcap *cap, bool sync)
+{
+	int ret = cap_write_out(cap);
+
+	cap_announce(cap);
+	cap_save_pos(cap, sync);
+	return ret;
 }
 
 static int cap_piece(int stream, const char *data, size_t len, void *ud)
@@ -234,11 +282,16 @@ static int cap_piece(int stream, const char *data, size_t len, void *ud)
 static int cap_chunk(const char *data, size_t len, void *ud)
 {
 	struct wl_logcap *cap = ud;
-	int ret = engine_demux_feed(&cap->demux, data, len, cap_piece, cap);
 
-	cap_save_pos(cap, false);
-	cap_announce(cap);
-	return ret != 0;
+	return engine_demux_feed(&cap->demux, data, len, cap_piece, cap) != 0;
+}
+
+/* The engine handed over all it read at once: the lines it completed are
+ * written out now, so a reader sees each line as soon as the engine sent it,
+ * and a burst costs a write per file and a position per read, not per line. */
+static int cap_drained(void *ud)
+{
+	return cap_commit(ud, false) != 0;
 }
 
 /* Reads the logs since cap->resume: following them until the engine ends
@@ -248,6 +301,7 @@ static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 	cleanup_free char *eid = engine_escape(cap->id);
 	cleanup_buf struct nb_buf path = { 0 };
 	struct engine_req req = { .method = "GET" };
+	static const struct engine_stream_hooks hooks = { .drained = cap_drained };
 	int ret;
 
 	/* since is inclusive to the nanosecond (checked on Engine 20.10): the
@@ -260,7 +314,7 @@ static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	engine_demux_init(&cap->demux, cap->tty);
-	ret = engine_stream(cap->eng, &req, cap_chunk, cap, &cap->stop, err);
+	ret = engine_stream_hooked(cap->eng, &req, cap_chunk, &hooks, cap, &cap->stop, err);
 	if (cap->werr)
 		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
 				  cap->name);
@@ -272,7 +326,7 @@ static int cap_read(struct wl_logcap *cap, bool follow, struct nb_err *err)
 	return engine_demux_end(&cap->demux, err);
 }
 
-/* Writes out the held partial lines (of a stream that ended or stops). */
+/* Queues the held partial lines (of a stream that ended or stops). */
 static void cap_flush(struct wl_logcap *cap)
 {
 	for (int i = 0; i < 2 && !cap->werr; i++)
@@ -292,7 +346,7 @@ static int cap_follow(struct wl_logcap *cap, struct nb_err *err)
 	if (ret < 0 || nb_cancelled(&cap->stop))
 		return ret;
 	cap_flush(cap);
-	if (cap->werr)
+	if (cap_commit(cap, false) < 0)
 		return nb_err_set(err, cap->werr, "logs of %s: cannot write the log files",
 				  cap->name);
 	cap->resume = cap->pos;
@@ -310,10 +364,9 @@ static void *cap_main(void *arg)
 	/* Written, not dropped: a stopped capture must not lose a held piece
 	 * that another stream's newer line has already moved pos past. */
 	cap_flush(cap);
+	cap_commit(cap, true);
 	if (cap->werr && ret == 0)
 		ret = cap->werr;
-	cap_save_pos(cap, true);
-	cap_announce(cap);
 	if (cap->ops.on_done && !nb_cancelled(&cap->stop))
 		cap->ops.on_done(cap->ops.ud, cap->name, ret);
 	return NULL;
@@ -323,13 +376,15 @@ static void cap_free(struct wl_logcap *cap)
 {
 	for (int i = 0; i < 2; i++)
 		engine_linebuf_free(&cap->lb[i]);
-	nb_buf_free(&cap->out);
+	nb_buf_free(&cap->rawq);
+	nb_buf_free(&cap->taskq);
 	nb_close_p(&cap->dirfd);
 	nb_close_p(&cap->rawfd);
 	nb_close_p(&cap->taskfd);
 	nb_cancel_destroy(&cap->stop);
 	free(cap->id);
 	free(cap->name);
+	free(cap->prefix);
 	free(cap);
 }
 
@@ -351,25 +406,35 @@ static int open_log(struct wl_logcap *cap, const char *file, size_t *size, struc
 	return fd;
 }
 
-/* How many lines file holds between byte from and byte to. */
-static unsigned lines_between(int dirfd, const char *file, size_t from, size_t to)
+/* How many lines of task.log from byte from on start with prefix: the
+ * lines a capture wrote there after its position was saved. */
+static unsigned own_lines_after(int dirfd, size_t from, const char *prefix, size_t prefix_len)
 {
-	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = openat(dirfd, TASK_LOG, O_RDONLY | O_CLOEXEC);
+	size_t matched = 0; /* bytes of prefix matched at this line's start */
+	bool mismatch = false;
 	unsigned lines = 0;
 	char buf[8192];
+	ssize_t n;
 
-	while (fd >= 0 && from < to) {
-		ssize_t n = pread(fd, buf, to - from < sizeof(buf) ? to - from : sizeof(buf),
-				  (off_t)from);
-
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++)
-			lines += buf[i] == '\n';
+	while (fd >= 0 && (n = pread(fd, buf, sizeof(buf), (off_t)from)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				matched = 0;
+				mismatch = false;
+				continue;
+			}
+			if (mismatch || matched == prefix_len)
+				continue;
+			if (buf[i] != prefix[matched]) {
+				mismatch = true;
+				continue;
+			}
+			if (++matched == prefix_len)
+				lines++;
+		}
 		from += (size_t)n;
 	}
-	if (fd >= 0)
-		close(fd);
 	return lines;
 }
 
@@ -404,8 +469,9 @@ int wl_logcap_start(struct engine *eng, const char *container_id, const char *na
 	cap->ops = ops ? *ops : (struct wl_logcap_ops){ 0 };
 	cap->id = strdup(container_id);
 	cap->name = strdup(name);
-	if (!cap->id || !cap->name)
+	if (!cap->id || !cap->name || asprintf(&cap->prefix, "[%s] ", name) < 0)
 		return nb_err_set(err, -ENOMEM, "out of memory");
+	cap->prefix_len = strlen(cap->prefix);
 	cap->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (cap->dirfd < 0)
 		return nb_err_set(err, -errno, "logs of %s: bad directory fd: %s", name,
@@ -421,21 +487,20 @@ int wl_logcap_start(struct engine *eng, const char *container_id, const char *na
 	/* Lines written after the position was (a crash came between the two):
 	 * the capture fetches them again, so they go, or they would repeat.
 	 * task.log, when other captures append to it too, cannot be cut back
-	 * without losing their lines: there the same number of lines fetched
-	 * again are left out instead (each line went to both files). */
-	if (cap->resume.raw_size >= 0 && (int64_t)cap->raw_bytes > cap->resume.raw_size) {
-		if (cap->taskfd >= 0 && !cap->ops.sole_writer)
-			cap->task_skip = lines_between(
-				cap->dirfd, file, (size_t)cap->resume.raw_size, cap->raw_bytes);
-		if (ftruncate(cap->rawfd, (off_t)cap->resume.raw_size) == 0)
-			cap->raw_bytes = (size_t)cap->resume.raw_size;
-		else
-			cap->task_skip = 0;
+	 * without losing their lines: there as many lines fetched again as it
+	 * holds of this container's after the position are left out instead. */
+	if (cap->resume.raw_size >= 0 && (int64_t)cap->raw_bytes > cap->resume.raw_size &&
+	    ftruncate(cap->rawfd, (off_t)cap->resume.raw_size) == 0)
+		cap->raw_bytes = (size_t)cap->resume.raw_size;
+	if (cap->taskfd >= 0 && cap->resume.task_size >= 0 &&
+	    (int64_t)cap->task_bytes > cap->resume.task_size) {
+		if (!cap->ops.sole_writer)
+			cap->task_skip = own_lines_after(cap->dirfd, (size_t)cap->resume.task_size,
+							 cap->prefix, cap->prefix_len);
+		else if (ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)
+			cap->task_bytes = (size_t)cap->resume.task_size;
 	}
-	if (cap->taskfd >= 0 && cap->ops.sole_writer && cap->resume.task_size >= 0 &&
-	    (int64_t)cap->task_bytes > cap->resume.task_size &&
-	    ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)
-		cap->task_bytes = (size_t)cap->resume.task_size;
+	cap->next = cap->resume.mark;
 	for (int i = 0; i < 2; i++)
 		cap->lb[i] = (struct engine_linebuf){ .timestamps = true,
 						      .strip_cr = tty,

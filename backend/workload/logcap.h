@@ -37,8 +37,9 @@ int wl_logpos_load(int dirfd, const char *name, struct wl_logpos *pos, struct nb
 
 /* Called from the capture thread with no lock held; see wl_logcap_start(). */
 struct wl_logcap_ops {
-	/* New lines were written: the files' sizes now. At most once per chunk
-	 * received from the engine. May be NULL. */
+	/* New lines were written: the files' sizes now. At most once per read
+	 * from the engine (a read carries up to 16 KiB of output), right after
+	 * its lines reach the files. May be NULL. */
 	void (*on_append)(void *ud, const char *name, size_t raw_bytes_now, size_t task_bytes_now);
 	/* The stream ended by itself: err 0 when the engine closed it (the
 	 * container exited), else a negative errno (-ENOENT container gone,
@@ -61,7 +62,8 @@ struct wl_logcap;
  * Starts a thread following GET /containers/{id}/logs (stdout and stderr,
  * with timestamps, since the time in "<name>.pos"), appending lines to
  * "<name>.log" and "task.log" in dirfd (duplicated; the caller keeps its fd)
- * and "<name>.pos" at most every 100 ms. When the engine ends the stream, the
+ * a read from the engine at a time (one write() per file), then "<name>.pos"
+ * (fsync'd at most every 100 ms). When the engine ends the stream, the
  * logs are read once more without follow, since an engine may end it before
  * the container's last message. tty: the container has a TTY, so its
  * output is not framed. name is the task's container name: no "/", not

@@ -114,6 +114,28 @@ status_is() {
 	[ "$(cat "$T/stop-code")" = UserInitiated ]
 }
 
+# kept_errors: how many last-error messages nimbusfs keeps.
+kept_errors() {
+	sed -n 's/^nimbusfs_last_errors //p' "$MNT/metrics"
+}
+
+@test "tasks: rmdir of a task drops its last-error with it" {
+	one_container erring "sleep 60"
+	run_task erring
+	nb_wait 20 status_is RUNNING
+	local kept
+	kept="$(kept_errors)"
+	run bash -c "echo PAUSED > '$T/desired'"
+	[ "$status" -ne 0 ]
+	grep -q "expected STOPPED" "$T/last-error"
+	[ "$(kept_errors)" -eq $((kept + 1)) ]
+	echo STOPPED >"$T/desired"
+	nb_wait 30 status_is STOPPED
+	nb_wait 10 rmdir "$T"
+	[ ! -e "$T" ]
+	[ "$(kept_errors)" -eq "$kept" ]
+}
+
 @test "tasks: ctl kill sends a signal; an unknown signal is EINVAL" {
 	one_container killable "trap 'echo got TERM; exit 143' TERM; sleep 60 & wait"
 	run_task killable

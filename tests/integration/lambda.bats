@@ -111,6 +111,21 @@ warm_count() {
 	[ "$(cat "$L/f/environment")" = "$(printf 'GREETING=hi\nOTHER=2')" ]
 }
 
+@test "lambda: a function made again under a removed one's name starts with no last-error" {
+	mkdir "$L/again"
+	run bash -c "echo 0 >'$L/again/timeout'"
+	[ "$status" -ne 0 ]
+	grep -q "greater than or equal to 1" "$L/again/last-error"
+	run cp "$ROOT/README.md" "$L/again/layers/bad-name.zip"
+	[ "$status" -ne 0 ]
+	grep -q "NN-name.zip" "$L/again/layers/last-error"
+	rmdir "$L/again"
+	mkdir "$L/again"
+	[ -z "$(cat "$L/again/last-error")" ]
+	[ "$(stat -c %s "$L/again/last-error")" = 0 ]
+	[ -z "$(cat "$L/again/layers/last-error")" ]
+}
+
 @test "lambda: config.json reads as GetFunctionConfiguration and takes an update" {
 	mkdir "$L/cfg"
 	jq -e '.FunctionName == "cfg" and .Timeout == 3 and .MemorySize == 128 and

@@ -142,6 +142,33 @@ static void record(struct fake_engine *fe, const struct fake_request *req)
 	pthread_mutex_unlock(&fe->lock);
 }
 
+/* Every piece of r as its own HTTP chunk, all in one send(): what a busy
+ * engine's stream looks like to a reader that fell behind. */
+static bool send_chunks_at_once(struct fake_engine *fe, int fd, const struct fake_route *r)
+{
+	size_t total = 0, off = 0;
+	char *buf;
+	bool ok;
+
+	for (const struct fake_piece *p = r->chunks; p->data; p++)
+		total += 24 + (p->len ? p->len : strlen(p->data));
+	buf = malloc(total + 1);
+	if (!buf)
+		return false;
+	for (const struct fake_piece *p = r->chunks; p->data; p++) {
+		size_t plen = p->len ? p->len : strlen(p->data);
+
+		off += (size_t)snprintf(buf + off, total + 1 - off, "%zx\r\n", plen);
+		memcpy(buf + off, p->data, plen);
+		off += plen;
+		memcpy(buf + off, "\r\n", 2);
+		off += 2;
+	}
+	ok = send_all(fe, fd, buf, off);
+	free(buf);
+	return ok;
+}
+
 /* Sends the reply for route r (NULL: a 404); false when the connection
  * must close. */
 static bool reply(struct fake_engine *fe, int fd, const struct fake_route *r,
@@ -172,7 +199,9 @@ static bool reply(struct fake_engine *fe, int fd, const struct fake_route *r,
 	if (r && r->chunks && has_body) {
 		if (!send_str(fe, fd, "Transfer-Encoding: chunked\r\n\r\n"))
 			return false;
-		for (const struct fake_piece *p = r->chunks; p->data; p++) {
+		if (r->one_write && !send_chunks_at_once(fe, fd, r))
+			return false;
+		for (const struct fake_piece *p = r->chunks; !r->one_write && p->data; p++) {
 			size_t plen = p->len ? p->len : strlen(p->data);
 
 			if (!nap(fe, r->chunk_delay_ms))

@@ -34,6 +34,7 @@ struct fake_route {
 	size_t body_len;	  /* 0: strlen(body) */
 	const struct fake_piece *chunks; /* when set, a chunked reply of these pieces */
 	int chunk_delay_ms;		 /* before each piece */
+	bool one_write;			 /* every piece's chunk in one send(), no delay */
 	bool hang;			 /* after the pieces, neither end the reply nor close */
 	bool close;			 /* "Connection: close" and close after the reply */
 };

@@ -657,6 +657,44 @@ static void test_health_shows_the_refusal_and_clears_it(void **state)
 	nb_buf_free(&out);
 }
 
+static void test_health_says_when_the_engine_answers_but_its_events_stream_fails(void **state)
+{
+	struct state_hub *hub = NULL;
+	struct state_health h;
+	struct nb_buf out = { 0 };
+	struct timespec mtime;
+	struct nb_err err = { 0 };
+	uint64_t events;
+
+	(void)state;
+	assert_int_equal(state_hub_new(&hub), 0);
+	state_health_init(&h, hub, "unix:///nonexistent.sock");
+	state_health_engine_up(&h, "Docker Engine 20.10 (linux/amd64)", "1.41");
+	events = state_hub_count(hub);
+	state_health_events(&h, "engine: GET /events: 403: forbidden");
+	state_health_events(&h, "engine: GET /events: 403: forbidden"); /* no change */
+	assert_int_equal(state_hub_count(hub), events + 1);
+	assert_int_equal(state_health_render(&h, &out, &mtime), 0);
+	assert_string_equal(out.data,
+			    "engine events stream failing: engine: GET /events: 403: forbidden\n");
+	/* The engine answers, so actions still go to it. */
+	assert_true(state_health_engine_ready(&h, &err));
+	/* Down says only that; up again, the stream's failure shows again. */
+	state_health_engine_down(&h, "engine unreachable at unix:///nonexistent.sock");
+	nb_buf_reset(&out);
+	assert_int_equal(state_health_render(&h, &out, &mtime), 0);
+	assert_string_equal(out.data, "engine unreachable at unix:///nonexistent.sock\n");
+	state_health_engine_up(&h, "Docker Engine 20.10 (linux/amd64)", "1.41");
+	state_health_events(&h, NULL);
+	nb_buf_reset(&out);
+	assert_int_equal(state_health_render(&h, &out, &mtime), 0);
+	assert_string_equal(out.data, "ok\n");
+	assert_int_equal(state_hub_count(hub), events + 4);
+	state_health_destroy(&h);
+	state_hub_free(hub);
+	nb_buf_free(&out);
+}
+
 static void test_closing_a_null_state_dir_is_harmless(void **state)
 {
 	(void)state;
@@ -708,6 +746,7 @@ int main(void)
 		T(test_one_file_s_failure_does_not_mark_the_dir),
 		T(test_the_probe_finds_a_full_dir_that_still_takes_empty_files),
 		T(test_health_shows_the_refusal_and_clears_it),
+		T(test_health_says_when_the_engine_answers_but_its_events_stream_fails),
 		T(test_closing_a_null_state_dir_is_harmless),
 		T(test_the_default_state_dir_for_root_is_var_lib_nimbusfs),
 	};

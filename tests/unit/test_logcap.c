@@ -1,12 +1,11 @@
 /*
- * tests/unit/test_logcap.c - log capture: the pure line buffer fed the way
- * the network feeds it, then whole captures against tests/unit/fake_engine.c
- * writing into a fresh mkdtemp dir. The fake engine ignores since=, so a
+ * tests/unit/test_logcap.c - log capture: whole captures against
+ * tests/unit/fake_engine.c writing into a fresh mkdtemp dir (the lines
+ * themselves are test_logline.c's). The fake engine ignores since=, so a
  * restarted capture sees everything again, as after a 1 s rounding would.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,49 +30,6 @@
 
 #define T0	  "2026-11-23T10:00:00."
 #define LOGS_PATH "/v1.41/containers/c1/logs"
-
-/* ---- line buffer helpers ---- */
-
-struct lines {
-	struct nb_buf text; /* "text|" per line */
-	struct nb_buf meta; /* "<nsec>x<nts>|" per line, "-|" without a time */
-	int stop_after;	    /* nonzero: return 7 from that line */
-	int n;
-};
-
-static int lines_cb(void *ud, const struct engine_line *l)
-{
-	struct lines *s = ud;
-
-	assert_int_equal(nb_buf_printf(&s->text, "%.*s|", (int)l->len, l->text), 0);
-	if (l->has_ts)
-		assert_int_equal(nb_buf_printf(&s->meta, "%dx%u|", (int)l->ts.nsec, l->nts), 0);
-	else
-		assert_int_equal(nb_buf_puts(&s->meta, "-|"), 0);
-	return ++s->n == s->stop_after ? 7 : 0;
-}
-
-static void lines_free(struct lines *s)
-{
-	nb_buf_free(&s->text);
-	nb_buf_free(&s->meta);
-}
-
-static const char *text_of(struct lines *s)
-{
-	return s->text.data ? s->text.data : "";
-}
-
-/* Feeds s in pieces of step bytes. */
-static void feed_steps(struct engine_linebuf *lb, const char *s, size_t step, struct lines *out)
-{
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len; i += step)
-		assert_int_equal(engine_linebuf_feed(lb, s + i, len - i < step ? len - i : step,
-						     lines_cb, out),
-				 0);
-}
 
 /* ---- capture environment ---- */
 
@@ -290,26 +246,6 @@ static void test_start_refuses_a_corrupt_pos_file(void **state)
 	assert_null(cap);
 }
 
-static void test_malformed_times_are_refused(void **state)
-{
-	static const char *bad[] = { "",
-				     "2026-11-23",
-				     "2026-11-23T10:00:00",
-				     "2026-13-23T10:00:00Z",
-				     "2026-11-23T24:00:00Z",
-				     "2026-11-23T10:00:00.Z",
-				     "2026-11-23T10:00:00.5",
-				     "2026-11-23T10:00:00+0100",
-				     "2026-11-23T10:00:00Zjunk",
-				     "hello world",
-				     NULL };
-	struct engine_ts t;
-
-	(void)state;
-	for (int i = 0; bad[i]; i++)
-		assert_int_equal(engine_ts_parse(bad[i], strlen(bad[i]), &t), -EINVAL);
-}
-
 static void test_a_missing_container_ends_the_capture_with_enoent(void **state)
 {
 	struct env *env = *state;
@@ -323,149 +259,6 @@ static void test_a_missing_container_ends_the_capture_with_enoent(void **state)
 	wl_logcap_stop(cap);
 	assert_file(env, "web.log", "");
 	assert_int_equal(faccessat(env->dirfd, "web.pos", F_OK, 0), -1);
-}
-
-/* ---- timestamps and lines ---- */
-
-static void test_times_parse_to_unix_nanoseconds(void **state)
-{
-	struct engine_ts t, u;
-
-	(void)state;
-	assert_int_equal(engine_ts_parse("2026-11-23T19:35:44.260766239Z", 30, &t), 0);
-	assert_int_equal(t.sec, 1795462544); /* what the engine's since= took for it */
-	assert_int_equal(t.nsec, 260766239);
-	assert_int_equal(engine_ts_parse("1970-01-01T00:00:00Z", 20, &t), 0);
-	assert_int_equal(t.sec, 0);
-	assert_int_equal(engine_ts_parse("2026-11-23T21:35:44.26+02:00", 28, &u), 0);
-	assert_int_equal(u.sec, 1795462544);
-	assert_int_equal(u.nsec, 260000000);
-	assert_int_equal(engine_ts_parse("2026-11-23T19:35:44.2607662391Z", 31, &t), 0);
-	assert_int_equal(t.nsec, 260766239);
-	assert_int_equal(engine_ts_cmp(&u, &t), -1);
-	assert_int_equal(engine_ts_cmp(&t, &u), 1);
-	assert_int_equal(engine_ts_cmp(&t, &t), 0);
-}
-
-static void test_lines_split_across_chunks_come_out_whole(void **state)
-{
-	static const char stream[] = T0 "000000001Z first line\n" T0 "000000002Z second\n" T0
-					"000000003Z \n" T0 "000000004Z last\n";
-
-	(void)state;
-	for (size_t step = 1; step <= sizeof(stream); step++) {
-		struct engine_linebuf lb = { .timestamps = true };
-		struct lines out = { 0 };
-
-		feed_steps(&lb, stream, step, &out);
-		assert_string_equal(text_of(&out), "first line|second||last|");
-		assert_string_equal(out.meta.data, "1x1|2x1|3x1|4x1|");
-		assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
-		assert_int_equal(out.n, 4);
-		engine_linebuf_free(&lb);
-		lines_free(&out);
-	}
-}
-
-static void test_timestamps_are_stripped_and_text_without_one_is_kept(void **state)
-{
-	struct engine_linebuf lb = { .timestamps = true };
-	struct lines out = { 0 };
-
-	(void)state;
-	feed_steps(&lb,
-		   T0 "000000001Z  two spaces\n"
-		      "no time here\n"
-		      "2026-99-99T00:00:00Z looks like one\n" T0 "000000002Z\n"
-		      "x\n",
-		   5, &out);
-	assert_string_equal(text_of(&out),
-			    " two spaces|no time here|"
-			    "2026-99-99T00:00:00Z looks like one|" T0 "000000002Z|x|");
-	assert_string_equal(out.meta.data, "1x1|-|-|-|-|");
-	engine_linebuf_free(&lb);
-	lines_free(&out);
-
-	/* Without timestamps nothing is stripped. */
-	lb = (struct engine_linebuf){ .timestamps = false, .strip_cr = true };
-	out = (struct lines){ 0 };
-	feed_steps(&lb, T0 "000000001Z tty\r\nplain\n", 3, &out);
-	assert_string_equal(text_of(&out), T0 "000000001Z tty|plain|");
-	engine_linebuf_free(&lb);
-	lines_free(&out);
-}
-
-static void test_a_partial_last_line_is_held_then_flushed_with_a_newline(void **state)
-{
-	struct engine_linebuf lb = { .timestamps = true };
-	struct lines out = { 0 };
-
-	(void)state;
-	feed_steps(&lb, T0 "000000001Z done\n" T0 "000000002Z no newline yet", 4, &out);
-	assert_string_equal(text_of(&out), "done|");
-	feed_steps(&lb, " still", 2, &out);
-	assert_string_equal(text_of(&out), "done|");
-	assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
-	assert_string_equal(text_of(&out), "done|no newline yet still|");
-	assert_string_equal(out.meta.data, "1x1|2x1|");
-	/* Nothing held: a second flush emits nothing. */
-	assert_int_equal(engine_linebuf_flush(&lb, lines_cb, &out), 0);
-	assert_int_equal(out.n, 2);
-	engine_linebuf_free(&lb);
-	lines_free(&out);
-}
-
-static void test_a_long_lines_messages_join_into_one_line(void **state)
-{
-	struct engine_linebuf lb = { .timestamps = true };
-	struct lines out = { 0 };
-
-	(void)state;
-	/* The engine cuts a long line into messages, each stamped (often with
-	 * the same time); only the frame boundary says where one ends. */
-	feed_steps(&lb, T0 "000000005Z aaaa", 3, &out);
-	engine_linebuf_end_message(&lb);
-	feed_steps(&lb, T0 "000000005Z bbbb", 7, &out);
-	engine_linebuf_end_message(&lb);
-	feed_steps(&lb, T0 "000000006Z cc\n", 100, &out);
-	engine_linebuf_end_message(&lb);
-	feed_steps(&lb, T0 "000000006Z next\n", 100, &out);
-	assert_string_equal(text_of(&out), "aaaabbbbcc|next|");
-	assert_string_equal(out.meta.data, "6x1|6x1|");
-	engine_linebuf_free(&lb);
-	lines_free(&out);
-}
-
-static void test_a_callback_can_stop_the_feed(void **state)
-{
-	struct engine_linebuf lb = { .timestamps = true };
-	struct lines out = { .stop_after = 1 };
-	static const char s[] = T0 "000000001Z a\n" T0 "000000002Z b\n";
-
-	(void)state;
-	assert_int_equal(engine_linebuf_feed(&lb, s, strlen(s), lines_cb, &out), 7);
-	assert_string_equal(text_of(&out), "a|");
-	engine_linebuf_free(&lb);
-	lines_free(&out);
-}
-
-static void test_resume_skips_messages_already_written(void **state)
-{
-	struct engine_logmark resume = { .ts = { 0, 0 }, .count = 0 };
-	struct engine_linebuf lb = { .timestamps = true, .resume = &resume };
-	struct lines out = { 0 };
-
-	(void)state;
-	assert_int_equal(engine_ts_parse(T0 "000000005Z", 30, &resume.ts), 0);
-	resume.count = 2; /* two messages at ...05 were written, the third was not */
-	feed_steps(&lb,
-		   T0 "000000004Z old\n" T0 "000000005Z dup one\n" T0 "000000005Z dup two\n" T0
-		      "000000005Z new at the same time\n" T0 "000000006Z newer\n",
-		   9, &out);
-	assert_string_equal(text_of(&out), "new at the same time|newer|");
-	assert_int_equal(resume.count, 0);
-	engine_linebuf_free(&lb);
-	lines_free(&out);
 }
 
 /* ---- captures ---- */
@@ -621,12 +414,13 @@ static void test_a_stopped_long_line_resumes_after_its_written_piece(void **stat
 	assert_file(env, "web.pos", "1795428000.000000002 2 14 20\n");
 }
 
-/* A crash came after "one" and "two" were written but before the position
- * of "two" was; task_log is what task.log holds. */
-static void crash_after_two(struct env *env, const char *task_log)
+/* A crash came after "one" was written and its position saved, and more
+ * (raw_log, task_log: what web.log and task.log hold) before the next. */
+static void crash_after_one(struct env *env, const char *raw_log, const char *task_log)
 {
-	assert_int_equal(
-		state_write_atomic(env->dirfd, "web.log", "one\ntwo\n", 8, 0600, &env->err), 0);
+	assert_int_equal(state_write_atomic(env->dirfd, "web.log", raw_log, strlen(raw_log), 0600,
+					    &env->err),
+			 0);
 	assert_int_equal(state_write_atomic(env->dirfd, "task.log", task_log, strlen(task_log),
 					    0600, &env->err),
 			 0);
@@ -651,7 +445,7 @@ static void test_lines_written_after_the_saved_position_are_cut_not_repeated(voi
 	struct env *env = *state;
 	struct wl_logcap_ops ops = *ops_of(env);
 
-	crash_after_two(env, "[web] one\n[web] two\n");
+	crash_after_one(env, "one\ntwo\n", "[web] one\n[web] two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
 	route(env, 0, LOGS_PATH, 2, 0, false);
@@ -668,7 +462,7 @@ static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void 
 {
 	struct env *env = *state;
 
-	crash_after_two(env, "[web] one\n[web] two\n[db] up\n");
+	crash_after_one(env, "one\ntwo\n", "[web] one\n[web] two\n[db] up\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
 	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
@@ -676,6 +470,65 @@ static void test_lines_fetched_again_are_not_repeated_in_a_shared_task_log(void 
 	capture_to_the_end(env, ops_of(env));
 	assert_file(env, "web.log", "one\ntwo\nthree\n");
 	assert_file(env, "task.log", "[web] one\n[web] two\n[db] up\n[web] three\n");
+}
+
+/* A crash came after "two" reached the shared task.log (between another
+ * container's lines) but before it reached web.log or the position. */
+static void test_a_line_task_log_got_before_the_crash_is_not_repeated_there(void **state)
+{
+	struct env *env = *state;
+
+	/* Only lines that start with "[web] " after the position are web's. */
+	crash_after_one(env, "one\n",
+			"[web] one\n[db] [web] not mine\n[web]x\n[web] two\n[db] up\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 1, "one\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 2, "two\n");
+	msg(&env->frames[0], ENGINE_STDOUT, 3, "three\n");
+	route(env, 0, LOGS_PATH, 3, 0, false);
+	capture_to_the_end(env, ops_of(env));
+	assert_file(env, "web.log", "one\ntwo\nthree\n");
+	assert_file(env, "task.log",
+		    "[web] one\n[db] [web] not mine\n[web]x\n[web] two\n[db] up\n[web] three\n");
+}
+
+/*
+ * A busy engine's stream: 600 messages, each its own HTTP chunk, arriving
+ * at once. They are written a read at a time, so the service hears of them
+ * a few times, not once a line, and the position ends where the files do.
+ */
+static void test_a_burst_is_written_a_read_at_a_time_not_a_line_at_a_time(void **state)
+{
+	struct env *env = *state;
+	static struct fake_piece burst[601];
+	struct nb_buf *f = &env->frames[0];
+	cleanup_free char *raw = NULL;
+	char line[64];
+	int n = 600, lines = 0;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "line %03d of a burst\n", i);
+		msg(f, i % 3 ? ENGINE_STDOUT : ENGINE_STDERR, i + 1, line);
+	}
+	for (int i = 0; i < n; i++) /* every frame is as long as the others */
+		burst[i] = (struct fake_piece){ f->data + i * (f->len / n), f->len / n };
+	env->routes[0] = (struct fake_route){ .method = "GET",
+					      .path = LOGS_PATH,
+					      .content_type = "application/vnd.docker.raw-stream",
+					      .chunks = burst,
+					      .one_write = true };
+	fake_engine_set_routes(&env->fe, env->routes);
+	capture_to_the_end(env, ops_of(env));
+	raw = slurp(env, "web.log");
+	for (char *p = raw; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, n);
+	assert_int_equal(strlen(raw), (size_t)n * strlen("line 000 of a burst\n"));
+	assert_file(env, "web.pos", "1795428000.000000600 1 12000 15600\n");
+	pthread_mutex_lock(&env->lock);
+	/* 30 KB of frames: a few reads of 16 KiB, never one per line. */
+	assert_true(env->appends >= 1 && env->appends <= 12);
+	assert_int_equal(env->raw_now, (size_t)n * strlen("line 000 of a burst\n"));
+	pthread_mutex_unlock(&env->lock);
 }
 
 static void test_concurrent_containers_never_interleave_within_a_task_log_line(void **state)
@@ -729,15 +582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_start_refuses_names_that_cannot_name_a_log_file),
 		T(test_start_refuses_a_corrupt_pos_file),
-		cmocka_unit_test(test_malformed_times_are_refused),
 		T(test_a_missing_container_ends_the_capture_with_enoent),
-		cmocka_unit_test(test_times_parse_to_unix_nanoseconds),
-		cmocka_unit_test(test_lines_split_across_chunks_come_out_whole),
-		cmocka_unit_test(test_timestamps_are_stripped_and_text_without_one_is_kept),
-		cmocka_unit_test(test_a_partial_last_line_is_held_then_flushed_with_a_newline),
-		cmocka_unit_test(test_a_long_lines_messages_join_into_one_line),
-		cmocka_unit_test(test_a_callback_can_stop_the_feed),
-		cmocka_unit_test(test_resume_skips_messages_already_written),
 		T(test_capture_writes_raw_and_prefixed_task_logs),
 		T(test_a_last_message_the_follow_stream_dropped_is_read_again),
 		T(test_restart_with_the_pos_file_neither_loses_nor_repeats),
@@ -745,6 +590,8 @@ int main(void)
 		T(test_a_stopped_long_line_resumes_after_its_written_piece),
 		T(test_lines_written_after_the_saved_position_are_cut_not_repeated),
 		T(test_lines_fetched_again_are_not_repeated_in_a_shared_task_log),
+		T(test_a_line_task_log_got_before_the_crash_is_not_repeated_there),
+		T(test_a_burst_is_written_a_read_at_a_time_not_a_line_at_a_time),
 		T(test_concurrent_containers_never_interleave_within_a_task_log_line),
 	};
 #undef T

@@ -957,6 +957,29 @@ static void test_the_table_grows_and_still_finds_every_node(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
+static void test_a_removed_objects_last_errors_go_with_it_and_those_below_it(void **state)
+{
+	struct env *env = *state;
+	static const char *const dirs[] = { "lambda",	  "lambda/fn", "lambda/fn/layers",
+					    "lambda/fnx", "lambda/f",  NULL };
+
+	for (int i = 0; dirs[i]; i++)
+		fsnode_lasterr_set(&env->ctx, dirs[i], dirs[i]);
+	fsnode_lasterr_forget(&env->ctx, "lambda/fn");
+	assert_string_equal(lasterr_of(env, "lambda/fn"), "");
+	assert_string_equal(lasterr_of(env, "lambda/fn/layers"), "");
+	/* Names that only start alike, and the directory it was in, keep theirs. */
+	assert_string_equal(lasterr_of(env, "lambda/fnx"), "lambda/fnx\n");
+	assert_string_equal(lasterr_of(env, "lambda/f"), "lambda/f\n");
+	assert_string_equal(lasterr_of(env, "lambda"), "lambda\n");
+	/* The root is never removed: forgetting "" drops nothing. */
+	fsnode_lasterr_forget(&env->ctx, "");
+	assert_string_equal(lasterr_of(env, "lambda"), "lambda\n");
+	fsnode_lasterr_forget(&env->ctx, "lambda");
+	assert_string_equal(lasterr_of(env, "lambda/fnx"), "");
+	assert_string_equal(lasterr_of(env, "lambda"), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1009,6 +1032,7 @@ int main(void)
 		T(test_a_change_bumps_the_generation_of_that_path_only),
 		T(test_an_open_file_remembers_the_generation_it_rendered),
 		T(test_the_table_grows_and_still_finds_every_node),
+		T(test_a_removed_objects_last_errors_go_with_it_and_those_below_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
