@@ -25,6 +25,12 @@ load ../helper
 	[[ "$output" == *"expected unix:///PATH or tcp://HOST:PORT"* ]]
 	run "$NIMBUSFS" --state-dir relative /tmp
 	[ "$status" -eq 2 ]
+	for n in 0 1025 -1 4x ''; do
+		run "$NIMBUSFS" --fuse-workers "$n" /tmp
+		[ "$status" -eq 2 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == *"--fuse-workers $n: expected a number of threads from 1 to 1024"* ]]
+	done
 	run "$NIMBUSFS"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no mountpoint"* ]]
@@ -78,6 +84,41 @@ load ../helper
 		! mountpoint -q "$MNT"
 		nb_cleanup
 	done
+}
+
+# threads PID: how many threads the process has now.
+threads() {
+	awk '/^Threads:/ { print $2 }' "/proc/$1/status"
+}
+
+# fuse_workers_under_load CAP: mounts with --fuse-workers CAP, reads
+# `version` from 16 processes at once, and prints how many threads the
+# daemon gained at most while they ran.
+fuse_workers_under_load() {
+	local base most=0 n i pids=()
+	nb_mount --fuse-workers "$1"
+	nb_engine_ready
+	base="$(threads "$NB_PID")"
+	for i in $(seq 16); do
+		(for _ in $(seq 300); do cat "$MNT/version" >/dev/null; done) &
+		pids+=($!)
+	done
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		n="$(threads "$NB_PID")"
+		[ "$n" -le "$most" ] || most=$n
+	done
+	wait "${pids[@]}"
+	echo $((most - base))
+	nb_cleanup
+}
+
+@test "cli: --fuse-workers caps the threads that answer FUSE requests" {
+	run "$NIMBUSFS" --help
+	[[ "$output" == *"--fuse-workers N"* ]]
+	# one worker stays one worker under 16 concurrent readers ...
+	[ "$(fuse_workers_under_load 1)" -le 0 ]
+	# ... where the default cap lets libfuse add workers
+	[ "$(fuse_workers_under_load 64)" -gt 0 ]
 }
 
 @test "cli: fusermount3 -u ends the daemon with status 0" {
