@@ -401,8 +401,13 @@ warm_count() {
 	echo python3.12 >"$L/py/runtime"
 	echo nodejs20.x >"$L/node/runtime"
 	[ "$(invoke_rw py '{}')" = '"runtime AWS_Lambda_python3.12"' ]
-	run bash -c "echo '{}' >'$L/node/invoke'"
+	# the write is accepted; the container starts at the read, which fails
+	run python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.write(fd, b"{}\n")
+os.read(fd, 65536)' "$L/node/invoke"
 	[ "$status" -ne 0 ]
+	[[ "$output" == *"No such file or directory"* ]]
 	grep -q "local/no-such-image:1" "$L/node/last-error"
 	warm_count node 0
 }
