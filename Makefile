@@ -51,7 +51,8 @@ MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
 	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
-	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service
+	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service \
+	test_runlogs
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \

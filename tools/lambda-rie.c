@@ -30,10 +30,14 @@
  * $LAMBDA_TASK_ROOT, with HOME=/tmp, the container's environment plus
  * _X_AMZN_REQUEST_ID, in its own process group. Its stdout (at most 6291556
  * bytes) is the response body; its stderr is copied to ours as it comes and
- * its last 48 KiB are returned base64-encoded in X-Amz-Log-Result. When the
- * handler's shell exits, whatever is left in its process group is killed, so
- * that nothing of one invocation runs on into the next (Lambda would freeze
- * it instead).
+ * its last 48 KiB are returned base64-encoded in X-Amz-Log-Result. Our own
+ * START, END and REPORT lines around it go to stderr too: the engine reads
+ * a container's stdout and stderr separately and may log a line of one
+ * after a later line of the other, so only one stream keeps the handler's
+ * output before its END in the container's log, where a caller that gets
+ * no X-Amz-Log-Result reads it back. When the handler's shell exits, whatever is left in its
+ * process group is killed, so that nothing of one invocation runs on into the next (Lambda would
+ * freeze it instead).
  *
  * Errors, as the Invoke API reports them (HTTP 200 and X-Amz-Function-Error):
  *   - non-zero exit or death by a signal: the handler's stdout if it looks
@@ -1029,7 +1033,8 @@ static int invoke(struct conn *c, const char *event, size_t len)
 		new_uuid(uuid);
 		inv.id = uuid;
 	}
-	dprintf(STDOUT_FILENO, "START RequestId: %s Version: $LATEST\n", inv.id);
+	/* On stderr, where the handler's output goes: see the header. */
+	dprintf(STDERR_FILENO, "START RequestId: %s Version: $LATEST\n", inv.id);
 	if (clock_gettime(CLOCK_MONOTONIC, &t0) < 0)
 		die("clock_gettime: %m");
 	run_handler(&inv);
@@ -1076,8 +1081,8 @@ static int invoke(struct conn *c, const char *event, size_t len)
 		buf_puts(&extra, "\r\n");
 	}
 	buf_printf(&extra, "X-Nimbusfs-Max-Memory-Used-MB: %ld\r\n", mb);
-	dprintf(STDOUT_FILENO, "END RequestId: %s\n", inv.id);
-	dprintf(STDOUT_FILENO, "REPORT RequestId: %s\tDuration: %.2f ms\tMax Memory Used: %ld MB\n",
+	dprintf(STDERR_FILENO, "END RequestId: %s\n", inv.id);
+	dprintf(STDERR_FILENO, "REPORT RequestId: %s\tDuration: %.2f ms\tMax Memory Used: %ld MB\n",
 		inv.id, ms_since(&t0), mb);
 
 	r = send_response(c, 200, extra.data, body.data, body.len, c->rq.keep_alive);

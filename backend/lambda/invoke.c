@@ -354,7 +354,8 @@ static int perform(struct lambda *l, struct lambda_lease *lease, const char *pay
 	new_request_id(o.request_id);
 	post(lease, payload, len, cancel, &o);
 	if (!o.log_header && !o.discard)
-		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, &o.log_lines);
+		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, o.request_id,
+				     &o.log_lines);
 	record(l, lease, &o, sync && !o.interrupted);
 	lambda_release(l, lease, o.discard);
 	if (o.interrupted)

@@ -486,6 +486,22 @@ os.read(fd, 65536)' "$L/node/invoke"
 	[[ "${lines[7]}" == "REPORT RequestId: "* ]]
 }
 
+@test "lambda: a runtime that returns no log header has every line of its output in logs" {
+	# The engine reads a container's stdout and stderr apart: the runtime's
+	# END must not overtake the output it follows.
+	nb_make_fn burst 'i=0; while [ $i -lt 200 ]; do echo "line $i of $1" >&2; i=$((i+1)); done; echo "{}"'
+	echo 'NIMBUSFS_RIE_NO_LOG_RESULT=1' >>"$L/burst/environment"
+	for n in 1 2 3 4 5; do
+		echo "$n" >"$L/burst/invoke"
+	done
+	for n in 1 2 3 4 5; do
+		[ "$(grep -c " of $n\$" "$L/burst/logs")" -eq 200 ]
+		# each invocation's lines between its START and its END, in order
+		awk -v n="$n" '/^START /{ inv++ } inv == n && / of /{ if ($2 != k++ || $4 != n) bad = 1 }
+			/^END /{ if (inv == n && k != 200) bad = 1 } END { exit bad }' "$L/burst/logs"
+	done
+}
+
 @test "lambda: an invoke written before a code change runs the new code" {
 	nb_make_fn chg
 	"$ROOT/tests/mkzip.py" "$ZIPS/v2.zip" 'function.sh=handler() { echo "\"v2\""; }'
