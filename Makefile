@@ -186,9 +186,12 @@ engine-down:
 
 # The emulator inside local/lambda-provided:al2023: static, since it runs in a
 # busybox rootfs; its own flags, not $(CFLAGS), so asan/tsan builds leave it alone.
-$(BUILD)/tools/lambda-rie: tools/lambda-rie.c
+RIE_SRC := tools/lambda-rie/main.c tools/lambda-rie/util.c tools/lambda-rie/proc.c \
+	tools/lambda-rie/handler.c tools/lambda-rie/http.c tools/lambda-rie/invoke.c
+$(BUILD)/tools/lambda-rie: $(RIE_SRC) tools/lambda-rie/rie.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 $< -o $@
+	$(CC) -std=gnu11 -D_GNU_SOURCE -I. -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+		$(RIE_SRC) -o $@
 
 images: engine-up $(BUILD)/tools/lambda-rie
 	@tools/build-busybox-image.sh
