@@ -30,8 +30,9 @@ ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
 	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
 	backend/ecs/task_stop.c
-LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
-	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
+LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_check.c \
+	backend/lambda/fnconfig_field.c backend/lambda/fnconfig_env.c \
+	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_describe.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
 	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
