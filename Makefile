@@ -34,7 +34,8 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_check.c \
 	backend/lambda/fnconfig_field.c backend/lambda/fnconfig_env.c \
 	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_describe.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
 	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
-	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
+	backend/lambda/deploy.c backend/lambda/deploy_commit.c backend/lambda/deploy_layers.c \
+	backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
 EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c \

@@ -1,8 +1,9 @@
 /*
  * backend/lambda/lambda_i.h - the Lambda service's insides, shared by its
- * files: function.c (functions and their settings), deploy.c (packages and
- * layers), warm.c (the warm container pool), invoke.c (invocations) and
- * reaper.c (idle eviction and container removal).
+ * files: function.c (functions and their settings), deploy*.c (packages
+ * and layers), warm.c (the warm container pool), coldstart.c (starting
+ * one), invoke.c (invocations) and reaper.c (idle eviction and container
+ * removal).
  *
  * One lock, l->lock, guards every function, its settings and its warm
  * containers. Nothing that waits on the engine or a container runs with it
