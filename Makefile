@@ -31,10 +31,12 @@ ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container
 	backend/ecs/task_run.c backend/ecs/task_life.c backend/ecs/task_events.c \
 	backend/ecs/task_logs.c backend/ecs/secrets.c backend/ecs/task_render.c \
 	backend/ecs/task_stop.c
-LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
-	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
+LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_check.c \
+	backend/lambda/fnconfig_field.c backend/lambda/fnconfig_env.c \
+	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_describe.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
 	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
-	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
+	backend/lambda/deploy.c backend/lambda/deploy_commit.c backend/lambda/deploy_layers.c \
+	backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
 EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c \
@@ -53,7 +55,7 @@ MAIN_SRC := fs/main.c
 UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
 	test_openfile test_hub test_registry test_taskdef test_spec test_logline test_logcap test_secrets \
 	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service \
-	test_ecs_run test_events
+	test_ecs_run test_events test_runlogs
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
@@ -69,7 +71,8 @@ endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
 	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
-	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/bench_logs $(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/bench_logs $(BUILD)/tools/bench_coldburst \
+	$(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -86,7 +89,8 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # The launch and invoke drivers share tools/benchlib.c and the engine client.
-$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2 \
+		$(BUILD)/tools/bench_coldburst: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
 		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
@@ -192,9 +196,12 @@ engine-down:
 
 # The emulator inside local/lambda-provided:al2023: static, since it runs in a
 # busybox rootfs; its own flags, not $(CFLAGS), so asan/tsan builds leave it alone.
-$(BUILD)/tools/lambda-rie: tools/lambda-rie.c
+RIE_SRC := tools/lambda-rie/main.c tools/lambda-rie/util.c tools/lambda-rie/proc.c \
+	tools/lambda-rie/handler.c tools/lambda-rie/http.c tools/lambda-rie/invoke.c
+$(BUILD)/tools/lambda-rie: $(RIE_SRC) tools/lambda-rie/rie.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 $< -o $@
+	$(CC) -std=gnu11 -D_GNU_SOURCE -I. -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+		$(RIE_SRC) -o $@
 
 images: engine-up $(BUILD)/tools/lambda-rie
 	@tools/build-busybox-image.sh

@@ -10,7 +10,14 @@
 
 #include "fs/cli.h"
 
-enum { OPT_ENGINE = 256, OPT_STATE_DIR, OPT_LAMBDA_IMAGE, OPT_LAMBDA_IDLE, OPT_EC2_IMAGE };
+enum {
+	OPT_ENGINE = 256,
+	OPT_STATE_DIR,
+	OPT_LAMBDA_IMAGE,
+	OPT_LAMBDA_IDLE,
+	OPT_EC2_IMAGE,
+	OPT_FUSE_WORKERS,
+};
 
 static const struct option long_opts[] = {
 	{ "foreground", no_argument, NULL, 'f' },
@@ -22,6 +29,7 @@ static const struct option long_opts[] = {
 	{ "lambda-image", required_argument, NULL, OPT_LAMBDA_IMAGE },
 	{ "lambda-idle", required_argument, NULL, OPT_LAMBDA_IDLE },
 	{ "ec2-image", required_argument, NULL, OPT_EC2_IMAGE },
+	{ "fuse-workers", required_argument, NULL, OPT_FUSE_WORKERS },
 	{ 0 },
 };
 
@@ -45,25 +53,46 @@ void fsnode_cli_usage(const char *prog)
 	       "                            (1-86400, default 300)\n"
 	       "      --ec2-image IMAGE     image of EC2 instances run without an ImageId\n"
 	       "                            (default amazonlinux:2023)\n"
+	       "      --fuse-workers N      at most N threads answer FUSE requests (%d-%d,\n"
+	       "                            default %d)\n"
 	       "  -h, --help                this text\n"
 	       "  -V, --version             print the version\n"
 	       "\n"
 	       "Unmount with `fusermount3 -u MOUNTPOINT`, SIGINT or SIGTERM.\n",
-	       prog, ENGINE_DEFAULT_URL);
+	       prog, ENGINE_DEFAULT_URL, FSNODE_CLI_WORKERS_MIN, FSNODE_CLI_WORKERS_MAX,
+	       FSNODE_CLI_WORKERS_DEFAULT);
 }
 
-static int parse_idle(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
+/* A decimal number from min to max, all of arg. */
+static int parse_range(const char *arg, long min, long max, int *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 1 || v > 86400)
+	if (errno || end == arg || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_idle(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
+{
+	if (parse_range(arg, 1, 86400, &cli->lambda_idle) < 0)
 		return nb_err_set(err, -EINVAL,
 				  "--lambda-idle %s: expected a number of seconds from 1 to 86400",
 				  arg);
-	cli->lambda_idle = (int)v;
+	return 0;
+}
+
+static int parse_workers(struct fsnode_cli *cli, const char *arg, struct nb_err *err)
+{
+	if (parse_range(arg, FSNODE_CLI_WORKERS_MIN, FSNODE_CLI_WORKERS_MAX, &cli->fuse_workers) <
+	    0)
+		return nb_err_set(err, -EINVAL,
+				  "--fuse-workers %s: expected a number of threads from %d to %d",
+				  arg, FSNODE_CLI_WORKERS_MIN, FSNODE_CLI_WORKERS_MAX);
 	return 0;
 }
 
@@ -193,6 +222,9 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 			else
 				ret = set_str(&cli->ec2_image, optarg, err);
 			break;
+		case OPT_FUSE_WORKERS:
+			ret = parse_workers(cli, optarg, err);
+			break;
 		case ':':
 			ret = nb_err_set(err, -EINVAL, "option %s needs a value", argv[optind - 1]);
 			break;
@@ -213,6 +245,8 @@ int fsnode_cli_parse(int argc, char **argv, struct fsnode_cli *cli, struct nb_er
 		return err->code;
 	if (access_opts(cli, err) < 0)
 		return err->code;
+	if (!cli->fuse_workers)
+		cli->fuse_workers = FSNODE_CLI_WORKERS_DEFAULT;
 	if (!cli->engine_url)
 		return set_str(&cli->engine_url,
 			       env_host && env_host[0] ? env_host : ENGINE_DEFAULT_URL, err);

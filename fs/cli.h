@@ -8,6 +8,13 @@
 
 #include "backend/daemon.h"
 
+/* --fuse-workers: the FUSE worker threads' cap. Nothing a worker does
+ * waits on the engine, so a few suffice; the cap bounds the threads a burst
+ * of requests makes. */
+#define FSNODE_CLI_WORKERS_MIN	   1
+#define FSNODE_CLI_WORKERS_MAX	   1024
+#define FSNODE_CLI_WORKERS_DEFAULT 64
+
 struct fsnode_cli {
 	bool foreground;
 	bool debug;
@@ -19,8 +26,9 @@ struct fsnode_cli {
 	char *fuse_opts; /* comma-joined -o options */
 	struct daemon_lambda_image *lambda_images;
 	int n_lambda_images;
-	int lambda_idle; /* seconds; 0: the default */
-	char *ec2_image; /* NULL: the service's default */
+	int lambda_idle;  /* seconds; 0: the default */
+	char *ec2_image;  /* NULL: the service's default */
+	int fuse_workers; /* FUSE worker threads at most */
 };
 
 /* Parses argv. Returns 0, or -EINVAL with a one-line reason in err. */

@@ -97,8 +97,9 @@ static int serve(struct fsnode_ctx *ctx, const struct fsnode_cli *cli, const cha
 	loop = fuse_loop_cfg_create();
 	if (!loop)
 		goto out_daemon;
-	fuse_loop_cfg_set_max_threads(loop, 64);
-	fuse_loop_cfg_set_idle_threads(loop, 4);
+	fuse_loop_cfg_set_max_threads(loop, (unsigned int)cli->fuse_workers);
+	fuse_loop_cfg_set_idle_threads(loop,
+				       cli->fuse_workers < 4 ? (unsigned int)cli->fuse_workers : 4);
 	ret = fuse_session_loop_mt(ctx->se, loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	fuse_loop_cfg_destroy(loop);
 out_daemon:

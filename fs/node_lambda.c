@@ -187,8 +187,9 @@ static int functions_dir(const struct fsnode *dir, struct nb_err *err)
 	return 0;
 }
 
-/* invoke: the payload is checked and a container leased in write(); the
- * invocation runs at the first read or at close. */
+/* invoke: the payload is checked and capacity reserved in write(); the
+ * container is leased or started, and the invocation run, at the first
+ * read or at close, on a thread of its own (fs/longtxn.c). */
 static int lambda_prepare(struct fsnode_ctx *ctx, const struct fsnode *node, const char *data,
 			  size_t len, void **priv, struct nb_err *err)
 {

@@ -11,7 +11,10 @@
 #   5. Lambda: warm invoke through `invoke` vs libcurl straight to the same
 #      container's published port (kept-alive, and a fresh connection);
 #      sequential invocations per second both ways; cold start (evict, then
-#      one invoke) vs raw create+upload+start+ready+first POST.
+#      one invoke) vs raw create+upload+start+ready+first POST. On a
+#      second mount with --fuse-workers BENCH_BURST_WORKERS: `health`
+#      read while BENCH_BURST_FUNCS cold starts (more than the workers)
+#      run at once, vs `health` with none running (bench_coldburst).
 #   6. EC2: launch (`ec2/run` until `state` reads running) vs raw
 #      create+start of an equivalent container; stop+start round trip
 #      through `state` vs raw stop+start with the same grace period; a
@@ -29,8 +32,11 @@
 # BENCH_IDLE_SECONDS (60), BENCH_INVOKES (200 warm invokes each way),
 # BENCH_THROUGHPUT (100), BENCH_COLD (5 cold starts each way),
 # BENCH_EC2 (10 samples of each EC2 figure, each way), BENCH_LOG_MB (70 MB
-# burst), BENCH_LOG_LINES (100 lines timed), BENCH_ONLY (space-separated
-# sections to run, of: read events ecs lambda ec2 logs idle; default all).
+# burst), BENCH_LOG_LINES (100 lines timed), BENCH_BURST_FUNCS (8
+# concurrent cold starts), BENCH_BURST_WORKERS (4), BENCH_BURST_INIT (3 s
+# each cold start sleeps before serving), BENCH_BURST_SAMPLES (2000 floor
+# reads of health), BENCH_ONLY (space-separated sections to run, of: read
+# events ecs lambda ec2 logs idle; default all).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -46,14 +52,18 @@ COLD=${BENCH_COLD:-5}
 EC2=${BENCH_EC2:-10}
 LOG_MB=${BENCH_LOG_MB:-70}
 LOG_LINES=${BENCH_LOG_LINES:-100}
+BURST_FUNCS=${BENCH_BURST_FUNCS:-8}
+BURST_WORKERS=${BENCH_BURST_WORKERS:-4}
+BURST_INIT=${BENCH_BURST_INIT:-3}
+BURST_SAMPLES=${BENCH_BURST_SAMPLES:-2000}
 ONLY=${BENCH_ONLY:-read events ecs lambda ec2 logs idle}
 IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
-mkdir -p "$work/mnt" "$work/minfs" "$work/state"
+mkdir -p "$work/mnt" "$work/minfs" "$work/state" "$work/mnt2" "$work/state2"
 pids=()
 
 cleanup() {
-	for m in "$work/mnt" "$work/minfs"; do
+	for m in "$work/mnt" "$work/minfs" "$work/mnt2"; do
 		mountpoint -q "$m" && fusermount3 -u "$m"
 	done
 	for p in "${pids[@]}"; do
@@ -61,8 +71,9 @@ cleanup() {
 	done
 	# Containers an interrupted run left: only this run's owner id (and its
 	# floor's) label them.
-	if [ -s "$work/state/id" ] && command -v docker >/dev/null; then
-		o=$(cat "$work/state/id")
+	for s in "$work/state" "$work/state2"; do
+	if [ -s "$s/id" ] && command -v docker >/dev/null; then
+		o=$(cat "$s/id")
 		for l in "io.nimbusfs.owner=$o" "io.nimbusfs.owner=$o-floor"; do
 			docker ps -aq --filter "label=$l" | xargs -r timeout 60 docker rm -f >/dev/null 2>&1 || true
 		done
@@ -71,7 +82,10 @@ cleanup() {
 			docker network ls -q --filter "label=$l" |
 				xargs -r timeout 60 docker network rm >/dev/null 2>&1 || true
 		done
+		# bench_coldburst's image, if it was cut short.
+		timeout 60 docker rmi -f "nimbusfs-bench/slow-init:$o" >/dev/null 2>&1 || true
 	fi
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -186,6 +200,33 @@ printf '%-44s %10s %10s\n' "  raw create+PUT+start+ready+POST (floor)" "$c_raw" 
 printf '%-44s %10s %10s\n' "  nimbusfs invoke after evict" "$c_nb" "$c_nb90"
 printf '%-44s %10s\n' "  ratio nimbusfs / raw" "$(ratio "$c_nb" "$c_raw")"
 printf '%-44s %10s\n' "  samples" "$c_n"
+echo
+fi
+
+# Cold starts off the FUSE workers: a mount of its own with few workers.
+build/nimbusfs -f --state-dir "$work/state2" --fuse-workers "$BURST_WORKERS" "$work/mnt2" \
+	2>"$work/nimbusfs2.log" 3>&- &
+pids+=($!)
+wait_mount "$work/mnt2"
+for _ in $(seq 1 200); do
+	grep -qx ok "$work/mnt2/health" && break
+	sleep 0.05
+done
+burst_out=$($B/bench_coldburst "$work/mnt2" "$(cat "$work/state2/id")" "$BURST_FUNCS" \
+	"$BURST_INIT" "$BURST_SAMPLES") || {
+	echo "bench: bench_coldburst failed; its figure skipped" >&2
+	burst_out=""
+}
+fusermount3 -u "$work/mnt2"
+if [ -n "$burst_out" ]; then
+read -r _ h_fl h_fl99 h_b h_b99 h_bmax h_n h_cold h_ok <<<"$burst_out"
+printf '%-44s %10s %10s\n' "health during $BURST_FUNCS cold starts, $BURST_WORKERS workers" "median us" "p99 us"
+printf '%-44s %10s %10s\n' "  no cold start running (floor)" "$h_fl" "$h_fl99"
+printf '%-44s %10s %10s\n' "  during the cold starts" "$h_b" "$h_b99"
+printf '%-44s %10s\n' "  ratio p99 during / floor p99" "$(ratio "$h_b99" "$h_fl99")"
+printf '%-44s %10s\n' "  slowest read during (us)" "$h_bmax"
+printf '%-44s %10s\n' "  samples during; cold starts that answered" "$h_n; $h_ok"
+printf '%-44s %10s\n' "  cold start (${BURST_INIT} s init), median ms" "$h_cold"
 echo
 fi
 fi

@@ -9,7 +9,7 @@
 # local/busybox), /etc/passwd and /etc/group with root, nobody and
 # sbx_user1051 (uid 993, gid 990, the user Lambda runs functions as), /tmp
 # (1777), /var/task, /var/runtime and /opt (0755), /etc/localtime (UTC, when
-# the host has tzdata), and the given emulator (built from tools/lambda-rie.c)
+# the host has tzdata), and the given emulator (built from tools/lambda-rie/)
 # at /usr/local/bin/aws-lambda-rie, where AWS's base images keep theirs.
 # It is imported through the Engine API (POST /images/create?fromSrc=-) with
 #   ENTRYPOINT ["/usr/local/bin/aws-lambda-rie"]  CMD ["function.handler"]

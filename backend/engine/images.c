@@ -196,6 +196,12 @@ static int pull_chunk(const char *data, size_t len, void *ud)
 int engine_image_pull(struct engine *eng, const char *ref, engine_progress_cb cb, void *ud,
 		      struct nb_err *err)
 {
+	return engine_image_pull_cancel(eng, ref, cb, ud, NULL, err);
+}
+
+int engine_image_pull_cancel(struct engine *eng, const char *ref, engine_progress_cb cb, void *ud,
+			     struct nb_cancel *stop, struct nb_err *err)
+{
 	char name[512], tag[160];
 	cleanup_free char *ename = NULL;
 	cleanup_free char *etag = NULL;
@@ -216,7 +222,9 @@ int engine_image_pull(struct engine *eng, const char *ref, engine_progress_cb cb
 		return nb_err_set(err, -ENOMEM, "out of memory");
 	req.path = path.data;
 	p.what = what.data;
-	ret = engine_stream(eng, &req, pull_chunk, &p, NULL, err);
+	ret = engine_stream(eng, &req, pull_chunk, &p, stop, err);
+	if (ret == 0 && !p.ret && nb_cancelled(stop))
+		p.ret = nb_err_set(err, -EINTR, "the pull of %s was interrupted", ref);
 	if (ret == 0 && !p.ret)
 		progress_end(&p);
 	nb_buf_free(&p.line);

@@ -44,6 +44,10 @@ int engine_image_tag(struct engine *eng, const char *ref, const char *repo, cons
  * "every tag"). cb (may be NULL) sees each progress object. */
 int engine_image_pull(struct engine *eng, const char *ref, engine_progress_cb cb, void *ud,
 		      struct nb_err *err);
+/* engine_image_pull() that firing stop (may be NULL) ends at once, with
+ * -EINTR (the image's layers pulled so far stay). */
+int engine_image_pull_cancel(struct engine *eng, const char *ref, engine_progress_cb cb, void *ud,
+			     struct nb_cancel *stop, struct nb_err *err);
 
 /* Splits ref into the repository name and the tag or digest that the
  * engine's fromImage/tag arguments want. 0 or -EINVAL. Does not block. */

@@ -3,7 +3,10 @@
  * answering: pick the image, create the container with the function's
  * limits and environment, upload the package through the Engine API's
  * archive endpoint (so a remote engine works too), start it, find its
- * 127.0.0.1 port and wait until the emulator answers there.
+ * 127.0.0.1 port and wait until the emulator answers there. It runs on
+ * the invocation's own thread and stops between its steps, and while it
+ * waits, once the invocation's cancel token (or the service's stop) fires;
+ * what it made then goes to the reaper, off the caller's path.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,11 +27,47 @@
 
 #define LAMBDA_LABEL_CONFIG "io.nimbusfs.lambda.config"
 
-int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, char *out, size_t len,
-		     struct nb_err *err)
+/* Whether the cold start is to stop: its caller went away, or nimbusfs is
+ * stopping. */
+static bool stopped(struct lambda *l, struct nb_cancel *cancel)
+{
+	return nb_cancelled(cancel) || nb_cancelled(&l->async_cancel);
+}
+
+/* Fires the pull's own token when either token fires. */
+struct pull_stop {
+	struct nb_cancel token;
+	struct nb_cancel_hook caller, service;
+};
+
+static void fire_pull(void *ud)
+{
+	nb_cancel_fire(ud);
+}
+
+static int pull(struct lambda *l, const char *image, struct nb_cancel *cancel, struct nb_err *err)
+{
+	struct pull_stop p;
+	int ret;
+
+	nb_cancel_init(&p.token);
+	p.caller = (struct nb_cancel_hook){ .fn = fire_pull, .ud = &p.token };
+	p.service = (struct nb_cancel_hook){ .fn = fire_pull, .ud = &p.token };
+	nb_cancel_hook_add(cancel, &p.caller);
+	nb_cancel_hook_add(&l->async_cancel, &p.service);
+	ret = engine_image_pull_cancel(l->deps.eng, image, NULL, NULL, &p.token, err);
+	nb_cancel_hook_del(&l->async_cancel, &p.service);
+	nb_cancel_hook_del(cancel, &p.caller);
+	nb_cancel_destroy(&p.token);
+	return ret;
+}
+
+int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, struct nb_cancel *cancel,
+		     char *out, size_t len, struct nb_err *err)
 {
 	const char *aws;
 	cJSON *info = NULL;
+	int ret;
 
 	if (cfg->image[0]) {
 		snprintf(out, len, "%s", cfg->image);
@@ -53,12 +92,13 @@ int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, char *ou
 		snprintf(out, len, "%s", LAMBDA_LOCAL_PROVIDED_IMAGE);
 		return 0;
 	}
-	if (engine_image_pull(l->deps.eng, aws, NULL, NULL, err) < 0)
+	ret = pull(l, aws, cancel, err);
+	if (ret < 0 && ret != -EINTR)
 		return nb_err_wrap(err,
 				   "Runtime.ImagePullError: cannot pull %s for %s (use "
 				   "--lambda-image %s=IMAGE)",
 				   aws, cfg->runtime, cfg->runtime);
-	return 0;
+	return ret;
 }
 
 static void add_env(cJSON *env, const char *key, const char *fmt, ...)
@@ -216,12 +256,15 @@ static int host_port(struct lambda *l, const char *id, int *port, struct nb_err 
 	return 0;
 }
 
-static int wait_ready(int port, const char *id, struct nb_err *err)
+static int wait_ready(struct lambda *l, struct nb_cancel *cancel, int port, const char *id,
+		      struct nb_err *err)
 {
 	struct timespec t0, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		if (stopped(l, cancel))
+			return -EINTR;
 		if (nb_http_answers(port, 500))
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -235,51 +278,82 @@ static int wait_ready(int port, const char *id, struct nb_err *err)
 	}
 }
 
-int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct lambda_ctr **out,
-		     struct nb_err *err)
+/* The container, created from image with the function's spec. */
+static int create(struct lambda *l, const struct lambda_start *s, const char *image,
+		  struct lambda_ctr *c, struct nb_err *err)
 {
-	const struct lambda_config *cfg = &s->cfg;
-	cleanup_cjson cJSON *spec = NULL;
-	struct lambda_ctr *c;
-	char image[512], name[128], rnd[9];
+	cleanup_cjson cJSON *spec = lambda_container_spec(l, s->name, &s->cfg, image, s->fp);
+	char name[128];
 	unsigned char r[4];
-	int ret;
 
-	ret = lambda_image_for(l, cfg, image, sizeof(image), err);
-	if (ret < 0)
-		return ret;
-	spec = lambda_container_spec(l, s->name, cfg, image, s->fp);
-	c = calloc(1, sizeof(*c));
-	if (!spec || !c) {
-		free(c);
+	if (!spec)
 		return nb_err_set(err, -ENOMEM, "out of memory");
-	}
 	if (getrandom(r, sizeof(r), 0) != sizeof(r))
 		return nb_err_set(err, -errno, "getrandom: %s", strerror(errno));
-	snprintf(rnd, sizeof(rnd), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
-	snprintf(name, sizeof(name), "nimbusfs-lambda-%s-%s", s->name, rnd);
+	snprintf(name, sizeof(name), "nimbusfs-lambda-%s-%02x%02x%02x%02x", s->name, r[0], r[1],
+		 r[2], r[3]);
 	memcpy(c->fp, s->fp, sizeof(c->fp));
-	ret = engine_container_create(l->deps.eng, name, spec, c->id, err);
-	if (ret < 0) {
-		free(c);
+	if (engine_container_create(l->deps.eng, name, spec, c->id, err) < 0)
 		return nb_err_wrap(err, "cannot create a container from %s", image);
-	}
-	ret = upload_all(l, s, c->id, err);
+	return 0;
+}
+
+/* From created to answering, checking for a stop between the steps. */
+static int bring_up(struct lambda *l, const struct lambda_start *s, struct nb_cancel *cancel,
+		    struct lambda_ctr *c, struct nb_err *err)
+{
+	int ret = stopped(l, cancel) ? -EINTR : upload_all(l, s, c->id, err);
+
 	if (ret == 0)
-		ret = engine_container_start(l->deps.eng, c->id, err);
+		ret = stopped(l, cancel) ? -EINTR : engine_container_start(l->deps.eng, c->id, err);
 	if (ret == 0)
 		ret = host_port(l, c->id, &c->port, err);
 	if (ret == 0)
-		ret = wait_ready(c->port, c->id, err);
+		ret = wait_ready(l, cancel, c->port, c->id, err);
 	if (ret == 0 && !(c->curl = curl_easy_init()))
 		ret = nb_err_set(err, -ENOMEM, "out of memory");
+	return ret;
+}
+
+int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct nb_cancel *cancel,
+		     struct lambda_ctr **out, struct nb_err *err)
+{
+	struct lambda_ctr *c;
+	char image[512];
+	int ret;
+
+	ret = lambda_image_for(l, &s->cfg, cancel, image, sizeof(image), err);
+	if (ret == 0 && stopped(l, cancel))
+		ret = -EINTR;
+	if (ret < 0)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return nb_err_set(err, -ENOMEM, "out of memory");
+	ret = create(l, s, image, c, err);
 	if (ret < 0) {
-		engine_container_remove(l->deps.eng, c->id, true, true, NULL);
 		free(c);
-		return ret;
+		goto fail;
+	}
+	ret = bring_up(l, s, cancel, c, err);
+	if (ret < 0) {
+		pthread_mutex_lock(&l->lock);
+		lambda_reap_id(l, c->id);
+		pthread_mutex_unlock(&l->lock);
+		if (c->curl)
+			curl_easy_cleanup(c->curl);
+		free(c);
+		goto fail;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	c->idle_since = c->started;
 	*out = c;
 	return 0;
+fail:
+	if (ret == -EINTR)
+		return nb_err_set(err, -EINTR,
+				  "the invocation of %s was interrupted during its cold start; the "
+				  "container is removed",
+				  s->name);
+	return ret;
 }

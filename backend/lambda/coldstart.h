@@ -12,8 +12,8 @@
 
 /* The image a function runs: the override for its runtime, AWS's base
  * image when present, the local shell runtime for provided.* runtimes. */
-int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, char *out, size_t len,
-		     struct nb_err *err);
+int lambda_image_for(struct lambda *l, const struct lambda_config *cfg, struct nb_cancel *cancel,
+		     char *out, size_t len, struct nb_err *err);
 
 /* The ContainerCreate body (caller deletes), or NULL on ENOMEM. */
 cJSON *lambda_container_spec(struct lambda *l, const char *fn_name, const struct lambda_config *cfg,
@@ -29,8 +29,9 @@ struct lambda_start {
 };
 
 /* Starts a container for s, with no lock held; *out is ready to serve.
- * Removes what it made on failure. */
-int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct lambda_ctr **out,
-		     struct nb_err *err);
+ * cancel (may be NULL) or the service's stop ends it with -EINTR. What it
+ * made is queued for the reaper on failure (takes l->lock for that). */
+int lambda_coldstart(struct lambda *l, const struct lambda_start *s, struct nb_cancel *cancel,
+		     struct lambda_ctr **out, struct nb_err *err);
 
 #endif

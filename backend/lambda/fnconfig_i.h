@@ -1,7 +1,8 @@
 /*
- * backend/lambda/fnconfig_i.h - what fnconfig.c (model, runtimes, setters,
- * fingerprint), fnconfig_env.c (dotenv) and fnconfig_json.c (config.json
- * and persistence) share.
+ * backend/lambda/fnconfig_i.h - what fnconfig.c (model, runtimes,
+ * fingerprint), fnconfig_check.c (validators and messages),
+ * fnconfig_field.c (one-value files), fnconfig_env.c (dotenv),
+ * fnconfig_json.c (config.json) and fnconfig_store.c (persistence) share.
  */
 #ifndef NB_LAMBDA_FNCONFIG_I_H
 #define NB_LAMBDA_FNCONFIG_I_H

@@ -354,7 +354,8 @@ static int perform(struct lambda *l, struct lambda_lease *lease, const char *pay
 	new_request_id(o.request_id);
 	post(lease, payload, len, cancel, &o);
 	if (!o.log_header && !o.discard)
-		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, &o.log_lines);
+		lambda_runlogs_fetch(l->deps.eng, lease->ctr->id, &o.started, o.request_id,
+				     &o.log_lines);
 	record(l, lease, &o, sync && !o.interrupted);
 	lambda_release(l, lease, o.discard);
 	if (o.interrupted)
@@ -386,7 +387,7 @@ int lambda_invoke_prepare(struct lambda *l, const char *name, const char *payloa
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nb_err_set(err, -ENOMEM, "out of memory");
-	ret = lambda_acquire(l, name, false, &c->lease, err);
+	ret = lambda_reserve(l, name, false, NULL, &c->lease, err);
 	if (ret < 0) {
 		free(c);
 		return ret;
@@ -400,19 +401,10 @@ int lambda_invoke_run(struct lambda *l, struct lambda_call *c, const char *paylo
 {
 	int ret = check_payload(&payload, &len, LAMBDA_PAYLOAD_MAX, err);
 
-	/* The configuration changed since the write leased a container: the
-	 * invocation must not run the old code. */
-	if (ret == 0 && lambda_lease_stale(l, &c->lease)) {
-		char name[LAMBDA_FUNCTION_NAME_MAX + 1];
-
-		snprintf(name, sizeof(name), "%s", c->lease.fn->name);
-		lambda_release(l, &c->lease, false);
-		ret = lambda_acquire(l, name, false, &c->lease, err);
-		if (ret < 0) {
-			free(c);
-			return ret;
-		}
-	}
+	/* The container is leased (or started) now, not at the write: it
+	 * runs the function's configuration as it is now. */
+	if (ret == 0)
+		ret = lambda_acquire(l, &c->lease, cancel, err);
 	if (ret == 0)
 		ret = perform(l, &c->lease, payload, len, true, cancel, answer, err);
 	else
@@ -479,9 +471,11 @@ static void *async_main(void *arg)
 		pthread_mutex_unlock(&l->lock);
 		struct lambda_lease lease;
 		int ret = state_health_engine_ready(l->deps.health, &err)
-				  ? lambda_acquire(l, a->name, true, &lease, &err)
+				  ? lambda_reserve(l, a->name, true, &l->async_cancel, &lease, &err)
 				  : -EHOSTDOWN;
 
+		if (ret == 0 && (ret = lambda_acquire(l, &lease, &l->async_cancel, &err)) < 0)
+			lambda_release(l, &lease, false);
 		if (ret == 0)
 			ret = perform(l, &lease, a->payload, a->len, false, &l->async_cancel, NULL,
 				      &err);

@@ -120,17 +120,19 @@ int lambda_code_render(struct lambda *l, const char *name, const char *rel, stru
 
 /*
  * A synchronous invocation, in two steps. prepare checks the payload (JSON,
- * at most 6 MB) and leases a free container running the function's current
- * configuration, starting one when the function is below its reserved
- * concurrency: -EINVAL not JSON, -EFBIG too large, -EAGAIN throttled
- * (TooManyRequestsException), -EBUSY not Active, -EHOSTDOWN engine
- * unreachable, -EIO or -ETIMEDOUT the container did not start; each with
- * the reason in err. run performs it on the lease: answer gets the
- * response (the function's, or its error as Lambda returns it), as do
- * `response`, `last-invocation` and `logs`. discard gives an unused lease
- * back. run and discard consume call. Firing cancel (may be NULL) ends a
- * run early with -EINTR: its container is discarded, as it may still be
- * running the function.
+ * at most 6 MB) and reserves capacity for it, at once and never waiting on
+ * the engine: -EINVAL not JSON, -EFBIG too large, -EAGAIN throttled
+ * (TooManyRequestsException: the function's reserved concurrency counts
+ * reservations, busy containers and cold starts), -EBUSY not Active,
+ * -EHOSTDOWN engine unreachable; each with the reason in err. run, on the
+ * caller's thread, leases a free container running the function's current
+ * configuration or starts one (-EIO, -ETIMEDOUT: it did not start) and
+ * performs the invocation: answer gets the response (the function's, or
+ * its error as Lambda returns it), as do `response`, `last-invocation` and
+ * `logs`. discard gives an unused reservation back. run and discard consume
+ * call. Firing cancel (may be NULL) ends a run early with -EINTR, during a
+ * cold start or a wait for one too: its container is discarded (removed by
+ * the reaper), as it may be half started or still running the function.
  */
 struct lambda_call;
 int lambda_invoke_prepare(struct lambda *l, const char *name, const char *payload, size_t len,

@@ -1,8 +1,9 @@
 /*
  * backend/lambda/lambda_i.h - the Lambda service's insides, shared by its
- * files: function.c (functions and their settings), deploy.c (packages and
- * layers), warm.c (the warm container pool), invoke.c (invocations) and
- * reaper.c (idle eviction and container removal).
+ * files: function.c (functions and their settings), deploy*.c (packages
+ * and layers), warm.c (the warm container pool), coldstart.c (starting
+ * one), invoke.c (invocations) and reaper.c (idle eviction and container
+ * removal).
  *
  * One lock, l->lock, guards every function, its settings and its warm
  * containers. Nothing that waits on the engine or a container runs with it
@@ -55,6 +56,7 @@ struct lambda_fn {
 	size_t n_layers;
 	struct timespec mtime[LAMBDA_F_WARM + 1]; /* CLOCK_REALTIME, per file */
 	struct lambda_ctr *ctrs;
+	int n_reserved;	 /* invocations admitted, holding no container (yet) */
 	int n_starting;	 /* containers being started */
 	bool cold_start; /* one is: cold starts of a function are serialized */
 	struct nb_buf response;
@@ -97,7 +99,9 @@ struct lambda {
 	pthread_cond_t async_wake;
 	struct lambda_async *aq, *aq_tail;
 	pthread_t async_thread;
-	struct nb_cancel async_cancel; /* stopping: the Event invocation running ends */
+	/* Fired when the service stops: the Event invocation running and every
+	 * cold start end. */
+	struct nb_cancel async_cancel;
 	bool threads;
 	bool stopping; /* protected by lock */
 };
@@ -140,6 +144,9 @@ int lambda_read_tar(struct lambda *l, const char *name, const char *layer, struc
 		    struct nb_err *err);
 
 /* warm.c */
+/* An invocation's hold on its function: a reservation (ctr NULL), which
+ * counts against reserved concurrency as a busy container does, or a
+ * leased container. Either holds a reference on fn. */
 struct lambda_lease {
 	struct lambda_fn *fn;
 	struct lambda_ctr *ctr;
@@ -147,14 +154,21 @@ struct lambda_lease {
 	double init_ms;
 	int timeout_s, memory_mb;
 };
-/* A free container running fn's current configuration, started when none
- * is (wait: for capacity, else -EAGAIN). Holds a reference on fn. */
-int lambda_acquire(struct lambda *l, const char *name, bool wait, struct lambda_lease *lease,
+/* Reserves capacity for one invocation of name: -ENOENT, -EBUSY (not
+ * Active), -ESHUTDOWN, else at the function's reserved concurrency -EAGAIN
+ * (wait: waits for capacity, until cancel fires: -EINTR). Starts nothing;
+ * without wait it never blocks. */
+int lambda_reserve(struct lambda *l, const char *name, bool wait, struct nb_cancel *cancel,
+		   struct lambda_lease *lease, struct nb_err *err);
+/* Turns a reservation into a free container running fn's current
+ * configuration, starting one when none is (cold starts of a function one
+ * at a time: a second waits for the first). Blocks; cancel (may be NULL)
+ * ends it with -EINTR, a half-started container going to the reaper. On
+ * failure lease is still the reservation. */
+int lambda_acquire(struct lambda *l, struct lambda_lease *lease, struct nb_cancel *cancel,
 		   struct nb_err *err);
-/* Whether the leased container no longer runs its function's current
- * configuration (or the function is gone). */
-bool lambda_lease_stale(struct lambda *l, const struct lambda_lease *lease);
-/* Gives the container back (discard: remove it) and drops the reference. */
+/* Gives the container back (discard: remove it), or the reservation, and
+ * drops the reference. */
 void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard);
 /* Renders `warm`. */
 void lambda_warm_render(struct lambda *l, struct lambda_fn *fn, struct nb_buf *out);

@@ -37,6 +37,9 @@ void lambda_stop(struct lambda *l)
 
 	if (!l->threads)
 		return;
+	/* Cold starts and the Event invocation end now, not at their next
+	 * engine answer. */
+	nb_cancel_fire(&l->async_cancel);
 	pthread_mutex_lock(&l->lock);
 	l->stopping = true;
 	for (struct lambda_fn *fn = l->fns; fn; fn = fn->next) {

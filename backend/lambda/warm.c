@@ -1,10 +1,12 @@
 /*
  * backend/lambda/warm.c - the warm pool: per function, containers running
  * its current configuration, one invocation each at a time. An invocation
- * takes a free one, or starts one when the function is below its reserved
- * concurrency; cold starts of one function are serialized, so a burst of
- * short invocations reuses the first container instead of starting one per
- * request.
+ * first reserves capacity (at once, in the write that asks for it: what
+ * counts against reserved concurrency), then, on its own thread, takes a
+ * free container or starts one; cold starts of one function are
+ * serialized, so a burst of short invocations reuses the first container
+ * instead of starting one per request. Every wait sees the caller's cancel
+ * token.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ static double ms_since(const struct timespec *t0)
 /* Invocations in flight: what counts against reserved concurrency. */
 static int in_flight(const struct lambda_fn *fn)
 {
-	int n = fn->n_starting;
+	int n = fn->n_starting + fn->n_reserved;
 
 	for (const struct lambda_ctr *c = fn->ctrs; c; c = c->next)
 		n += c->busy;
@@ -40,18 +42,95 @@ static struct lambda_ctr *free_ctr(struct lambda_fn *fn)
 	return NULL;
 }
 
+/* A reservation becomes a lease of c (its reference on fn carries over). */
 static void lease_of(struct lambda_lease *lease, struct lambda_fn *fn, struct lambda_ctr *c)
 {
 	c->busy = true;
-	fn->refs++;
-	lease->fn = fn;
+	fn->n_reserved--;
 	lease->ctr = c;
 	lease->timeout_s = fn->cfg.timeout;
 	lease->memory_mb = fn->cfg.memory_mb;
 }
 
+/* A waiter on l->freed hooks this onto its cancel token: firing the token
+ * wakes the wait, which then sees it. It takes l->lock, so it is hooked and
+ * unhooked with l->lock not held (lock order: a token's lock, then l->lock). */
+static void wake_freed(void *ud)
+{
+	struct lambda *l = ud;
+
+	pthread_mutex_lock(&l->lock);
+	pthread_cond_broadcast(&l->freed);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void wake_hook(struct nb_cancel_hook *h, struct lambda *l, struct nb_cancel *cancel)
+{
+	*h = (struct nb_cancel_hook){ .fn = wake_freed, .ud = l };
+	nb_cancel_hook_add(cancel, h);
+}
+
+/* Lambda's refusals, in the order Lambda checks them (lock held). */
+static int refuse(struct lambda *l, struct lambda_fn *fn, const char *name, struct nb_err *err)
+{
+	if (!fn || fn->deleted)
+		return nb_err_set(err, -ENOENT, "Function not found: %s", name);
+	if (strcmp(fn->cfg.state, "Active") != 0)
+		return nb_err_set(err, -EBUSY,
+				  "The operation cannot be performed at this time. The function is "
+				  "currently in the following state: %s (%s)",
+				  fn->cfg.state, fn->cfg.state_reason);
+	if (l->stopping)
+		return nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
+	return 0;
+}
+
+int lambda_reserve(struct lambda *l, const char *name, bool wait, struct nb_cancel *cancel,
+		   struct lambda_lease *lease, struct nb_err *err)
+{
+	struct nb_cancel_hook w;
+	struct lambda_fn *fn;
+	int ret;
+
+	memset(lease, 0, sizeof(*lease));
+	if (wait)
+		wake_hook(&w, l, cancel);
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		fn = lambda_fn_find(l, name);
+		ret = refuse(l, fn, name, err);
+		if (ret < 0)
+			break;
+		if (nb_cancelled(cancel)) {
+			ret = nb_err_set(err, -EINTR, "the invocation of %s was cancelled", name);
+			break;
+		}
+		if (in_flight(fn) < fn->cfg.reserved_concurrency) {
+			fn->n_reserved++;
+			fn->refs++;
+			lease->fn = fn;
+			break;
+		}
+		/* Even a queued Event invocation cannot wait on 0. */
+		if (!wait || fn->cfg.reserved_concurrency == 0) {
+			ret = nb_err_set(err, -EAGAIN,
+					 "Rate Exceeded. (TooManyRequestsException: %s has %d "
+					 "invocation(s) in flight, its reserved-concurrency)",
+					 name, in_flight(fn));
+			break;
+		}
+		pthread_cond_wait(&l->freed, &l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (wait)
+		nb_cancel_hook_del(cancel, &w);
+	return ret;
+}
+
+/* Starts a container for a reservation (lock held; dropped while it
+ * starts). On failure the lease is still the reservation. */
 static int cold_start(struct lambda *l, struct lambda_fn *fn, struct lambda_lease *lease,
-		      struct nb_err *err)
+		      struct nb_cancel *cancel, struct nb_err *err)
 {
 	struct lambda_start s = { .name = fn->name };
 	struct lambda_ctr *c = NULL;
@@ -71,84 +150,69 @@ static int cold_start(struct lambda *l, struct lambda_fn *fn, struct lambda_leas
 		if (fn->layers[i].size)
 			memcpy(s.layers[s.n_layers++], fn->layers[i].name, sizeof(s.layers[0]));
 	memcpy(s.fp, fn->fp, sizeof(s.fp));
+	fn->n_reserved--;
 	fn->n_starting++;
 	fn->cold_start = true;
-	fn->refs++;
 	pthread_mutex_unlock(&l->lock);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = lambda_coldstart(l, &s, &c, err);
+	ret = lambda_coldstart(l, &s, cancel, &c, err);
 	lambda_config_free(&s.cfg);
 	free(s.layers);
 
 	pthread_mutex_lock(&l->lock);
 	fn->n_starting--;
+	fn->n_reserved++;
 	fn->cold_start = false;
 	pthread_cond_broadcast(&l->freed);
 	if (ret == 0 && l->stopping) {
 		lambda_reap(l, c); /* removed by lambda_free's last sweep */
 		ret = nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
 	}
-	if (ret < 0) {
-		lambda_fn_put(l, fn);
+	if (ret < 0)
 		return ret;
-	}
 	c->next = fn->ctrs;
 	fn->ctrs = c;
 	lease_of(lease, fn, c);
-	lambda_fn_put(l, fn); /* lease_of took the lease's reference */
 	lease->cold = true;
 	lease->init_ms = ms_since(&t0);
 	lambda_fn_touch(l, fn, LAMBDA_F_WARM);
 	return 0;
 }
 
-int lambda_acquire(struct lambda *l, const char *name, bool wait, struct lambda_lease *lease,
+int lambda_acquire(struct lambda *l, struct lambda_lease *lease, struct nb_cancel *cancel,
 		   struct nb_err *err)
 {
-	struct lambda_fn *fn;
+	struct lambda_fn *fn = lease->fn;
+	struct nb_cancel_hook w;
 	struct lambda_ctr *c;
-	int ret = 0;
+	int ret;
 
-	memset(lease, 0, sizeof(*lease));
+	wake_hook(&w, l, cancel);
 	pthread_mutex_lock(&l->lock);
 	for (;;) {
-		fn = lambda_fn_find(l, name);
-		if (!fn) {
-			ret = nb_err_set(err, -ENOENT, "Function not found: %s", name);
+		ret = refuse(l, fn, fn->name, err);
+		if (ret < 0)
+			break;
+		if (nb_cancelled(cancel)) {
+			ret = nb_err_set(err, -EINTR,
+					 "the invocation of %s was interrupted while it waited for "
+					 "a container",
+					 fn->name);
 			break;
 		}
-		if (strcmp(fn->cfg.state, "Active") != 0) {
-			ret = nb_err_set(err, -EBUSY,
-					 "The operation cannot be performed at this time. The "
-					 "function is currently in the following state: %s (%s)",
-					 fn->cfg.state, fn->cfg.state_reason);
-			break;
-		}
-		if (l->stopping) {
-			ret = nb_err_set(err, -ESHUTDOWN, "nimbusfs is shutting down");
-			break;
-		}
-		if (in_flight(fn) >= fn->cfg.reserved_concurrency) {
-			/* Even a queued Event invocation cannot wait on 0. */
-			if (!wait || fn->cfg.reserved_concurrency == 0) {
-				ret = nb_err_set(err, -EAGAIN,
-						 "Rate Exceeded. (TooManyRequestsException: %s has "
-						 "%d invocation(s) in flight, its "
-						 "reserved-concurrency)",
-						 name, in_flight(fn));
-				break;
-			}
-		} else if ((c = free_ctr(fn))) {
+		if ((c = free_ctr(fn))) {
 			lease_of(lease, fn, c);
 			break;
-		} else if (!fn->cold_start) {
-			ret = cold_start(l, fn, lease, err);
+		}
+		if (!fn->cold_start) {
+			ret = cold_start(l, fn, lease, cancel, err);
 			break;
 		}
 		pthread_cond_wait(&l->freed, &l->lock);
 	}
 	pthread_mutex_unlock(&l->lock);
+	nb_cancel_hook_del(cancel, &w);
 	return ret;
 }
 
@@ -161,16 +225,6 @@ static void unlink_ctr(struct lambda_fn *fn, struct lambda_ctr *c)
 		}
 }
 
-bool lambda_lease_stale(struct lambda *l, const struct lambda_lease *lease)
-{
-	bool stale;
-
-	pthread_mutex_lock(&l->lock);
-	stale = lease->fn->deleted || strcmp(lease->ctr->fp, lease->fn->fp) != 0;
-	pthread_mutex_unlock(&l->lock);
-	return stale;
-}
-
 void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard)
 {
 	struct lambda_fn *fn = lease->fn;
@@ -179,15 +233,19 @@ void lambda_release(struct lambda *l, struct lambda_lease *lease, bool discard)
 	if (!fn)
 		return;
 	pthread_mutex_lock(&l->lock);
-	c->busy = false;
-	c->served++;
-	clock_gettime(CLOCK_MONOTONIC, &c->idle_since);
-	if (discard || fn->deleted || strcmp(c->fp, fn->fp) != 0 || l->stopping) {
-		unlink_ctr(fn, c);
-		lambda_reap(l, c);
+	if (!c) {
+		fn->n_reserved--; /* a reservation that never got a container */
+	} else {
+		c->busy = false;
+		c->served++;
+		clock_gettime(CLOCK_MONOTONIC, &c->idle_since);
+		if (discard || fn->deleted || strcmp(c->fp, fn->fp) != 0 || l->stopping) {
+			unlink_ctr(fn, c);
+			lambda_reap(l, c);
+		}
+		if (!fn->deleted)
+			lambda_fn_touch(l, fn, LAMBDA_F_WARM);
 	}
-	if (!fn->deleted)
-		lambda_fn_touch(l, fn, LAMBDA_F_WARM);
 	pthread_cond_broadcast(&l->freed);
 	/* A new idle deadline is later than any the reaper already has. */
 	if (!l->reaper_next)

@@ -356,7 +356,9 @@ def dicts():
               JSON_TOKENS)
     dict_from("run_task", ["backend/ecs/task_run.c"],
               JSON_TOKENS + (dict_esc(":task-definition/"), dict_esc("arn:")))
-    dict_from("fnconfig_json", ["backend/lambda/fnconfig.c", "backend/lambda/fnconfig_json.c",
+    dict_from("fnconfig_json", ["backend/lambda/fnconfig.c", "backend/lambda/fnconfig_check.c",
+                                "backend/lambda/fnconfig_field.c",
+                                "backend/lambda/fnconfig_json.c",
                                 "backend/lambda/fnconfig_store.c"], JSON_TOKENS)
     dict_from("ec2_run", ["backend/ec2/request.c", "backend/ec2/ec2types.c"],
               JSON_TOKENS + tuple(dict_esc(w) for w in ("ami-", "subnet-", "sg-", "aws:")))

@@ -25,6 +25,12 @@ load ../helper
 	[[ "$output" == *"expected unix:///PATH or tcp://HOST:PORT"* ]]
 	run "$NIMBUSFS" --state-dir relative /tmp
 	[ "$status" -eq 2 ]
+	for n in 0 1025 -1 4x ''; do
+		run "$NIMBUSFS" --fuse-workers "$n" /tmp
+		[ "$status" -eq 2 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == *"--fuse-workers $n: expected a number of threads from 1 to 1024"* ]]
+	done
 	run "$NIMBUSFS"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no mountpoint"* ]]
@@ -78,6 +84,46 @@ load ../helper
 		! mountpoint -q "$MNT"
 		nb_cleanup
 	done
+}
+
+# threads PID: how many threads the process has now.
+threads() {
+	awk '/^Threads:/ { print $2 }' "/proc/$1/status"
+}
+
+# threads_under_load CAP: mounts with --fuse-workers CAP, reads `version`
+# from 16 processes at once, and prints the daemon's threads before, the
+# most seen while they ran, and after.
+threads_under_load() {
+	local base most=0 n i pids=()
+	nb_mount --fuse-workers "$1"
+	nb_engine_ready
+	base="$(threads "$NB_PID")"
+	for i in $(seq 16); do
+		(for _ in $(seq 300); do cat "$MNT/version" >/dev/null; done) &
+		pids+=($!)
+	done
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		n="$(threads "$NB_PID")"
+		[ "$n" -le "$most" ] || most=$n
+	done
+	wait "${pids[@]}"
+	echo "$base $most $(threads "$NB_PID")"
+	nb_cleanup
+}
+
+@test "cli: --fuse-workers caps the threads that answer FUSE requests" {
+	local base most after base64 most64 after64
+	run "$NIMBUSFS" --help
+	[[ "$output" == *"--fuse-workers N"* ]]
+	# one worker stays one worker under 16 concurrent readers ...
+	read -r base most after < <(threads_under_load 1)
+	[ "$most" -eq "$base" ]
+	[ "$after" -eq "$base" ]
+	# ... where libfuse starts a second as soon as its only one takes a
+	# request (the same daemon threads otherwise)
+	read -r base64 most64 after64 < <(threads_under_load 64)
+	[ "$after64" -gt "$base" ]
 }
 
 @test "cli: fusermount3 -u ends the daemon with status 0" {

@@ -477,7 +477,7 @@ check_all() {
 	run cp "$W/B.zip" "$L/fn/code.zip"
 	nb_wait 30 nb_gone "$GDB_PID" || { cat "$W/gdb.out"; false; }
 	GDB_PID=""
-	grep -q 'put_in_place' "$W/gdb.out" || { cat "$W/gdb.out"; false; }
+	grep -q 'lambda_deploy_put' "$W/gdb.out" || { cat "$W/gdb.out"; false; }
 	[ "$status" -ne 0 ] # killed before it answered
 	dead
 	mount_again

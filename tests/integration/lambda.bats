@@ -416,8 +416,13 @@ warm_count() {
 	echo python3.12 >"$L/py/runtime"
 	echo nodejs20.x >"$L/node/runtime"
 	[ "$(invoke_rw py '{}')" = '"runtime AWS_Lambda_python3.12"' ]
-	run bash -c "echo '{}' >'$L/node/invoke'"
+	# the write is accepted; the container starts at the read, which fails
+	run python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.write(fd, b"{}\n")
+os.read(fd, 65536)' "$L/node/invoke"
 	[ "$status" -ne 0 ]
+	[[ "$output" == *"No such file or directory"* ]]
 	grep -q "local/no-such-image:1" "$L/node/last-error"
 	warm_count node 0
 }
@@ -494,6 +499,22 @@ warm_count() {
 	[[ "${lines[2]}" == "END RequestId: "* ]]
 	[ "${lines[5]}" = 'said "two" on stderr' ]
 	[[ "${lines[7]}" == "REPORT RequestId: "* ]]
+}
+
+@test "lambda: a runtime that returns no log header has every line of its output in logs" {
+	# The engine reads a container's stdout and stderr apart: the runtime's
+	# END must not overtake the output it follows.
+	nb_make_fn burst 'i=0; while [ $i -lt 200 ]; do echo "line $i of $1" >&2; i=$((i+1)); done; echo "{}"'
+	echo 'NIMBUSFS_RIE_NO_LOG_RESULT=1' >>"$L/burst/environment"
+	for n in 1 2 3 4 5; do
+		echo "$n" >"$L/burst/invoke"
+	done
+	for n in 1 2 3 4 5; do
+		[ "$(grep -c " of $n\$" "$L/burst/logs")" -eq 200 ]
+		# each invocation's lines between its START and its END, in order
+		awk -v n="$n" '/^START /{ inv++ } inv == n && / of /{ if ($2 != k++ || $4 != n) bad = 1 }
+			/^END /{ if (inv == n && k != 200) bad = 1 } END { exit bad }' "$L/burst/logs"
+	done
 }
 
 @test "lambda: an invoke written before a code change runs the new code" {

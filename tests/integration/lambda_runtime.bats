@@ -19,8 +19,8 @@ setup_file() {
 		curl -sf --max-time 10 --unix-socket "$ENGINE_SOCK" \
 			"http://localhost/v1.41/images/$LAMBDA_IMAGE/json" >/dev/null && return 0
 		rie="$BATS_FILE_TMPDIR/lambda-rie"
-		gcc -std=gnu11 -D_GNU_SOURCE -static -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-			-o "$rie" "$ROOT/tools/lambda-rie.c"
+		gcc -std=gnu11 -D_GNU_SOURCE -I"$ROOT" -static -O2 -Wall -Wextra -Werror -Wshadow \
+			-Wformat=2 -o "$rie" "$ROOT"/tools/lambda-rie/*.c
 	fi
 	DOCKER_HOST="unix://$ENGINE_SOCK" "$ROOT/tools/build-lambda-image.sh" "$rie"
 }

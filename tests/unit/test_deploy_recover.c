@@ -4,7 +4,7 @@
  * packages are deployed first (code A then B, layer X then Y) and their
  * files kept; each test then builds, from those files, the state dir a
  * kill -9 leaves at one point of the commit protocol (staging, before the
- * commit, each rename of put_in_place) and loads it: the function must be
+ * commit, each rename of lambda_deploy_put) and loads it: the function must be
  * whole, all old or (once committed) all new, with nothing staged left,
  * and a second load must change nothing. No engine is needed.
  */

@@ -809,6 +809,63 @@ static void test_image_pull_streams_progress_and_catches_late_errors(void **stat
 	assert_non_null(strstr(env->err.msg, "unexpected EOF"));
 }
 
+struct puller {
+	struct engine *eng;
+	_Atomic int progress;
+	struct nb_cancel stop;
+	int ret;
+	struct nb_err err;
+};
+
+static int puller_progress(const cJSON *msg, void *ud)
+{
+	struct puller *p = ud;
+
+	(void)msg;
+	atomic_fetch_add(&p->progress, 1);
+	return 0;
+}
+
+static void *pull_main(void *arg)
+{
+	struct puller *p = arg;
+
+	p->ret = engine_image_pull_cancel(p->eng, "app", puller_progress, p, &p->stop, &p->err);
+	return NULL;
+}
+
+static void test_image_pull_ends_at_once_when_its_token_fires(void **state)
+{
+	struct env *env = *state;
+	const struct fake_piece pieces[] = { { .data = "{\"status\":\"Pulling fs layer\"}\r\n" },
+					     { 0 } };
+	const struct fake_route routes[] = {
+		{ .method = "POST",
+		  .path = "/v1.41/images/create?fromImage=app&tag=latest",
+		  .status = 200,
+		  .chunks = pieces,
+		  .hang = true },
+		{ 0 },
+	};
+	struct puller p = { .eng = env->eng };
+	struct timespec deadline;
+	pthread_t t;
+
+	nb_cancel_init(&p.stop);
+	fake_engine_set_routes(&env->fe, routes);
+	assert_int_equal(pthread_create(&t, NULL, pull_main, &p), 0);
+	for (int i = 0; i < 500 && !atomic_load(&p.progress); i++)
+		sleep_ms(10);
+	assert_true(atomic_load(&p.progress) > 0);
+	nb_cancel_fire(&p.stop);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	assert_int_equal(pthread_timedjoin_np(t, NULL, &deadline), 0);
+	assert_int_equal(p.ret, -EINTR);
+	assert_non_null(strstr(p.err.msg, "the pull of app was interrupted"));
+	nb_cancel_destroy(&p.stop);
+}
+
 /* ---- networks ---- */
 
 static void test_network_create_connect_inspect_remove(void **state)
@@ -891,6 +948,7 @@ int main(void)
 		T(test_image_import_error_inside_a_200_stream_fails),
 		T(test_image_import_inspect_tag_and_list),
 		T(test_image_pull_streams_progress_and_catches_late_errors),
+		T(test_image_pull_ends_at_once_when_its_token_fires),
 		T(test_network_create_connect_inspect_remove),
 	};
 
