@@ -164,9 +164,10 @@ read -r die_med die_p90 ctr_med ctr_p90 task_med task_p90 samples misses < \
 printf '%-44s %10s %10s\n' "exit: engine 'die' timestamp -> reader" "median ms" "p90 ms"
 printf '%-44s %10s %10s\n' "  raw /events stream (floor)" "$die_med" "$die_p90"
 printf '%-44s %10s %10s\n' "  containers/NAME/status STOPPED" "$ctr_med" "$ctr_p90"
-printf '%-44s %10s %10s\n' "  status STOPPED (+inspect, capture, remove)" "$task_med" "$task_p90"
+printf '%-44s %10s %10s\n' "  status STOPPED (+stop, drain, inspect)" "$task_med" "$task_p90"
 printf '%-44s %10s\n' "  container: added by nimbusfs (goal <= 5)" "$(awk -v a="$ctr_med" -v b="$die_med" 'BEGIN { printf "%.3f", a - b }')"
 printf '%-44s %10s\n' "  container: ratio nimbusfs / raw" "$(ratio "$ctr_med" "$die_med")"
+printf '%-44s %10s\n' "  task: added by nimbusfs (goal <= 50)" "$(awk -v a="$task_med" -v b="$die_med" 'BEGIN { printf "%.3f", a - b }')"
 printf '%-44s %10s\n' "  task: ratio nimbusfs / raw" "$(ratio "$task_med" "$die_med")"
 printf '%-44s %10s\n' "  samples, poll timeouts" "$samples, $misses"
 echo

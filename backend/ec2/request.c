@@ -1,6 +1,7 @@
 /*
  * backend/ec2/request.c - RunInstances requests: the AWS CLI's checks
- * (fields, types) in botocore's words, then EC2's in EC2's.
+ * (fields, types) in botocore's words, then EC2's in EC2's. Tags are in
+ * request_tags.c, user data's base64 and lengths in request_userdata.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -9,18 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
 #include "backend/common/json.h"
-#include "backend/ec2/request.h"
-
-enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_DICT };
-
-struct parse {
-	struct ec2_run_req *r;
-	struct nb_err *err;
-	long long min, max; /* 0 when not given */
-	bool dry_run, tagged_instance, tagged_volume;
-};
+#include "backend/ec2/request_i.h"
 
 static const char *valid_types(enum kind k)
 {
@@ -57,119 +50,12 @@ static bool is_kind(const cJSON *v, enum kind k)
 	return false;
 }
 
-/* botocore's "Invalid type for parameter" unless v is of kind k. */
-static int want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
+int ec2_req_want(struct parse *ps, const char *path, const cJSON *v, enum kind k)
 {
 	if (is_kind(v, k))
 		return 0;
 	return json_bad_type(ps->err, path, v, valid_types(k));
 }
-
-/* A byte that does not start a sequence its continuation bytes complete
- * (a stray continuation byte, a cut sequence) is a character of its own,
- * so text that is not UTF-8 cannot slip under a length limit. */
-size_t ec2_utf8_chars(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
-
-	while (*p) {
-		size_t len = *p < 0x80		   ? 1
-			     : (*p & 0xe0) == 0xc0 ? 2
-			     : (*p & 0xf0) == 0xe0 ? 3
-			     : (*p & 0xf8) == 0xf0 ? 4
-						   : 0;
-		size_t i = 1;
-
-		while (i < len && (p[i] & 0xc0) == 0x80)
-			i++;
-		p += len && i == len ? len : 1;
-		n++;
-	}
-	return n;
-}
-
-/* user data */
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int ec2_user_data_decode(const char *text, size_t max, unsigned char **out, size_t *len,
-			 struct nb_err *err)
-{
-	size_t n = 0, pad = 0, size, o = 0;
-	uint32_t acc = 0;
-	unsigned char *bytes;
-
-	*out = NULL;
-	*len = 0;
-	/* Count the characters and check where '=' stands first, so that
-	 * nothing is allocated for text that is no base64. */
-	for (const char *p = text; *p; p++) {
-		if (blank(*p))
-			continue;
-		if (*p == '=')
-			pad++;
-		else if (pad || b64_value(*p) < 0)
-			return nb_err_set(err, -EINVAL,
-					  "InvalidParameterValue: Invalid BASE64 encoding of user "
-					  "data.");
-		n++;
-	}
-	if (n % 4 != 0 || pad > 2 || (n == 0 && pad))
-		return nb_err_set(err, -EINVAL,
-				  "InvalidParameterValue: Invalid BASE64 encoding of user data.");
-	if (n == 0)
-		return 0;
-	size = n / 4 * 3 - pad;
-	if (size > max)
-		return nb_err_set(err, -EFBIG,
-				  "InvalidParameterValue: User data is limited to %zu bytes", max);
-	bytes = malloc(size + 1);
-	if (!bytes)
-		return nb_err_set(err, -ENOMEM, "out of memory");
-	n = 0;
-	for (const char *p = text; *p && *p != '='; p++) {
-		if (blank(*p))
-			continue;
-		acc = acc << 6 | (uint32_t)b64_value(*p);
-		if (++n % 4 == 0) {
-			bytes[o++] = (unsigned char)(acc >> 16);
-			bytes[o++] = (unsigned char)(acc >> 8);
-			bytes[o++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (pad == 1) { /* 3 characters: 18 bits, 2 bytes */
-		bytes[o++] = (unsigned char)(acc >> 10);
-		bytes[o++] = (unsigned char)(acc >> 2);
-	} else if (pad == 2) { /* 2 characters: 12 bits, 1 byte */
-		bytes[o++] = (unsigned char)(acc >> 4);
-	}
-	bytes[o] = '\0';
-	*out = bytes;
-	*len = o;
-	return 0;
-}
-
-/* fields */
 
 typedef int (*field_fn)(struct parse *ps, const char *key, const cJSON *v);
 
@@ -304,7 +190,7 @@ static int f_group_ids(struct parse *ps, const char *key, const cJSON *v)
 	cJSON_ArrayForEach(m, v)
 	{
 		snprintf(path, sizeof(path), "%s[%zu]", key, i++);
-		if ((ret = want(ps, path, m, K_STR)) < 0)
+		if ((ret = ec2_req_want(ps, path, m, K_STR)) < 0)
 			return ret;
 		if (!ec2_id_valid("sg", m->valuestring))
 			return nb_err_set(ps->err, -EINVAL,
@@ -325,7 +211,7 @@ static int f_group_names(struct parse *ps, const char *key, const cJSON *v)
 	cJSON_ArrayForEach(m, v)
 	{
 		snprintf(path, sizeof(path), "%s[%zu]", key, i++);
-		if ((ret = want(ps, path, m, K_STR)) < 0)
+		if ((ret = ec2_req_want(ps, path, m, K_STR)) < 0)
 			return ret;
 	}
 	return 0;
@@ -340,183 +226,6 @@ static int f_shutdown(struct parse *ps, const char *key, const cJSON *v)
 				  "instanceInitiatedShutdownBehavior is invalid. Valid values are "
 				  "'stop' and 'terminate'.",
 				  v->valuestring);
-	return 0;
-}
-
-/* tags */
-
-static int tag_error(struct parse *ps, size_t spec, size_t tag, const char *what)
-{
-	return nb_err_set(ps->err, -EINVAL,
-			  "InvalidParameterValue: %s (TagSpecifications[%zu].Tags[%zu])", what,
-			  spec, tag);
-}
-
-static int add_tag(struct parse *ps, const char *key, const char *value)
-{
-	struct ec2_run_req *r = ps->r;
-	struct ec2_tag *grown = realloc(r->tags, (r->n_tags + 1) * sizeof(*grown));
-	char *k, *val;
-
-	if (!grown)
-		return nb_err_set(ps->err, -ENOMEM, "out of memory");
-	r->tags = grown;
-	k = strdup(key);
-	val = strdup(value);
-	if (!k || !val) {
-		free(k);
-		free(val);
-		return nb_err_set(ps->err, -ENOMEM, "out of memory");
-	}
-	r->tags[r->n_tags].key = k;
-	r->tags[r->n_tags].value = val;
-	r->n_tags++;
-	return 0;
-}
-
-/* One {Key, Value}; keys[] holds the spec's keys so far. */
-static int one_tag(struct parse *ps, size_t si, size_t ti, const cJSON *t, const char **keys,
-		   bool keep)
-{
-	const cJSON *m, *k = NULL, *val = NULL;
-	char path[96];
-	int ret;
-
-	snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu]", si, ti);
-	if ((ret = want(ps, path, t, K_DICT)) < 0)
-		return ret;
-	cJSON_ArrayForEach(m, t)
-	{
-		if (strcmp(m->string, "Key") == 0)
-			k = m;
-		else if (strcmp(m->string, "Value") == 0)
-			val = m;
-		else
-			return nb_err_set(ps->err, -EINVAL,
-					  "Unknown parameter in %s: \"%.64s\", must be one of: "
-					  "Key, Value",
-					  path, m->string);
-	}
-	if (k && !cJSON_IsNull(k)) {
-		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu].Key", si, ti);
-		if ((ret = want(ps, path, k, K_STR)) < 0)
-			return ret;
-	}
-	if (val && !cJSON_IsNull(val)) {
-		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags[%zu].Value", si, ti);
-		if ((ret = want(ps, path, val, K_STR)) < 0)
-			return ret;
-	}
-	if (!k || cJSON_IsNull(k) || !k->valuestring[0])
-		return tag_error(ps, si, ti, "Tag key must not be empty");
-	if (ec2_utf8_chars(k->valuestring) > EC2_TAG_KEY_MAX)
-		return tag_error(ps, si, ti,
-				 "Tag key exceeds the maximum length of 128 characters");
-	if (strncasecmp(k->valuestring, "aws:", 4) == 0)
-		return tag_error(ps, si, ti,
-				 "Tag keys starting with 'aws:' are reserved for internal use");
-	if (val && cJSON_IsString(val) && ec2_utf8_chars(val->valuestring) > EC2_TAG_VALUE_MAX)
-		return tag_error(ps, si, ti,
-				 "Tag value exceeds the maximum length of 256 characters");
-	for (size_t i = 0; i < ti; i++)
-		if (strcmp(keys[i], k->valuestring) == 0)
-			return nb_err_set(ps->err, -EINVAL,
-					  "InvalidParameterValue: Duplicate tag key '%s' specified "
-					  "(TagSpecifications[%zu].Tags[%zu])",
-					  k->valuestring, si, ti);
-	keys[ti] = k->valuestring;
-	if (!keep)
-		return 0;
-	return add_tag(ps, k->valuestring, val && cJSON_IsString(val) ? val->valuestring : "");
-}
-
-static int one_spec(struct parse *ps, size_t si, const cJSON *spec)
-{
-	const cJSON *m, *type = NULL, *tags = NULL, *t;
-	const char *keys[EC2_TAGS_MAX];
-	char path[64];
-	bool keep, *seen;
-	size_t ti = 0;
-	int ret;
-
-	snprintf(path, sizeof(path), "TagSpecifications[%zu]", si);
-	if ((ret = want(ps, path, spec, K_DICT)) < 0)
-		return ret;
-	cJSON_ArrayForEach(m, spec)
-	{
-		if (strcmp(m->string, "ResourceType") == 0)
-			type = m;
-		else if (strcmp(m->string, "Tags") == 0)
-			tags = m;
-		else
-			return nb_err_set(ps->err, -EINVAL,
-					  "Unknown parameter in %s: \"%.64s\", must be one of: "
-					  "ResourceType, Tags",
-					  path, m->string);
-	}
-	if (type && !cJSON_IsNull(type)) {
-		snprintf(path, sizeof(path), "TagSpecifications[%zu].ResourceType", si);
-		if ((ret = want(ps, path, type, K_STR)) < 0)
-			return ret;
-	}
-	if (tags && !cJSON_IsNull(tags)) {
-		snprintf(path, sizeof(path), "TagSpecifications[%zu].Tags", si);
-		if ((ret = want(ps, path, tags, K_LIST)) < 0)
-			return ret;
-	}
-	if (!type || cJSON_IsNull(type) || !type->valuestring[0])
-		return nb_err_set(
-			ps->err, -EINVAL,
-			"InvalidParameterValue: Tag specification resource type must have "
-			"a value (TagSpecifications[%zu].ResourceType)",
-			si);
-	if (strcmp(type->valuestring, "instance") == 0)
-		seen = &ps->tagged_instance;
-	else if (strcmp(type->valuestring, "volume") == 0)
-		seen = &ps->tagged_volume;
-	else
-		return nb_err_set(ps->err, -EINVAL,
-				  "InvalidParameterValue: '%.64s' is not a valid taggable resource "
-				  "type for this operation.",
-				  type->valuestring);
-	if (*seen)
-		return nb_err_set(ps->err, -EINVAL,
-				  "InvalidParameterValue: The same resource type may not be "
-				  "specified more than once in tag specifications.");
-	*seen = true;
-	keep = seen == &ps->tagged_instance;
-	if (!tags || cJSON_GetArraySize(tags) == 0)
-		return nb_err_set(ps->err, -EINVAL,
-				  "InvalidParameterValue: Tag specification must have at least one "
-				  "tag (TagSpecifications[%zu].Tags)",
-				  si);
-	if (cJSON_GetArraySize(tags) > EC2_TAGS_MAX)
-		return nb_err_set(
-			ps->err, -EINVAL,
-			"TagLimitExceeded: The maximum number of Tags for a resource has "
-			"been reached. (TagSpecifications[%zu].Tags holds %d; at most %d)",
-			si, cJSON_GetArraySize(tags), EC2_TAGS_MAX);
-	cJSON_ArrayForEach(t, tags)
-	{
-		if ((ret = one_tag(ps, si, ti, t, keys, keep)) < 0)
-			return ret;
-		ti++;
-	}
-	return 0;
-}
-
-static int f_tags(struct parse *ps, const char *key, const cJSON *v)
-{
-	const cJSON *spec;
-	size_t si = 0;
-	int ret;
-
-	(void)key;
-	cJSON_ArrayForEach(spec, v)
-	{
-		if ((ret = one_spec(ps, si++, spec)) < 0)
-			return ret;
-	}
 	return 0;
 }
 
@@ -554,7 +263,7 @@ static const struct {
 	{ "UserData", K_STR, f_user_data },
 	{ "ElasticGpuSpecification", K_LIST, f_unsupported },
 	{ "ElasticInferenceAccelerators", K_LIST, f_unsupported },
-	{ "TagSpecifications", K_LIST, f_tags },
+	{ "TagSpecifications", K_LIST, ec2_req_tags },
 	{ "LaunchTemplate", K_DICT, f_unsupported },
 	{ "InstanceMarketOptions", K_DICT, f_unsupported },
 	{ "CreditSpecification", K_DICT, NULL },
@@ -672,7 +381,7 @@ static int parse_doc(struct parse *ps, const cJSON *doc)
 			return unknown(ps, m->string);
 		if (cJSON_IsNull(m))
 			continue;
-		if ((ret = want(ps, m->string, m, fields[i].kind)) < 0)
+		if ((ret = ec2_req_want(ps, m->string, m, fields[i].kind)) < 0)
 			return ret;
 		if (fields[i].fn && (ret = fields[i].fn(ps, m->string, m)) < 0)
 			return ret;
@@ -688,7 +397,7 @@ int ec2_run_parse(const char *text, size_t len, struct ec2_run_req *out, struct 
 	int ret;
 
 	req_init(out);
-	while (i < len && blank(text[i]))
+	while (i < len && nb_is_blank(text[i]))
 		i++;
 	if (i == len) {
 		ret = finish(&ps);

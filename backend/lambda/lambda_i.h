@@ -85,6 +85,8 @@ struct lambda {
 	struct lambda_deps deps;
 	char owner[64];
 	int dirfd; /* <state>/lambda */
+	/* Lock order: deploy, then lock (a deploy records its outcome under
+	 * lock); never lock, then deploy. */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;	/* a container became free or a cold start ended */
 	pthread_mutex_t deploy; /* one package is processed at a time */

@@ -68,7 +68,12 @@ status_is() {
 	[ "$(cat "$T/containers/app/exit-code")" = 3 ]
 	[ "$(cat "$T/containers/app/reason")" = "Exited with code 3" ]
 	grep -qx '\[app\] bye' "$T/logs"
-	# its containers are removed once their output is captured
+	# its containers are removed right after it is STOPPED, as the agent
+	# cleans up
+	nb_wait 10 no_task_container
+}
+
+no_task_container() {
 	[ -z "$(docker ps -aq --filter "label=io.nimbusfs.object=$TASK")" ]
 }
 
