@@ -16,7 +16,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
 	backend/common/json.c backend/common/fdio.c backend/common/probe.c \
-	backend/common/tar.c backend/common/cancel.c
+	backend/common/tar.c backend/common/cancel.c backend/common/index.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c backend/engine/logline.c
@@ -49,7 +49,7 @@ FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs
 	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 
-UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
+UNIT_TESTS := test_buf test_index test_json test_err test_demux test_engine test_atomic test_router \
 	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
 	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service
 

@@ -15,6 +15,7 @@
 
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/lambda/lambda_i.h"
@@ -66,10 +67,15 @@ static enum lambda_field field_of(enum lambda_file f)
 
 struct lambda_fn *lambda_fn_find(struct lambda *l, const char *name)
 {
-	for (struct lambda_fn *fn = l->fns; fn; fn = fn->next)
-		if (strcmp(fn->name, name) == 0)
-			return fn;
-	return NULL;
+	return nb_index_find(&l->fn_index, name, struct lambda_fn, ix);
+}
+
+/* Lists fn first, as readdir has always shown the newest first. */
+static void fn_link(struct lambda *l, struct lambda_fn *fn)
+{
+	fn->next = l->fns;
+	l->fns = fn;
+	nb_index_add(&l->fn_index, &fn->ix, fn->name);
 }
 
 static void fn_free(struct lambda_fn *fn)
@@ -270,8 +276,7 @@ static int load_one(struct lambda *l, const char *name)
 	lambda_fn_refresh(l, fn);
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
 		fn->mtime[f] = fn->cfg.last_modified;
-	fn->next = l->fns;
-	l->fns = fn;
+	fn_link(l, fn);
 	return 0;
 }
 
@@ -368,6 +373,7 @@ void lambda_free(struct lambda *l)
 		l->fns = fn->next;
 		lambda_fn_put(l, fn);
 	}
+	nb_index_free(&l->fn_index);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	pthread_cond_destroy(&l->async_wake);
@@ -416,8 +422,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 	}
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
 		fn->mtime[f] = fn->cfg.last_modified;
-	fn->next = l->fns;
-	l->fns = fn;
+	fn_link(l, fn);
 	state_hub_changed(l->deps.hub, LAMBDA_DIR);
 	pthread_mutex_unlock(&l->lock);
 	lambda_publish(l, name, "create", NULL, NULL);
@@ -427,7 +432,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 {
 	char tomb[LAMBDA_FUNCTION_NAME_MAX + 32], path[4096];
-	struct lambda_fn **pp, *fn = NULL;
+	struct lambda_fn **pp, *fn;
 	unsigned char rnd[4] = { 0 };
 	int ret;
 
@@ -435,11 +440,7 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 	 * aside at once, so a function made again with its name starts empty. */
 	pthread_mutex_lock(&l->deploy);
 	pthread_mutex_lock(&l->lock);
-	for (pp = &l->fns; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->name, name) == 0) {
-			fn = *pp;
-			break;
-		}
+	fn = lambda_fn_find(l, name);
 	if (!fn) {
 		pthread_mutex_unlock(&l->lock);
 		pthread_mutex_unlock(&l->deploy);
@@ -456,7 +457,10 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 		pthread_mutex_unlock(&l->deploy);
 		return ret;
 	}
+	for (pp = &l->fns; *pp != fn; pp = &(*pp)->next)
+		;
 	*pp = fn->next;
+	nb_index_remove(&l->fn_index, &fn->ix);
 	fn->deleted = true;
 	pthread_cond_broadcast(&l->freed); /* its waiting invocations end */
 	/* Busy containers go when their invocation ends. */
