@@ -33,6 +33,7 @@ ECS_SRC := backend/ecs/ecs.c backend/ecs/taskdef.c backend/ecs/taskdef_container
 LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_env.c \
 	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
 	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
+	backend/lambda/function_files.c \
 	backend/lambda/deploy.c backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
@@ -50,7 +51,7 @@ FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs
 MAIN_SRC := fs/main.c
 
 UNIT_TESTS := test_buf test_index test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
+	test_openfile test_backed test_hub test_registry test_taskdef test_spec test_logcap test_secrets \
 	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service
 
 # Debian packages every target needs; `make deps` installs the missing ones.

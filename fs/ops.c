@@ -53,6 +53,7 @@ int fsnode_ops_node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, stru
 	const struct fsnode_route *r = node->route;
 	struct nb_buf content = { 0 };
 	struct timespec mtime = ctx->mounted;
+	off_t size = -1;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -80,14 +81,19 @@ int fsnode_ops_node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, stru
 		break;
 	}
 	default:
-		if (r->ops->render)
+		/* A backed file's size is its file's: nothing is read. */
+		if (r->ops->backing)
+			ret = fsnode_file_backing_stat(ctx, node, &size, &mtime);
+		else if (r->ops->render)
 			ret = r->ops->render(ctx, node, &content, &mtime);
 		st->st_mode = (r->kind == FSNODE_SYMLINK ? S_IFLNK : S_IFREG) | r->mode;
 		st->st_nlink = 1;
 		break;
 	}
-	st->st_size = (off_t)content.len;
-	st->st_blocks = (blkcnt_t)((content.len + 511) / 512);
+	if (size < 0)
+		size = (off_t)content.len;
+	st->st_size = size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 	set_time(&st->st_mtim, &mtime);
 	set_time(&st->st_ctim, &mtime);
 	set_time(&st->st_atim, &mtime);
@@ -303,9 +309,13 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return fsnode_longtxn_start(fsnode_ops_ctx_of(req)->longtxns, req, f, size, off,
 					    true);
 	}
-	ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
-	if (ret == 0 && len)
-		ret = nb_buf_append(&out, data, len);
+	if (f->node->route->ops->backing) {
+		ret = fsnode_file_read_backed(fsnode_ops_ctx_of(req), f, off, size, &out);
+	} else {
+		ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
+		if (ret == 0 && len)
+			ret = nb_buf_append(&out, data, len);
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (ret < 0)
 		fsnode_ops_reply_err(req, -ret);

@@ -130,7 +130,6 @@ void ecs_task_free(struct ecs_task *t);
 int ecs_task_load_all(struct ecs *ecs, struct nb_err *err);
 
 /* task_logs.c: captured output, <state>/task-logs/<task>/{task,<name>}.log */
-int ecs_tasklog_read(int logdirfd, const char *task, const char *container, struct nb_buf *out);
 void ecs_tasklog_remove(int logdirfd, const char *task);
 
 /* task_life.c */

@@ -1,6 +1,6 @@
 /*
  * backend/lambda/lambda_i.h - the Lambda service's insides, shared by its
- * files: function.c (functions and their settings), deploy.c (packages and
+ * files: function.c (functions), function_files.c (their files), deploy.c (packages and
  * layers), warm.c (the warm container pool), invoke.c (invocations) and
  * reaper.c (idle eviction and container removal).
  *
