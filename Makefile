@@ -68,7 +68,7 @@ endef
 
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
 	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
-	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/bench_objects $(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -85,7 +85,8 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # The launch and invoke drivers share tools/benchlib.c and the engine client.
-$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2 \
+		$(BUILD)/tools/bench_objects: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
 		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
