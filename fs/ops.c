@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,9 +408,25 @@ static void do_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
+/* Every open log and package holds its backing file's fd: lift the soft
+ * fd limit (1024 by default) to the hard one, so a thousand readers of
+ * logs do not starve the engine client of sockets. Nothing here uses
+ * select(), whose sets stop at 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 static void do_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
+	raise_fd_limit();
 	/* O_TRUNC comes with open, so `>` needs no separate setattr. */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;

@@ -132,3 +132,25 @@ stopped() {
 	run stat "$L/pkg/code.zip"
 	[ "$status" -ne 0 ]
 }
+
+@test "state files: two thousand open packages hold their files and the mount still answers" {
+	# a daemon started with the usual soft limit of 1024 fds
+	nb_unmount
+	ulimit -Sn 1024
+	nb_mount
+	nb_engine_ready
+	nb_paths
+	nb_make_fn held 'echo "{\"ok\": true}"'
+	# each open descriptor of code.zip keeps its package's file open in
+	# the daemon: past 1024 of them, opens and invocations still work
+	run python3 -c 'import os, resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(2000)]
+assert all(os.read(fd, 2) == b"PK" for fd in fds[::100])
+print(len(fds))' "$L/held/code.zip"
+	[ "$status" -eq 0 ]
+	[ "$output" = 2000 ]
+	grep -qx ok "$MNT/health"
+	[ "$(nb_invoke held '{}')" = '{"ok": true}' ]
+}
