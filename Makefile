@@ -16,7 +16,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 COMMON_SRC := backend/common/err.c backend/common/log.c backend/common/buf.c \
 	backend/common/json.c backend/common/fdio.c backend/common/probe.c \
-	backend/common/tar.c backend/common/cancel.c
+	backend/common/tar.c backend/common/cancel.c backend/common/index.c
 ENGINE_SRC := backend/engine/engine.c backend/engine/stream.c backend/engine/containers.c backend/engine/images.c \
 	backend/engine/networks.c backend/engine/exec.c backend/engine/logs.c backend/engine/volumes.c \
 	backend/engine/events.c backend/engine/logline.c
@@ -35,6 +35,7 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_check.c \
 	backend/lambda/fnconfig_field.c backend/lambda/fnconfig_env.c \
 	backend/lambda/fnconfig_json.c backend/lambda/fnconfig_describe.c backend/lambda/fnconfig_store.c backend/lambda/package.c backend/lambda/package_names.c \
 	backend/lambda/package_sha.c backend/lambda/package_unpack.c backend/lambda/function.c \
+	backend/lambda/function_files.c \
 	backend/lambda/deploy.c backend/lambda/deploy_commit.c backend/lambda/deploy_layers.c \
 	backend/lambda/codeview.c backend/lambda/warm.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
@@ -52,10 +53,10 @@ FS_SRC := fs/cli.c fs/router.c fs/inode.c fs/openfile.c fs/park.c fs/notify.c fs
 	fs/ops_dir.c
 MAIN_SRC := fs/main.c
 
-UNIT_TESTS := test_buf test_json test_err test_demux test_engine test_atomic test_router \
-	test_openfile test_hub test_registry test_taskdef test_spec test_logline test_logcap test_secrets \
-	test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request test_ec2_service \
-	test_ecs_run test_events test_runlogs
+UNIT_TESTS := test_buf test_index test_json test_err test_demux test_engine test_atomic test_router \
+	test_openfile test_backed test_hub test_registry test_taskdef test_spec test_logline test_logcap \
+	test_secrets test_package test_deploy_recover test_fnconfig test_ec2_netmath test_ec2_request \
+	test_ec2_service test_ecs_run test_events test_runlogs
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev \
@@ -72,7 +73,7 @@ endef
 TOOLS := $(BUILD)/tools/nbpoll $(BUILD)/tools/bench_read $(BUILD)/tools/bench_minfs \
 	$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda \
 	$(BUILD)/tools/bench_ec2 $(BUILD)/tools/bench_logs $(BUILD)/tools/bench_coldburst \
-	$(BUILD)/tools/lambda-rie
+	$(BUILD)/tools/bench_objects $(BUILD)/tools/lambda-rie
 
 all: $(BUILD)/nimbusfs $(TOOLS)
 
@@ -90,7 +91,7 @@ $(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_
 
 # The launch and invoke drivers share tools/benchlib.c and the engine client.
 $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2 \
-		$(BUILD)/tools/bench_coldburst: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
+		$(BUILD)/tools/bench_coldburst $(BUILD)/tools/bench_objects: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
 		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)

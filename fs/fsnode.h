@@ -245,6 +245,17 @@ struct fsnode_ops {
 		      struct nb_err *err);
 	int (*unlink)(struct fsnode_ctx *ctx, const struct fsnode *dir, const char *name,
 		      struct nb_err *err);
+	/*
+	 * Files backed by a file in the state dir (logs, code.zip): opens that
+	 * file read-only into *fd, or sets *fd to -1 when the object has none
+	 * yet (it reads empty), and sets *mtime to the object's change time
+	 * for that case. -ENOENT when the object is gone. Takes a service lock
+	 * only to find the object; fs/ then takes size and mtime from fstat and
+	 * bytes from pread, holding no service lock, whatever the file's size.
+	 * A route with it needs no render for reads (render still serves `>>`).
+	 */
+	int (*backing)(struct fsnode_ctx *ctx, const struct fsnode *node, int *fd,
+		       struct timespec *mtime);
 };
 
 /* One open file: fi->fh. */
@@ -276,6 +287,8 @@ struct fsnode_file {
 	bool truncated; /* protected by lock: O_TRUNC or ftruncate: `>>` replaces, not adds */
 	struct fuse_pollhandle *ph;    /* protected by the table lock */
 	struct fsnode_file *next_open; /* protected by the table lock */
+	/* protected by lock: ops->backing's file, or -1 (none, or nothing yet) */
+	int backing_fd;
 };
 
 struct fsnode_table;

@@ -8,6 +8,8 @@
 
 extern const struct fsnode_ops fsnode_ecs_ops;
 extern const struct fsnode_ops fsnode_ecs_tasks_ops;
+/* `logs` of tasks and containers: backed by the captured files. */
+extern const struct fsnode_ops fsnode_ecs_task_logs_ops;
 extern const struct fsnode_ops fsnode_ecs_secrets_ops;
 
 #endif

@@ -23,7 +23,6 @@ static const struct {
 	{ FSNODE_TASK_STOP_CODE, ECS_TF_STOP_CODE },
 	{ FSNODE_TASK_STOPPED_REASON, ECS_TF_STOPPED_REASON },
 	{ FSNODE_TASK_TASKDEF, ECS_TF_TASKDEF_LINK },
-	{ FSNODE_TASK_LOGS, ECS_TF_LOGS },
 	{ FSNODE_TC_STATUS, ECS_TF_C_STATUS },
 	{ FSNODE_TC_EXIT_CODE, ECS_TF_C_EXIT_CODE },
 	{ FSNODE_TC_HEALTH, ECS_TF_C_HEALTH },
@@ -31,7 +30,6 @@ static const struct {
 	{ FSNODE_TC_ID, ECS_TF_C_ID },
 	{ FSNODE_TC_IP, ECS_TF_C_IP },
 	{ FSNODE_TC_PORTS, ECS_TF_C_PORTS },
-	{ FSNODE_TC_LOGS, ECS_TF_C_LOGS },
 	{ FSNODE_TC_REASON, ECS_TF_C_REASON },
 };
 
@@ -197,6 +195,21 @@ static int tasks_rmdir(struct fsnode_ctx *ctx, const struct fsnode *dir, const c
 	(void)dir;
 	return ecs_task_forget(ctx->d->ecs, name, err);
 }
+
+/* `logs`: the captured file itself, read without the ECS lock. */
+static int logs_backing(struct fsnode_ctx *ctx, const struct fsnode *node, int *fd,
+			struct timespec *mtime)
+{
+	const char *container;
+	char task[33];
+
+	split_obj(node, task, &container);
+	return ecs_task_log_open(ctx->d->ecs, task, container, fd, mtime);
+}
+
+const struct fsnode_ops fsnode_ecs_task_logs_ops = {
+	.backing = logs_backing,
+};
 
 const struct fsnode_ops fsnode_ecs_tasks_ops = {
 	.lookup = tasks_lookup,

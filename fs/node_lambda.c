@@ -250,6 +250,31 @@ const struct fsnode_ops fsnode_lambda_invoke_ops = {
 	.discard = lambda_discard,
 };
 
+/* `logs`, `code.zip` and layers: the state dir's file itself, opened
+ * without the service's lock. */
+static int lambda_backing(struct fsnode_ctx *ctx, const struct fsnode *node, int *fd,
+			  struct timespec *mtime)
+{
+	struct lambda *l = ctx->d->lambda;
+	char fn[LAMBDA_FUNCTION_NAME_MAX + 1];
+	const char *rest = split_obj(node->obj, fn, sizeof(fn));
+
+	if (node->route->type == FSNODE_LF_LAYER)
+		return lambda_layer_open(l, fn, rest, fd, mtime);
+	return lambda_file_open(l, fn, (enum lambda_file)file_of(node->route->type), fd, mtime);
+}
+
+/* As fsnode_lambda_ops, for the files backed by the state dir. */
+const struct fsnode_ops fsnode_lambda_backed_ops = {
+	.lookup = lambda_lookup,
+	.list = lambda_list_objs,
+	.render = lambda_render_node,
+	.commit = lambda_commit,
+	.create = lambda_create_file,
+	.unlink = lambda_unlink,
+	.backing = lambda_backing,
+};
+
 const struct fsnode_ops fsnode_lambda_ops = {
 	.lookup = lambda_lookup,
 	.list = lambda_list_objs,

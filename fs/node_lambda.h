@@ -8,6 +8,8 @@
 #include "fs/fsnode.h"
 
 extern const struct fsnode_ops fsnode_lambda_ops;
+/* logs, code.zip and layers: backed by their files in the state dir. */
+extern const struct fsnode_ops fsnode_lambda_backed_ops;
 extern const struct fsnode_ops fsnode_lambda_invoke_ops;
 
 #endif

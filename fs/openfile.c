@@ -3,11 +3,15 @@
  * into committed requests. A shell's echo never sees an error from close,
  * so a request is committed in the write() that completes it and its error
  * is that write's result; flush commits only what was left incomplete.
+ * Files backed by a file in the state dir keep that file open instead of
+ * a snapshot and read it with pread.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend/common/buf.h"
 #include "backend/common/json.h"
@@ -23,6 +27,7 @@ struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags)
 	f->node = node;
 	f->flags = flags;
 	f->truncated = flags & O_TRUNC;
+	f->backing_fd = -1;
 	return f;
 }
 
@@ -30,6 +35,8 @@ void fsnode_file_free(struct fsnode_file *f)
 {
 	if (!f)
 		return;
+	if (f->backing_fd >= 0)
+		close(f->backing_fd);
 	nb_buf_free(&f->snap);
 	nb_buf_free(&f->wbuf);
 	pthread_mutex_destroy(&f->lock);
@@ -46,6 +53,41 @@ bool fsnode_kind_writable(enum fsnode_kind kind)
 	return kind == FSNODE_VALUE || kind == FSNODE_VERB || kind == FSNODE_TXN;
 }
 
+int fsnode_file_backing_stat(struct fsnode_ctx *ctx, const struct fsnode *node, off_t *size,
+			     struct timespec *mtime)
+{
+	struct stat st;
+	int fd = -1, ret = node->route->ops->backing(ctx, node, &fd, mtime);
+
+	*size = 0;
+	if (ret < 0 || fd < 0)
+		return ret;
+	if (fstat(fd, &st) == 0) {
+		*size = st.st_size;
+		*mtime = st.st_mtim;
+	} else {
+		ret = -errno;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Opens the backing file again: what this fd reads from now on. */
+static int backing_reopen(struct fsnode_ctx *ctx, struct fsnode_file *f)
+{
+	struct timespec mtime;
+	int fd = -1, ret;
+
+	f->gen_at_render = fsnode_table_gen(ctx->nodes, f->node);
+	ret = f->node->route->ops->backing(ctx, f->node, &fd, &mtime);
+	if (ret < 0)
+		return ret;
+	if (f->backing_fd >= 0)
+		close(f->backing_fd);
+	f->backing_fd = fd;
+	return 0;
+}
+
 int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f)
 {
 	const struct fsnode_ops *ops = f->node->route->ops;
@@ -54,6 +96,8 @@ int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	nb_buf_reset(&f->snap);
 	f->answered = false;
 	f->rpos = 0;
+	if (ops->backing)
+		return backing_reopen(ctx, f);
 	f->gen_at_render = fsnode_table_gen(ctx->nodes, f->node);
 	if (f->node->route->kind == FSNODE_LASTERR) {
 		char dir[4096];
@@ -335,11 +379,59 @@ int fsnode_file_flush(struct fsnode_ctx *ctx, struct fsnode_file *f)
 	return commit_ready(ctx, f, true);
 }
 
+int fsnode_file_read_backed(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
+			    struct nb_buf *out)
+{
+	bool reopened = false;
+	ssize_t n;
+	int ret;
+
+	/* As for a rendered file: a read at 0 after the first sees the file
+	 * as it is now (a code.zip deployed since is another file). */
+	if (off == 0 && !f->fresh) {
+		ret = backing_reopen(ctx, f);
+		if (ret < 0)
+			return ret;
+		reopened = true;
+	}
+	f->fresh = false;
+	if (size == 0)
+		return 0;
+	if (nb_buf_reserve(out, size) < 0)
+		return -ENOMEM;
+	for (;;) {
+		n = f->backing_fd < 0 ? 0 : pread(f->backing_fd, out->data + out->len, size, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n > 0 || reopened || f->node->route->kind != FSNODE_APPEND)
+			break;
+		/* The end of what this fd holds. A log only grows, so the file
+		 * as it is now (made since the open, if there was none) never
+		 * mixes two states; and an object removed since fails here. */
+		ret = backing_reopen(ctx, f);
+		if (ret < 0)
+			return ret;
+		reopened = true;
+	}
+	out->len += (size_t)n;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
 		     const char **data, size_t *len)
 {
 	int ret;
 
+	if (f->node->route->ops->backing) {
+		nb_buf_reset(&f->snap);
+		ret = fsnode_file_read_backed(ctx, f, off, size, &f->snap);
+		*data = f->snap.data;
+		*len = f->snap.len;
+		return ret;
+	}
 	if (f->node->route->kind == FSNODE_TXN && f->committed < f->wbuf.len) {
 		ret = fsnode_file_flush(ctx, f);
 		if (ret < 0)

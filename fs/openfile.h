@@ -19,7 +19,8 @@ struct fsnode_file *fsnode_file_new(struct fsnode *node, int flags);
 void fsnode_file_free(struct fsnode_file *f);
 
 /* Renders the node's value into f->snap (at open, and on a read at offset
- * 0, so a reader who seeks back after poll() sees the new value). */
+ * 0, so a reader who seeks back after poll() sees the new value); for a
+ * backed file, opens its backing file instead. */
 int fsnode_file_render(struct fsnode_ctx *ctx, struct fsnode_file *f);
 
 /*
@@ -36,9 +37,24 @@ ssize_t fsnode_file_write(struct fsnode_ctx *ctx, struct fsnode_file *f, const c
 int fsnode_file_flush(struct fsnode_ctx *ctx, struct fsnode_file *f);
 
 /* What a read at off returns: the snapshot, or for a transaction file the
- * answer (committing a pending request first). Sets *data and *len. */
+ * answer (committing a pending request first), or for a backed file what
+ * fsnode_file_read_backed() reads. Sets *data and *len. */
 int fsnode_file_read(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
 		     const char **data, size_t *len);
+
+/*
+ * Files whose route has ops->backing. read_backed appends to out what a
+ * read of size bytes at off returns, with one pread of the backing file
+ * (opened again at a read at 0 after the first, and for a log at its end,
+ * so growth and a file made since the open are seen); -ENOENT once the
+ * object is gone. f->lock held; no service lock is held across the I/O.
+ * backing_stat gives the file's size and mtime now (0 and the object's
+ * mtime when it has none yet).
+ */
+int fsnode_file_read_backed(struct fsnode_ctx *ctx, struct fsnode_file *f, off_t off, size_t size,
+			    struct nb_buf *out);
+int fsnode_file_backing_stat(struct fsnode_ctx *ctx, const struct fsnode *node, off_t *size,
+			     struct timespec *mtime);
 
 /* Forgets written bytes (O_TRUNC, ftruncate to 0). */
 void fsnode_file_truncate(struct fsnode_ctx *ctx, struct fsnode_file *f);

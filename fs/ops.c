@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ int fsnode_ops_node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, stru
 	const struct fsnode_route *r = node->route;
 	struct nb_buf content = { 0 };
 	struct timespec mtime = ctx->mounted;
+	off_t size = -1;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -80,14 +82,19 @@ int fsnode_ops_node_stat(struct fsnode_ctx *ctx, const struct fsnode *node, stru
 		break;
 	}
 	default:
-		if (r->ops->render)
+		/* A backed file's size is its file's: nothing is read. */
+		if (r->ops->backing)
+			ret = fsnode_file_backing_stat(ctx, node, &size, &mtime);
+		else if (r->ops->render)
 			ret = r->ops->render(ctx, node, &content, &mtime);
 		st->st_mode = (r->kind == FSNODE_SYMLINK ? S_IFLNK : S_IFREG) | r->mode;
 		st->st_nlink = 1;
 		break;
 	}
-	st->st_size = (off_t)content.len;
-	st->st_blocks = (blkcnt_t)((content.len + 511) / 512);
+	if (size < 0)
+		size = (off_t)content.len;
+	st->st_size = size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 	set_time(&st->st_mtim, &mtime);
 	set_time(&st->st_ctim, &mtime);
 	set_time(&st->st_atim, &mtime);
@@ -303,9 +310,13 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return fsnode_longtxn_start(fsnode_ops_ctx_of(req)->longtxns, req, f, size, off,
 					    true);
 	}
-	ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
-	if (ret == 0 && len)
-		ret = nb_buf_append(&out, data, len);
+	if (f->node->route->ops->backing) {
+		ret = fsnode_file_read_backed(fsnode_ops_ctx_of(req), f, off, size, &out);
+	} else {
+		ret = fsnode_file_read(fsnode_ops_ctx_of(req), f, off, size, &data, &len);
+		if (ret == 0 && len)
+			ret = nb_buf_append(&out, data, len);
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (ret < 0)
 		fsnode_ops_reply_err(req, -ret);
@@ -397,9 +408,25 @@ static void do_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
+/* Every open log and package holds its backing file's fd: lift the soft
+ * fd limit (1024 by default) to the hard one, so a thousand readers of
+ * logs do not starve the engine client of sockets. Nothing here uses
+ * select(), whose sets stop at 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 static void do_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
+	raise_fd_limit();
 	/* O_TRUNC comes with open, so `>` needs no separate setattr. */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;

@@ -70,7 +70,8 @@ static const struct fsnode_route routes[] = {
 	  FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_DIR, "stopped-reason", FSNODE_TASK_STOPPED_REASON, FSNODE_TEXT, 0444,
 	  FSNODE_COMMIT_NONE),
-	T(FSNODE_TASK_DIR, "logs", FSNODE_TASK_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE),
+	{ FSNODE_TASK_DIR, "logs", FSNODE_TASK_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE,
+	  &fsnode_ecs_task_logs_ops, 0 },
 	T(FSNODE_TASK_DIR, "events", FSNODE_TASK_EVENTS, FSNODE_STREAM, 0444, FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_DIR, "wait", FSNODE_TASK_WAIT, FSNODE_STREAM, 0444, FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_DIR, "last-error", FSNODE_TASK_LASTERR, FSNODE_LASTERR, 0444,
@@ -86,7 +87,8 @@ static const struct fsnode_route routes[] = {
 	T(FSNODE_TASK_CONTAINER, "id", FSNODE_TC_ID, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_CONTAINER, "ip", FSNODE_TC_IP, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 	T(FSNODE_TASK_CONTAINER, "ports", FSNODE_TC_PORTS, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
-	T(FSNODE_TASK_CONTAINER, "logs", FSNODE_TC_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE),
+	{ FSNODE_TASK_CONTAINER, "logs", FSNODE_TC_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE,
+	  &fsnode_ecs_task_logs_ops, 0 },
 	T(FSNODE_TASK_CONTAINER, "reason", FSNODE_TC_REASON, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 #undef T
 	{ FSNODE_ECS_SECRETS, "last-error", FSNODE_SECRETS_LASTERR, FSNODE_LASTERR, 0444,
@@ -101,7 +103,7 @@ static const struct fsnode_route routes[] = {
 	}
 #define LB(p, n, t) /* a whole binary file, committed at close: zips */                            \
 	{                                                                                          \
-		p, n, t, FSNODE_VALUE, 0644, FSNODE_COMMIT_CLOSE, &fsnode_lambda_ops,              \
+		p, n, t, FSNODE_VALUE, 0644, FSNODE_COMMIT_CLOSE, &fsnode_lambda_backed_ops,       \
 			LAMBDA_ZIP_MAX                                                             \
 	}
 	L(FSNODE_LAMBDA, "last-error", FSNODE_LAMBDA_LASTERR, FSNODE_LASTERR, 0444,
@@ -134,7 +136,8 @@ static const struct fsnode_route routes[] = {
 	L(FSNODE_LAMBDA_FN, "response", FSNODE_LF_RESPONSE, FSNODE_TEXT, 0444, FSNODE_COMMIT_NONE),
 	L(FSNODE_LAMBDA_FN, "last-invocation", FSNODE_LF_LAST_INVOCATION, FSNODE_TEXT, 0444,
 	  FSNODE_COMMIT_NONE),
-	L(FSNODE_LAMBDA_FN, "logs", FSNODE_LF_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE),
+	{ FSNODE_LAMBDA_FN, "logs", FSNODE_LF_LOGS, FSNODE_APPEND, 0444, FSNODE_COMMIT_NONE,
+	  &fsnode_lambda_backed_ops, 0 },
 	L(FSNODE_LAMBDA_FN, "warm", FSNODE_LF_WARM, FSNODE_VALUE, 0644, FSNODE_COMMIT_EACH_LINE),
 	L(FSNODE_LAMBDA_FN, "last-error", FSNODE_LF_LASTERR, FSNODE_LASTERR, 0444,
 	  FSNODE_COMMIT_NONE),

@@ -27,6 +27,21 @@
 #      from its start to `logs` holding every line, vs a raw Engine API
 #      follow stream of the same container read at the same time; and a
 #      line's arrival in `logs` after it reaches a raw follow stream.
+#   9. objects: stat+open+read+close of a value of the last-listed of
+#      BENCH_OBJECTS (10,000) objects of each kind (task `status`, task
+#      definition revision, secret, function `timeout`, instance `state`) vs
+#      the minimal FUSE fs; and a getattr (statx AT_STATX_FORCE_SYNC, past
+#      the kernel's cache) of a 1 GB task log vs a 1 KB one. How the objects
+#      are made, on a mount of their own: one real task (run, exits,
+#      STOPPED) and one real instance (run, terminate), whose records serve
+#      as templates; secrets (`echo > ecs/secrets/sI`), functions (`mkdir
+#      lambda/fI`) and definitions (one `register` per family famI) through
+#      the mount, as a user makes them; then, unmounted, the task and
+#      instance records are copied under fresh ids up to BENCH_OBJECTS each
+#      (bench_objects clone: stopped tasks and terminated instances are real
+#      records a long-lived state dir holds; 10,000 launches would measure
+#      the engine for hours), two copies get a captured task.log of 1 GB
+#      and 1 KB of log lines, and it is mounted again, loading them all.
 # Environment: BENCH_READS (20000), BENCH_EVENTS (20), BENCH_TASKS (10 runs
 # per launch size and of the exit figure), BENCH_IDLE_TASKS (100),
 # BENCH_IDLE_SECONDS (60), BENCH_INVOKES (200 warm invokes each way),
@@ -35,8 +50,10 @@
 # burst), BENCH_LOG_LINES (100 lines timed), BENCH_BURST_FUNCS (8
 # concurrent cold starts), BENCH_BURST_WORKERS (4), BENCH_BURST_INIT (3 s
 # each cold start sleeps before serving), BENCH_BURST_SAMPLES (2000 floor
-# reads of health), BENCH_ONLY (space-separated sections to run, of: read
-# events ecs lambda ec2 logs idle; default all).
+# reads of health), BENCH_OBJECTS (10000 of each kind), NIMBUSFS
+# (build/nimbusfs: the daemon measured), BENCH_ONLY (space-separated
+# sections to run, of: read events ecs lambda ec2 logs objects idle;
+# default all).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,22 +73,25 @@ BURST_FUNCS=${BENCH_BURST_FUNCS:-8}
 BURST_WORKERS=${BENCH_BURST_WORKERS:-4}
 BURST_INIT=${BENCH_BURST_INIT:-3}
 BURST_SAMPLES=${BENCH_BURST_SAMPLES:-2000}
-ONLY=${BENCH_ONLY:-read events ecs lambda ec2 logs idle}
+OBJECTS=${BENCH_OBJECTS:-10000}
+NB=${NIMBUSFS:-build/nimbusfs}
+ONLY=${BENCH_ONLY:-read events ecs lambda ec2 logs objects idle}
 IMAGE=local/busybox:latest
 work=$(mktemp -d /tmp/nimbusfs-bench.XXXXXX)
-mkdir -p "$work/mnt" "$work/minfs" "$work/state" "$work/mnt2" "$work/state2"
+mkdir -p "$work/mnt" "$work/minfs" "$work/state" "$work/mnt2" "$work/state2" "$work/omnt" \
+	"$work/ostate"
 pids=()
 
 cleanup() {
-	for m in "$work/mnt" "$work/minfs" "$work/mnt2"; do
+	for m in "$work/mnt" "$work/minfs" "$work/mnt2" "$work/omnt"; do
 		mountpoint -q "$m" && fusermount3 -u "$m"
 	done
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	# Containers an interrupted run left: only this run's owner id (and its
-	# floor's) label them.
-	for s in "$work/state" "$work/state2"; do
+	# Containers an interrupted run left: only this run's owner ids (and
+	# their floors') label them.
+	for s in "$work/state" "$work/state2" "$work/ostate"; do
 	if [ -s "$s/id" ] && command -v docker >/dev/null; then
 		o=$(cat "$s/id")
 		for l in "io.nimbusfs.owner=$o" "io.nimbusfs.owner=$o-floor"; do
@@ -99,7 +119,7 @@ wait_mount() {
 	return 1
 }
 
-build/nimbusfs -f --state-dir "$work/state" --ec2-image "$IMAGE" "$work/mnt" 2>"$work/nimbusfs.log" 3>&- &
+"$NB" -f --state-dir "$work/state" --ec2-image "$IMAGE" "$work/mnt" 2>"$work/nimbusfs.log" 3>&- &
 pids+=($!)
 nb_pid=$!
 wait_mount "$work/mnt"
@@ -205,7 +225,7 @@ echo
 fi
 
 # Cold starts off the FUSE workers: a mount of its own with few workers.
-build/nimbusfs -f --state-dir "$work/state2" --fuse-workers "$BURST_WORKERS" "$work/mnt2" \
+"$NB" -f --state-dir "$work/state2" --fuse-workers "$BURST_WORKERS" "$work/mnt2" \
 	2>"$work/nimbusfs2.log" 3>&- &
 pids+=($!)
 wait_mount "$work/mnt2"
@@ -300,6 +320,112 @@ else
 echo "bench: bench_logs latency failed; latency figure skipped" >&2
 fi
 echo
+fi
+
+if want objects; then
+# A mount of its own: its state dir is filled, unmounted, cloned into and
+# mounted again (see the header).
+om="$work/omnt"
+mount_objects() {
+	"$NB" -f --state-dir "$work/ostate" --ec2-image "$IMAGE" "$om" 2>>"$work/objects.log" 3>&- &
+	obj_pid=$!
+	pids+=($obj_pid)
+	wait_mount "$om"
+	for _ in $(seq 1 200); do
+		grep -qx ok "$om/health" && return 0
+		sleep 0.05
+	done
+	echo "bench: the objects mount is not healthy" >&2
+	return 1
+}
+unmount_objects() {
+	fusermount3 -u "$om"
+	wait "$obj_pid" 2>/dev/null || true
+}
+# request FILE TEXT: writes TEXT to FILE and reads the answer on one fd.
+request() {
+	printf '%s\n' "$2" | { exec 7<>"$1"; cat >&7; timeout 60 cat <&7; }
+}
+# until_is SECONDS FILE VALUE: waits (bounded) until FILE reads VALUE.
+until_is() {
+	for _ in $(seq 1 $(($1 * 20))); do
+		[ "$(cat "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.05
+	done
+	echo "bench: $2 is not $3" >&2
+	return 1
+}
+# last NAME-REGEX DIR: the last entry of DIR's listing that matches.
+last() {
+	ls -U "$2" | grep -E "$1" | tail -n 1
+}
+mount_objects
+printf '%s\n' '{"family": "tmpl", "containerDefinitions": [{"name": "app", "image": "'"$IMAGE"'",
+	"command": ["sh", "-c", "echo done"], "stopTimeout": 2}]}' >"$om/ecs/task-definitions/register"
+tmpl_task=$(request "$om/ecs/tasks/run" tmpl | head -n 1) || true
+timeout 120 cat "$om/ecs/tasks/$tmpl_task/wait" >/dev/null
+tmpl_inst=$(request "$om/ec2/run" "" | head -n 1) || true
+until_is 120 "$om/ec2/$tmpl_inst/state" running
+echo terminate >"$om/ec2/$tmpl_inst/state"
+until_is 120 "$om/ec2/$tmpl_inst/state" terminated
+s_make=$($B/bench_objects make "$om" secrets "$OBJECTS")
+f_make=$($B/bench_objects make "$om" functions "$OBJECTS")
+d_make=$($B/bench_objects make "$om" definitions "$OBJECTS")
+unmount_objects
+t_clone=$($B/bench_objects clone "$work/ostate" tasks "$OBJECTS")
+i_clone=$($B/bench_objects clone "$work/ostate" instances "$OBJECTS")
+# Two stopped tasks' captured output: 1 GB and 1 KB of log lines.
+big_small=$(ls "$work/ostate/tasks" | grep -v "^$tmpl_task" | awk 'NR <= 2' | sed 's/\.json$//')
+big=$(head -n 1 <<<"$big_small")
+small=$(tail -n 1 <<<"$big_small")
+line="[app] 2024-01-01T00:00:00Z GET /index.html 200 1043 bytes in 0.8 ms from 127.0.0.1"
+mkdir -p "$work/ostate/task-logs/$big" "$work/ostate/task-logs/$small"
+{ yes "$line" || true; } | head -c 1073741824 >"$work/ostate/task-logs/$big/task.log"
+{ yes "$line" || true; } | head -c 1024 >"$work/ostate/task-logs/$small/task.log"
+load_start=$(date +%s.%N)
+mount_objects
+load_s=$(awk -v a="$load_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+task=$(last '^[0-9a-f]{32}$' "$om/ecs/tasks")
+fam=$(last '^fam' "$om/ecs/task-definitions")
+sec=$(last '^s[0-9]' "$om/ecs/secrets")
+fn=$(last '^f[0-9]' "$om/lambda")
+inst=$(last '^i-' "$om/ec2")
+# Each figure alternates with the floor, iteration by iteration (the
+# machine is shared; drift then weighs on both). A read that fails (the
+# 64 MiB limit of an older build) prints "failed".
+measure() {
+	$B/bench_read "$@" || echo failed failed failed failed
+}
+printf '%-44s %10s %10s %10s\n' "stat+open+read+close, last of $OBJECTS" "median us" "p90 us" "floor us"
+for kv in "task:ecs/tasks/$task/status" "definition:ecs/task-definitions/$fam/1.json" \
+	"secret:ecs/secrets/$sec" "function:lambda/$fn/timeout" "instance:ec2/$inst/state"; do
+	read -r med p90 fmed _ < <(measure --floor "$work/minfs/version" "$om/${kv#*:}" "$READS")
+	printf '%-44s %10s %10s %10s\n' "  ${kv%%:*} (ratio $(ratio "$med" "$fmed"), goal <= 1.3)" "$med" "$p90" "$fmed"
+done
+printf '%-44s %10s\n' "  made: secrets, functions, definitions (s)" "$s_make, $f_make, $d_make"
+printf '%-44s %10s\n' "  cloned: tasks, instances (s); mount (s)" "$t_clone, $i_clone; $load_s"
+printf '%-44s %10s\n' "  nimbusfs RSS with them loaded (MB)" "$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$obj_pid/status")"
+read -r s_small s_small90 s_min s_min90 < <(measure --stat --floor "$work/minfs/version" "$om/ecs/tasks/$small/logs" "$READS")
+read -r s_big s_big90 s_bmin _ < <(measure --stat --floor "$om/ecs/tasks/$small/logs" "$om/ecs/tasks/$big/logs" "$READS")
+# The 1 KB log's stat while two readers stream the 1 GB log end to end
+# (a pass takes seconds; the stats take about one).
+streamers=()
+for _ in 1 2; do
+	cat "$om/ecs/tasks/$big/logs" >/dev/null 2>&1 &
+	streamers+=($!)
+done
+read -r s_busy s_busy90 < <(measure --stat "$om/ecs/tasks/$small/logs" "$READS")
+wait "${streamers[@]}" || true
+printf '%-44s %10s %10s\n' "getattr (statx FORCE_SYNC) of a task log" "median us" "p90 us"
+printf '%-44s %10s %10s\n' "  minimal FUSE fs, version (floor)" "$s_min" "$s_min90"
+printf '%-44s %10s %10s\n' "  nimbusfs, 1 KB log" "$s_small" "$s_small90"
+printf '%-44s %10s %10s\n' "  nimbusfs, 1 GB log (alternating with 1 KB)" "$s_big" "$s_big90"
+printf '%-44s %10s\n' "  ... the 1 KB log in that run" "$s_bmin"
+printf '%-44s %10s\n' "  ratio 1 GB / 1 KB (goal: 1 within noise)" "$(ratio "$s_big" "$s_bmin")"
+printf '%-44s %10s\n' "  ratio 1 KB log / minimal FUSE" "$(ratio "$s_small" "$s_min")"
+printf '%-44s %10s %10s\n' "  1 KB log, 2 readers streaming the 1 GB" "$s_busy" "$s_busy90"
+echo
+unmount_objects
 fi
 
 want idle || exit 0

@@ -52,10 +52,7 @@ const char *ec2_state_name(enum ec2_state s)
 
 struct ec2_image *ec2_image_find(struct ec2 *ec2, const char *ami)
 {
-	for (struct ec2_image *im = ec2->images; im; im = im->next)
-		if (strcmp(im->ami, ami) == 0)
-			return im;
-	return NULL;
+	return nb_index_find(&ec2->image_index, ami, struct ec2_image, ix);
 }
 
 static struct ec2_image *image_add(struct ec2 *ec2, const char *ami, const char *ref)
@@ -72,6 +69,7 @@ static struct ec2_image *image_add(struct ec2 *ec2, const char *ami, const char 
 		pp = &(*pp)->next;
 	im->next = *pp;
 	*pp = im;
+	nb_index_add(&ec2->image_index, &im->ix, im->ami);
 	return im;
 }
 
@@ -230,6 +228,8 @@ void ec2_free(struct ec2 *ec2)
 		next = i->next;
 		ec2_instance_free(i);
 	}
+	nb_index_free(&ec2->image_index);
+	nb_index_free(&ec2->instance_index);
 	ec2_subnets_free(ec2);
 	if (ec2->consoledirfd >= 0)
 		close(ec2->consoledirfd);
@@ -375,6 +375,7 @@ int ec2_image_remove(struct ec2 *ec2, const char *ami, struct nb_err *err)
 		ret = state_registry_remove(ec2->reg, EC2_KIND_IMAGE, ami, err);
 		if (ret == 0) {
 			*pp = im->next;
+			nb_index_remove(&ec2->image_index, &im->ix);
 			free(im->ref);
 			free(im);
 		}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/index.h"
 #include "backend/ec2/ec2.h"
 #include "backend/ec2/ec2types.h"
 #include "backend/ec2/request.h"
@@ -56,7 +57,8 @@ struct ec2_image {
 	char ami[EC2_ID_MAX];
 	char *ref; /* "" until written */
 	struct timespec mtime;
-	struct ec2_image *next;
+	struct ec2_image *next;	 /* by ami */
+	struct nb_index_link ix; /* ec2->image_index, by ami */
 };
 
 struct ec2_subnet {
@@ -67,7 +69,8 @@ struct ec2_subnet {
 	bool is_default;
 	char network[64]; /* the Docker network's name */
 	struct timespec mtime;
-	struct ec2_subnet *next;
+	struct ec2_subnet *next; /* creation order */
+	struct nb_index_link ix; /* ec2->subnet_index, by id */
 };
 
 struct ec2_instance {
@@ -98,6 +101,7 @@ struct ec2_instance {
 	struct wl_obj wl;
 	struct timespec mtime;
 	struct ec2_instance *next; /* launch order */
+	struct nb_index_link ix;   /* ec2->instance_index, by id */
 };
 
 struct ec2 {
@@ -118,6 +122,8 @@ struct ec2 {
 	struct ec2_subnet *subnets;	       /* protected by lock */
 	struct ec2_instance *instances, *last; /* protected by lock */
 	char latest[EC2_ID_MAX];	       /* protected by lock */
+	/* Indexes of the lists above, by id; protected by lock. */
+	struct nb_index image_index, subnet_index, instance_index;
 	/* Held across making a network (a job's engine calls, without lock),
 	 * so launches into one subnet make it once (the engine refuses the
 	 * second as an overlapping pool). */

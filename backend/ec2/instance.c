@@ -10,20 +10,19 @@
 
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
 
 struct ec2_instance *ec2_instance_find(struct ec2 *ec2, const char *id)
 {
-	for (struct ec2_instance *i = ec2->instances; i; i = i->next)
-		if (strcmp(i->id, id) == 0)
-			return i;
-	return NULL;
+	return nb_index_find(&ec2->instance_index, id, struct ec2_instance, ix);
 }
 
 void ec2_instance_link(struct ec2 *ec2, struct ec2_instance *inst)
 {
+	nb_index_add(&ec2->instance_index, &inst->ix, inst->id);
 	if (ec2->last)
 		ec2->last->next = inst;
 	else

@@ -399,6 +399,7 @@ int ec2_instance_forget(struct ec2 *ec2, const char *id, struct nb_err *err)
 		ret = state_registry_remove(ec2->reg, EC2_KIND_INSTANCE, id, err);
 	if (ret == 0) {
 		*pp = inst->next;
+		nb_index_remove(&ec2->instance_index, &inst->ix);
 		if (ec2->last == inst)
 			ec2->last = prev;
 		if (strcmp(ec2->latest, id) == 0)

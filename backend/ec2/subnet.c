@@ -13,6 +13,7 @@
 #include "backend/common/labels.h"
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ec2/ec2_i.h"
@@ -35,10 +36,7 @@ cJSON *ec2_labels(struct ec2 *ec2, const char *kind, const char *object)
 
 struct ec2_subnet *ec2_subnet_find(struct ec2 *ec2, const char *id)
 {
-	for (struct ec2_subnet *s = ec2->subnets; s; s = s->next)
-		if (strcmp(s->id, id) == 0)
-			return s;
-	return NULL;
+	return nb_index_find(&ec2->subnet_index, id, struct ec2_subnet, ix);
 }
 
 struct ec2_subnet *ec2_subnet_default(struct ec2 *ec2)
@@ -81,6 +79,7 @@ static void subnet_link(struct ec2 *ec2, struct ec2_subnet *s)
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = s;
+	nb_index_add(&ec2->subnet_index, &s->ix, s->id);
 }
 
 static int subnet_save(struct ec2 *ec2, const struct ec2_subnet *s, struct nb_err *err)
@@ -168,6 +167,7 @@ void ec2_subnets_free(struct ec2 *ec2)
 		free(s);
 	}
 	ec2->subnets = NULL;
+	nb_index_free(&ec2->subnet_index);
 }
 
 static int network_ensure(struct ec2 *ec2, const char *name, const char *cidr, bool private_,
@@ -437,6 +437,7 @@ int ec2_subnet_remove(struct ec2 *ec2, const char *id, struct nb_err *err)
 		ret = state_registry_remove(ec2->reg, EC2_KIND_SUBNET, id, err);
 	if (ret == 0) {
 		*pp = s->next;
+		nb_index_remove(&ec2->subnet_index, &s->ix);
 		if (ec2->jobs)
 			ec2_job_submit(ec2, EC2_JOB_REMOVE_NETWORK, s->network);
 		free(s);

@@ -22,10 +22,7 @@
 
 static struct family *family_find(struct ecs *ecs, const char *name)
 {
-	for (struct family *f = ecs->families; f; f = f->next)
-		if (strcmp(f->name, name) == 0)
-			return f;
-	return NULL;
+	return nb_index_find(&ecs->family_index, name, struct family, ix);
 }
 
 /* Records rev for family; lock held. */
@@ -45,6 +42,7 @@ static int family_add(struct ecs *ecs, const char *name, int rev)
 		else
 			ecs->families = f;
 		ecs->last_family = f;
+		nb_index_add(&ecs->family_index, &f->ix, f->name);
 	}
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 4;
@@ -208,7 +206,8 @@ void ecs_free(struct ecs *ecs)
 		next = t->next;
 		ecs_task_free(t);
 	}
-	free(ecs->task_buckets);
+	nb_index_free(&ecs->family_index);
+	nb_index_free(&ecs->task_index);
 	ecs_secrets_free(ecs);
 	if (ecs->logdirfd >= 0)
 		close(ecs->logdirfd);

@@ -87,7 +87,6 @@ enum ecs_task_file {
 	ECS_TF_STOP_CODE,
 	ECS_TF_STOPPED_REASON,
 	ECS_TF_TASKDEF_LINK, /* the symlink's target */
-	ECS_TF_LOGS,
 	ECS_TF_C_STATUS,
 	ECS_TF_C_EXIT_CODE,
 	ECS_TF_C_HEALTH,
@@ -95,7 +94,6 @@ enum ecs_task_file {
 	ECS_TF_C_ID,
 	ECS_TF_C_IP,
 	ECS_TF_C_PORTS,
-	ECS_TF_C_LOGS,
 	ECS_TF_C_REASON,
 };
 
@@ -119,6 +117,15 @@ int ecs_list_task_containers(struct ecs *ecs, const char *id,
 /* Renders one file of a task (container NULL) or of one of its containers. */
 int ecs_task_render(struct ecs *ecs, const char *id, const char *container, enum ecs_task_file what,
 		    struct nb_buf *out, struct timespec *mtime);
+/*
+ * `logs` of a task (container NULL: every container's lines, prefixed) or
+ * of one container: opens the captured file read-only into *fd, or -1
+ * when nothing was captured yet; *mtime is the task's last change.
+ * -ENOENT when the task or container is gone. Takes the ECS lock only to
+ * find them; opens without it.
+ */
+int ecs_task_log_open(struct ecs *ecs, const char *id, const char *container, int *fd,
+		      struct timespec *mtime);
 /* `desired` STOPPED and `ctl stop [reason]`: -EBUSY when already stopping. */
 int ecs_task_stop(struct ecs *ecs, const char *id, const char *reason, struct nb_err *err);
 /* `ctl kill SIGNAL`: a name or number from an allowlist, else -EINVAL. */

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/common/buf.h"
+#include "backend/common/index.h"
 #include "backend/ecs/ecs.h"
 #include "backend/engine/engine.h"
 #include "backend/state/health.h"
@@ -31,7 +32,8 @@ struct family {
 	char *name;
 	int *revs; /* ascending */
 	size_t n, cap;
-	struct family *next;
+	struct family *next;	 /* registration order */
+	struct nb_index_link ix; /* ecs->family_index, by name */
 };
 
 /* A task's container as ECS shows it; its engine side (id, state,
@@ -76,8 +78,9 @@ struct ecs_task {
 	bool stop_queued; /* a stop job is queued or running */
 	bool launching;	  /* the launch job is queued or runs */
 	struct timespec mtime;
-	struct ecs_task *next;	/* launch order */
-	struct ecs_task *hnext; /* hash bucket */
+	struct ecs_task *next; /* launch order */
+	/* ecs->task_index, by id */
+	struct nb_index_link ix;
 };
 
 struct ecs {
@@ -93,15 +96,16 @@ struct ecs {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		       /* broadcast on every task change; with lock */
 	struct family *families, *last_family; /* protected by lock */
+	struct nb_index family_index;	       /* protected by lock: families by name */
 	struct nb_buf last_answer;	       /* protected by lock */
 	struct timespec last_answer_at;	       /* protected by lock */
 	struct ecs_task *tasks, *last_task;    /* protected by lock */
-	struct ecs_task **task_buckets;	       /* protected by lock: by id */
-	size_t task_nbuckets, ntasks;	       /* protected by lock */
+	struct nb_index task_index;	       /* protected by lock: tasks by id */
 	char latest_task[33];		       /* protected by lock */
 	/* Never held with lock: resolving secrets needs no task state. */
 	pthread_mutex_t secrets_lock;
-	struct ecs_secret *secrets; /* protected by secrets_lock; creation order */
+	struct ecs_secret *secrets, *secrets_last; /* protected by secrets_lock; creation order */
+	struct nb_index secret_index;		   /* protected by secrets_lock: by name */
 };
 
 #define ECS_ARN_PREFIX "arn:aws:ecs:" ECS_REGION ":" ECS_ACCOUNT
@@ -111,7 +115,8 @@ void ecs_json_add_time(cJSON *obj, const char *field, double t);
 
 /* task.c: lock held for all of these */
 struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id);
-/* Adds t at the end of the launch order and to the index; -ENOMEM. */
+/* Adds t at the end of the launch order and to the index. Returns 0:
+ * indexing never fails. */
 int ecs_task_link(struct ecs *ecs, struct ecs_task *t);
 void ecs_task_unlink(struct ecs *ecs, struct ecs_task *t);
 struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name);
@@ -125,7 +130,6 @@ void ecs_task_free(struct ecs_task *t);
 int ecs_task_load_all(struct ecs *ecs, struct nb_err *err);
 
 /* task_logs.c: captured output, <state>/task-logs/<task>/{task,<name>}.log */
-int ecs_tasklog_read(int logdirfd, const char *task, const char *container, struct nb_buf *out);
 void ecs_tasklog_remove(int logdirfd, const char *task);
 
 /* task_life.c */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
@@ -22,7 +23,8 @@ struct ecs_secret {
 	char *value;
 	size_t len;
 	struct timespec mtime;
-	struct ecs_secret *next;
+	struct ecs_secret *prev, *next; /* creation order */
+	struct nb_index_link ix;	/* ecs->secret_index, by name */
 };
 
 /* ---- names and references (pure) ---- */
@@ -127,10 +129,7 @@ int ecs_secret_ref_parse(const char *value_from, struct ecs_secret_ref *ref)
 /* Lock held. */
 static struct ecs_secret *secret_find(struct ecs *ecs, const char *name)
 {
-	for (struct ecs_secret *s = ecs->secrets; s; s = s->next)
-		if (strcmp(s->name, name) == 0)
-			return s;
-	return NULL;
+	return nb_index_find(&ecs->secret_index, name, struct ecs_secret, ix);
 }
 
 /* The registry id: the name when it fits a record id, else a hash no
@@ -167,7 +166,7 @@ static int secret_set(struct ecs_secret *s, const char *value, size_t len)
 /* Adds an empty secret at the end of the list; lock held. */
 static struct ecs_secret *secret_add(struct ecs *ecs, const char *name)
 {
-	struct ecs_secret *s = calloc(1, sizeof(*s)), **tail = &ecs->secrets;
+	struct ecs_secret *s = calloc(1, sizeof(*s));
 
 	if (!s || !(s->name = strdup(name)) || secret_set(s, "", 0) < 0) {
 		if (s)
@@ -175,9 +174,13 @@ static struct ecs_secret *secret_add(struct ecs *ecs, const char *name)
 		free(s);
 		return NULL;
 	}
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = s;
+	s->prev = ecs->secrets_last;
+	if (ecs->secrets_last)
+		ecs->secrets_last->next = s;
+	else
+		ecs->secrets = s;
+	ecs->secrets_last = s;
+	nb_index_add(&ecs->secret_index, &s->ix, s->name);
 	return s;
 }
 
@@ -273,7 +276,8 @@ void ecs_secrets_free(struct ecs *ecs)
 		next = s->next;
 		secret_free(s);
 	}
-	ecs->secrets = NULL;
+	ecs->secrets = ecs->secrets_last = NULL;
+	nb_index_free(&ecs->secret_index);
 }
 
 bool ecs_secret_exists(struct ecs *ecs, const char *name)
@@ -361,15 +365,11 @@ int ecs_secret_put(struct ecs *ecs, const char *name, const char *value, size_t 
 int ecs_secret_remove(struct ecs *ecs, const char *name, struct nb_err *err)
 {
 	char id[STATE_REGISTRY_RECORD_ID_MAX + 1];
-	struct ecs_secret **p, *s = NULL;
+	struct ecs_secret *s;
 	int ret;
 
 	pthread_mutex_lock(&ecs->secrets_lock);
-	for (p = &ecs->secrets; *p; p = &(*p)->next)
-		if (strcmp((*p)->name, name) == 0) {
-			s = *p;
-			break;
-		}
+	s = secret_find(ecs, name);
 	if (!s) {
 		pthread_mutex_unlock(&ecs->secrets_lock);
 		return nb_err_set(err, -ENOENT, "no secret %s", name);
@@ -377,7 +377,15 @@ int ecs_secret_remove(struct ecs *ecs, const char *name, struct nb_err *err)
 	record_id(name, id, sizeof(id));
 	ret = state_registry_remove(ecs->reg, ECS_KIND_SECRET, id, err);
 	if (ret == 0 || ret == -ENOENT) {
-		*p = s->next;
+		nb_index_remove(&ecs->secret_index, &s->ix);
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			ecs->secrets = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		else
+			ecs->secrets_last = s->prev;
 		secret_free(s);
 		ret = 0;
 	}

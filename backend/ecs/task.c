@@ -9,67 +9,27 @@
 
 #include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
 #include "backend/state/atomic.h"
 
-static size_t id_hash(const char *id)
-{
-	size_t h = 1469598103934665603ull;
-
-	while (*id)
-		h = (h ^ (unsigned char)*id++) * 1099511628211ull;
-	return h;
-}
-
-/* A hash by id, so a file read costs the same with 10 or 10,000 tasks. */
+/* Indexed by id, so a file read costs the same with 10 or 10,000 tasks. */
 struct ecs_task *ecs_task_find(struct ecs *ecs, const char *id)
 {
-	if (!ecs->task_nbuckets)
-		return NULL;
-	for (struct ecs_task *t = ecs->task_buckets[id_hash(id) % ecs->task_nbuckets]; t;
-	     t = t->hnext)
-		if (strcmp(t->id, id) == 0)
-			return t;
-	return NULL;
-}
-
-static int index_grow(struct ecs *ecs)
-{
-	size_t n = ecs->task_nbuckets ? ecs->task_nbuckets * 2 : 256;
-	struct ecs_task **b = calloc(n, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (struct ecs_task *t = ecs->tasks; t; t = t->next) {
-		size_t i = id_hash(t->id) % n;
-
-		t->hnext = b[i];
-		b[i] = t;
-	}
-	free(ecs->task_buckets);
-	ecs->task_buckets = b;
-	ecs->task_nbuckets = n;
-	return 0;
+	return nb_index_find(&ecs->task_index, id, struct ecs_task, ix);
 }
 
 int ecs_task_link(struct ecs *ecs, struct ecs_task *t)
 {
-	size_t i;
-
-	if (ecs->ntasks + 1 > ecs->task_nbuckets * 2 && index_grow(ecs) < 0 && !ecs->task_nbuckets)
-		return -ENOMEM;
-	i = id_hash(t->id) % ecs->task_nbuckets;
-	t->hnext = ecs->task_buckets[i];
-	ecs->task_buckets[i] = t;
+	nb_index_add(&ecs->task_index, &t->ix, t->id);
 	t->next = NULL;
 	if (ecs->last_task)
 		ecs->last_task->next = t;
 	else
 		ecs->tasks = t;
 	ecs->last_task = t;
-	ecs->ntasks++;
 	return 0;
 }
 
@@ -77,13 +37,7 @@ void ecs_task_unlink(struct ecs *ecs, struct ecs_task *t)
 {
 	struct ecs_task **pp;
 
-	for (pp = &ecs->task_buckets[id_hash(t->id) % ecs->task_nbuckets]; *pp;
-	     pp = &(*pp)->hnext) {
-		if (*pp == t) {
-			*pp = t->hnext;
-			break;
-		}
-	}
+	nb_index_remove(&ecs->task_index, &t->ix);
 	ecs->last_task = NULL;
 	for (pp = &ecs->tasks; *pp;) {
 		if (*pp == t) {
@@ -93,7 +47,6 @@ void ecs_task_unlink(struct ecs *ecs, struct ecs_task *t)
 		ecs->last_task = *pp;
 		pp = &(*pp)->next;
 	}
-	ecs->ntasks--;
 }
 
 struct ecs_container_rt *ecs_task_container(struct ecs_task *t, const char *name)

@@ -1,6 +1,6 @@
 /*
  * backend/ecs/task_logs.c - a task's captured output (the workload core
- * captures it): reading and removing it.
+ * captures it): opening it (for fs/ to fstat and pread) and removing it.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -15,34 +15,28 @@
 #include "backend/common/log.h"
 #include "backend/ecs/ecs_i.h"
 
-#define LOG_READ_MAX (64u << 20)
-
-int ecs_tasklog_read(int logdirfd, const char *task, const char *container, struct nb_buf *out)
+int ecs_task_log_open(struct ecs *ecs, const char *id, const char *container, int *fd,
+		      struct timespec *mtime)
 {
+	struct ecs_task *t;
 	char path[600];
-	cleanup_close int fd = -1;
+	bool found;
 
-	snprintf(path, sizeof(path), "%s/%s.log", task, container ? container : "task");
-	fd = openat(logdirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* nothing captured yet */
-	for (;;) {
-		ssize_t n;
-
-		if (nb_buf_reserve(out, 65536) < 0)
-			return -ENOMEM;
-		n = read(fd, out->data + out->len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		out->data[out->len] = '\0';
-		if (out->len > LOG_READ_MAX)
-			return -EFBIG;
-	}
+	*fd = -1;
+	pthread_mutex_lock(&ecs->lock);
+	t = ecs_task_find(ecs, id);
+	found = t && (!container || ecs_task_container(t, container));
+	if (found)
+		*mtime = t->mtime;
+	pthread_mutex_unlock(&ecs->lock);
+	if (!found)
+		return -ENOENT;
+	/* Without the lock: a log of any size costs one open, and the
+	 * capture appends to the file while readers pread it. */
+	snprintf(path, sizeof(path), "%s/%s.log", id, container ? container : "task");
+	*fd = openat(ecs->logdirfd, path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 && errno != ENOENT) /* ENOENT: nothing captured yet */
+		return -errno;
 	return 0;
 }
 

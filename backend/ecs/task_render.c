@@ -110,8 +110,7 @@ static cJSON *describe(const struct ecs_task *t)
 	return d;
 }
 
-static int render_task(struct ecs *ecs, const struct ecs_task *t, enum ecs_task_file what,
-		       struct nb_buf *out)
+static int render_task(const struct ecs_task *t, enum ecs_task_file what, struct nb_buf *out)
 {
 	switch (what) {
 	case ECS_TF_STATUS:
@@ -134,16 +133,13 @@ static int render_task(struct ecs *ecs, const struct ecs_task *t, enum ecs_task_
 
 		return text ? nb_buf_printf(out, "%s\n", text) : -ENOMEM;
 	}
-	case ECS_TF_LOGS:
-		return ecs_tasklog_read(ecs->logdirfd, t->id, NULL, out);
 	default:
 		return -ENOENT;
 	}
 }
 
-static int render_container(struct ecs *ecs, const struct ecs_task *t,
-			    const struct ecs_container_rt *c, enum ecs_task_file what,
-			    struct nb_buf *out)
+static int render_container(const struct ecs_task *t, const struct ecs_container_rt *c,
+			    enum ecs_task_file what, struct nb_buf *out)
 {
 	switch (what) {
 	case ECS_TF_C_STATUS:
@@ -163,8 +159,6 @@ static int render_container(struct ecs *ecs, const struct ecs_task *t,
 		return nb_buf_append(out, c->ports.data, c->ports.len);
 	case ECS_TF_C_REASON:
 		return c->reason[0] ? nb_buf_printf(out, "%s\n", c->reason) : 0;
-	case ECS_TF_C_LOGS:
-		return ecs_tasklog_read(ecs->logdirfd, t->id, c->name, out);
 	default:
 		return -ENOENT;
 	}
@@ -184,9 +178,9 @@ int ecs_task_render(struct ecs *ecs, const char *id, const char *container, enum
 	if (!t || (container && !c))
 		ret = -ENOENT;
 	else if (c)
-		ret = render_container(ecs, t, c, what, out);
+		ret = render_container(t, c, what, out);
 	else
-		ret = render_task(ecs, t, what, out);
+		ret = render_task(t, what, out);
 	if (t && mtime)
 		*mtime = t->mtime;
 	pthread_mutex_unlock(&ecs->lock);

@@ -1,7 +1,8 @@
 /*
- * backend/lambda/function.c - functions: made with mkdir, kept in the state
- * dir as <state>/lambda/<name>/config.json beside their package, and the
- * files that show and change their settings.
+ * backend/lambda/function.c - functions' lifecycle: made with mkdir, kept
+ * in the state dir as <state>/lambda/<name>/config.json beside their
+ * package, loaded at start, deleted with rmdir, found by name through an
+ * index. The files that show and change a function are function_files.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend/common/aws.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/lambda/lambda_i.h"
@@ -22,54 +23,17 @@
 #include "backend/state/atomic.h"
 #include "backend/state/hub.h"
 
-static const char *const file_names[] = {
-	[LAMBDA_F_CONFIG] = "config.json",
-	[LAMBDA_F_RUNTIME] = "runtime",
-	[LAMBDA_F_HANDLER] = "handler",
-	[LAMBDA_F_TIMEOUT] = "timeout",
-	[LAMBDA_F_MEMORY] = "memory-size",
-	[LAMBDA_F_EPHEMERAL] = "ephemeral-storage",
-	[LAMBDA_F_ENVIRONMENT] = "environment",
-	[LAMBDA_F_CONCURRENCY] = "reserved-concurrency",
-	[LAMBDA_F_IMAGE] = "image",
-	[LAMBDA_F_CODE_ZIP] = "code.zip",
-	[LAMBDA_F_CODE_SHA] = "code-sha256",
-	[LAMBDA_F_STATE] = "state",
-	[LAMBDA_F_RESPONSE] = "response",
-	[LAMBDA_F_LAST_INVOCATION] = "last-invocation",
-	[LAMBDA_F_LOGS] = "logs",
-	[LAMBDA_F_WARM] = "warm",
-};
-
-/* The setting a one-value file holds. */
-static enum lambda_field field_of(enum lambda_file f)
-{
-	switch (f) {
-	case LAMBDA_F_RUNTIME:
-		return LAMBDA_FIELD_RUNTIME;
-	case LAMBDA_F_HANDLER:
-		return LAMBDA_FIELD_HANDLER;
-	case LAMBDA_F_TIMEOUT:
-		return LAMBDA_FIELD_TIMEOUT;
-	case LAMBDA_F_MEMORY:
-		return LAMBDA_FIELD_MEMORY;
-	case LAMBDA_F_EPHEMERAL:
-		return LAMBDA_FIELD_EPHEMERAL;
-	case LAMBDA_F_ENVIRONMENT:
-		return LAMBDA_FIELD_ENVIRONMENT;
-	case LAMBDA_F_CONCURRENCY:
-		return LAMBDA_FIELD_CONCURRENCY;
-	default:
-		return LAMBDA_FIELD_IMAGE;
-	}
-}
-
 struct lambda_fn *lambda_fn_find(struct lambda *l, const char *name)
 {
-	for (struct lambda_fn *fn = l->fns; fn; fn = fn->next)
-		if (strcmp(fn->name, name) == 0)
-			return fn;
-	return NULL;
+	return nb_index_find(&l->fn_index, name, struct lambda_fn, ix);
+}
+
+/* Lists fn first, as readdir has always shown the newest first. */
+static void fn_link(struct lambda *l, struct lambda_fn *fn)
+{
+	fn->next = l->fns;
+	l->fns = fn;
+	nb_index_add(&l->fn_index, &fn->ix, fn->name);
 }
 
 static void fn_free(struct lambda_fn *fn)
@@ -95,15 +59,6 @@ void lambda_fn_path(struct lambda *l, const struct lambda_fn *fn, const char *fi
 		 file ? "/" : "", file ? file : "");
 }
 
-void lambda_fn_touch(struct lambda *l, struct lambda_fn *fn, enum lambda_file f)
-{
-	char path[256];
-
-	clock_gettime(CLOCK_REALTIME, &fn->mtime[f]);
-	snprintf(path, sizeof(path), "%s/%s/%s", LAMBDA_DIR, fn->name, file_names[f]);
-	state_hub_changed(l->deps.hub, path);
-}
-
 void lambda_publish(struct lambda *l, const char *name, const char *action, const char *key,
 		    const char *value)
 {
@@ -115,13 +70,6 @@ void lambda_publish(struct lambda *l, const char *name, const char *action, cons
 			json_add_str(fields, key, value);
 	}
 	state_hub_publish(l->deps.hub, "lambda", name, fields);
-}
-
-static void touch_settings(struct lambda *l, struct lambda_fn *fn)
-{
-	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_STATE; f++)
-		if (f != LAMBDA_F_CODE_ZIP)
-			lambda_fn_touch(l, fn, f);
 }
 
 int lambda_fn_write(struct lambda *l, const char *name, const char *file, const void *data,
@@ -270,8 +218,7 @@ static int load_one(struct lambda *l, const char *name)
 	lambda_fn_refresh(l, fn);
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
 		fn->mtime[f] = fn->cfg.last_modified;
-	fn->next = l->fns;
-	l->fns = fn;
+	fn_link(l, fn);
 	return 0;
 }
 
@@ -368,6 +315,7 @@ void lambda_free(struct lambda *l)
 		l->fns = fn->next;
 		lambda_fn_put(l, fn);
 	}
+	nb_index_free(&l->fn_index);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	pthread_cond_destroy(&l->async_wake);
@@ -416,8 +364,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 	}
 	for (enum lambda_file f = LAMBDA_F_CONFIG; f <= LAMBDA_F_WARM; f++)
 		fn->mtime[f] = fn->cfg.last_modified;
-	fn->next = l->fns;
-	l->fns = fn;
+	fn_link(l, fn);
 	state_hub_changed(l->deps.hub, LAMBDA_DIR);
 	pthread_mutex_unlock(&l->lock);
 	lambda_publish(l, name, "create", NULL, NULL);
@@ -427,7 +374,7 @@ int lambda_create(struct lambda *l, const char *name, struct nb_err *err)
 int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 {
 	char tomb[LAMBDA_FUNCTION_NAME_MAX + 32], path[4096];
-	struct lambda_fn **pp, *fn = NULL;
+	struct lambda_fn **pp, *fn;
 	unsigned char rnd[4] = { 0 };
 	int ret;
 
@@ -435,11 +382,7 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 	 * aside at once, so a function made again with its name starts empty. */
 	pthread_mutex_lock(&l->deploy);
 	pthread_mutex_lock(&l->lock);
-	for (pp = &l->fns; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->name, name) == 0) {
-			fn = *pp;
-			break;
-		}
+	fn = lambda_fn_find(l, name);
 	if (!fn) {
 		pthread_mutex_unlock(&l->lock);
 		pthread_mutex_unlock(&l->deploy);
@@ -456,7 +399,10 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err)
 		pthread_mutex_unlock(&l->deploy);
 		return ret;
 	}
+	for (pp = &l->fns; *pp != fn; pp = &(*pp)->next)
+		;
 	*pp = fn->next;
+	nb_index_remove(&l->fn_index, &fn->ix);
 	fn->deleted = true;
 	pthread_cond_broadcast(&l->freed); /* its waiting invocations end */
 	/* Busy containers go when their invocation ends. */
@@ -491,140 +437,5 @@ int lambda_list(struct lambda *l, int (*emit)(void *ud, const char *name), void 
 	for (struct lambda_fn *fn = l->fns; fn && ret == 0; fn = fn->next)
 		ret = emit(ud, fn->name);
 	pthread_mutex_unlock(&l->lock);
-	return ret;
-}
-
-int lambda_fn_read(struct lambda *l, const char *fn, const char *file, size_t max,
-		   struct nb_buf *out)
-{
-	char name[LAMBDA_FUNCTION_NAME_MAX + 160];
-	cleanup_free char *data = NULL;
-	size_t len;
-	int ret;
-
-	snprintf(name, sizeof(name), "%s/%s", fn, file);
-	ret = state_read_file(l->dirfd, name, max, &data, &len, NULL);
-	if (ret == -ENOENT)
-		return 0;
-	return ret < 0 ? ret : nb_buf_append(out, data, len);
-}
-
-static int render_locked(struct lambda *l, struct lambda_fn *fn, enum lambda_file f,
-			 struct nb_buf *out)
-{
-	const struct lambda_config *c = &fn->cfg;
-
-	switch (f) {
-	case LAMBDA_F_CONFIG:
-		return lambda_config_render_json(c, NB_AWS_REGION, NB_AWS_ACCOUNT, out);
-	case LAMBDA_F_STATE:
-		return nb_buf_printf(out, "%s\n%s%s", c->state, c->state_reason,
-				     c->state_reason[0] ? "\n" : "");
-	case LAMBDA_F_RESPONSE:
-		return nb_buf_append(out, fn->response.data, fn->response.len);
-	case LAMBDA_F_LAST_INVOCATION:
-		return nb_buf_append(out, fn->last_invocation.data, fn->last_invocation.len);
-	case LAMBDA_F_WARM:
-		lambda_warm_render(l, fn, out);
-		return 0;
-	case LAMBDA_F_CODE_SHA:
-		return c->code_sha256[0] ? nb_buf_printf(out, "%s\n", c->code_sha256) : 0;
-	default:
-		return lambda_config_render_field(c, field_of(f), out);
-	}
-}
-
-int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct nb_buf *out,
-		  struct timespec *mtime)
-{
-	struct lambda_fn *fn;
-	int ret;
-
-	pthread_mutex_lock(&l->lock);
-	fn = lambda_fn_find(l, name);
-	if (!fn) {
-		pthread_mutex_unlock(&l->lock);
-		return -ENOENT;
-	}
-	if (mtime)
-		*mtime = fn->mtime[f];
-	/* Files of the state dir are read without the service's lock: they
-	 * are replaced whole (code.zip) or only appended to (logs). */
-	if (f == LAMBDA_F_CODE_ZIP || f == LAMBDA_F_LOGS) {
-		pthread_mutex_unlock(&l->lock);
-		ret = f == LAMBDA_F_LOGS ? lambda_fn_read(l, name, "logs", SIZE_MAX, out)
-					 : lambda_fn_read(l, name, "code.zip", LAMBDA_ZIP_MAX, out);
-		return ret < 0 ? ret : 0;
-	}
-	ret = render_locked(l, fn, f, out);
-	pthread_mutex_unlock(&l->lock);
-	return ret < 0 ? ret : 0;
-}
-
-/* Applies a setting to a copy, saves the copy, then makes it the config:
- * a bad value or a failed save leaves everything as it was. */
-static int write_setting(struct lambda *l, struct lambda_fn *fn, enum lambda_file f,
-			 const char *data, size_t len, struct nb_err *err)
-{
-	struct lambda_config next;
-	int ret = lambda_config_copy(&next, &fn->cfg);
-
-	if (ret < 0)
-		return nb_err_set(err, ret, "out of memory");
-	if (f == LAMBDA_F_CONFIG)
-		ret = lambda_config_apply_json(&next, data, len, err);
-	else
-		ret = lambda_config_set_field(&next, field_of(f), data, len, err);
-	if (ret == 0) {
-		clock_gettime(CLOCK_REALTIME, &next.last_modified);
-		ret = lambda_fn_save(l, fn, &next, err);
-	}
-	if (ret < 0) {
-		lambda_config_free(&next);
-		return ret;
-	}
-	lambda_config_free(&fn->cfg);
-	fn->cfg = next;
-	lambda_fn_refresh(l, fn);
-	/* Old containers run the old configuration: idle ones go now, busy
-	 * ones when their invocation ends. */
-	lambda_warm_evict(l, fn, false);
-	touch_settings(l, fn);
-	/* A new reserved-concurrency may free or forbid waiting invocations. */
-	pthread_cond_broadcast(&l->freed);
-	return 0;
-}
-
-int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const char *data,
-		 size_t len, struct nb_err *err)
-{
-	struct lambda_fn *fn;
-	int ret;
-
-	if (f == LAMBDA_F_CODE_ZIP)
-		return lambda_deploy_code(l, name, data, len, err);
-	pthread_mutex_lock(&l->lock);
-	fn = lambda_fn_find(l, name);
-	if (!fn) {
-		ret = nb_err_set(err, -ENOENT, "Function not found: %s", name);
-	} else if (f == LAMBDA_F_WARM) {
-		size_t n = len;
-
-		while (n && (data[n - 1] == '\n' || data[n - 1] == ' '))
-			n--;
-		if (n == 5 && memcmp(data, "evict", 5) == 0) {
-			lambda_warm_evict(l, fn, true);
-			ret = 0;
-		} else {
-			ret = nb_err_set(err, -EINVAL,
-					 "warm: unknown command \"%.*s\" (use: evict)",
-					 (int)(n > 64 ? 64 : n), data);
-		}
-	} else {
-		ret = write_setting(l, fn, f, data, len, err);
-	}
-	pthread_mutex_unlock(&l->lock);
-	if (ret == 0)
-		lambda_publish(l, name, "update", "file", file_names[f]);
 	return ret;
 }

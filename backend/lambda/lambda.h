@@ -91,9 +91,22 @@ int lambda_delete(struct lambda *l, const char *name, struct nb_err *err);
 bool lambda_exists(struct lambda *l, const char *name);
 int lambda_list(struct lambda *l, int (*emit)(void *ud, const char *name), void *ud);
 
-/* A function's file, from memory (code.zip from the state dir). */
+/* A function's file, from memory (code.zip from the state dir; logs are
+ * only opened: -EOPNOTSUPP). */
 int lambda_render(struct lambda *l, const char *name, enum lambda_file f, struct nb_buf *out,
 		  struct timespec *mtime);
+/*
+ * The files backed by the state dir: `logs` and `code.zip` (f), and
+ * layers/NN-name.zip. Opens the file read-only into *fd, or -1 when there
+ * is none yet (no invocation, no package); *mtime is when the service
+ * last changed it. -ENOENT when the function or layer is gone, -EINVAL
+ * for another f. Takes the lock only to find the function; the open, and
+ * the caller's fstat and pread, happen without it.
+ */
+int lambda_file_open(struct lambda *l, const char *name, enum lambda_file f, int *fd,
+		     struct timespec *mtime);
+int lambda_layer_open(struct lambda *l, const char *name, const char *layer, int *fd,
+		      struct timespec *mtime);
 /* A write to a setting file (config.json, runtime, ..., code.zip, warm).
  * Validated whole before anything changes. */
 int lambda_write(struct lambda *l, const char *name, enum lambda_file f, const char *data,

@@ -1,9 +1,9 @@
 /*
  * backend/lambda/lambda_i.h - the Lambda service's insides, shared by its
- * files: function.c (functions and their settings), deploy*.c (packages
- * and layers), warm.c (the warm container pool), coldstart.c (starting
- * one), invoke.c (invocations) and reaper.c (idle eviction and container
- * removal).
+ * files: function.c (functions), function_files.c (their files), deploy*.c
+ * (packages and layers), warm.c (the warm container pool), coldstart.c
+ * (starting one), invoke.c (invocations) and reaper.c (idle eviction and
+ * container removal).
  *
  * One lock, l->lock, guards every function, its settings and its warm
  * containers. Nothing that waits on the engine or a container runs with it
@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "backend/common/index.h"
 #include "backend/lambda/fnconfig.h"
 #include "backend/lambda/lambda.h"
 
@@ -65,7 +66,8 @@ struct lambda_fn {
 	char saved_state[16], saved_reason[256], saved_code[64];
 	int refs; /* the list's, plus one per invocation in flight */
 	bool deleted;
-	struct lambda_fn *next;
+	struct lambda_fn *next;	 /* newest first */
+	struct nb_index_link ix; /* l->fn_index, by name */
 };
 
 struct lambda_reap {
@@ -91,6 +93,8 @@ struct lambda {
 	pthread_cond_t freed;	/* a container became free or a cold start ended */
 	pthread_mutex_t deploy; /* one package is processed at a time */
 	struct lambda_fn *fns;
+	/* protected by lock: fns by name */
+	struct nb_index fn_index;
 
 	/* reaper.c: idle eviction and removals, off every user's path */
 	pthread_cond_t reaper_wake;

@@ -1,7 +1,7 @@
 /*
  * backend/state/registry.c - JSON records by kind and id, in memory and in
  * the state dir. Each record keeps its formatted text, so a read is a copy
- * and costs the same with 10 or 10,000 records (a hash per kind finds it).
+ * and costs the same with 10 or 10,000 records (an index per kind finds it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/index.h"
 #include "backend/common/json.h"
 #include "backend/common/log.h"
 #include "backend/state/atomic.h"
@@ -36,14 +37,14 @@ struct record {
 	char *text; /* formatted doc + "\n" */
 	size_t text_len;
 	struct timespec mtime;
-	struct record *hnext;	    /* bucket chain */
+	struct nb_index_link ix;    /* by id */
 	struct record *prev, *next; /* insertion order */
 };
 
 struct kind {
 	char *name;
-	struct record **buckets;
-	size_t nbuckets, count;
+	struct nb_index index;
+	size_t count;
 	struct record *first, *last;
 	struct kind *next;
 };
@@ -53,15 +54,6 @@ struct state_registry {
 	struct state_dir *dir;
 	struct kind *kinds; /* protected by lock */
 };
-
-static size_t hash(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
 
 int state_registry_new(struct state_dir *dir, struct state_registry **out)
 {
@@ -93,7 +85,7 @@ void state_registry_free(struct state_registry *reg)
 			next = r->next;
 			record_free(r);
 		}
-		free(k->buckets);
+		nb_index_free(&k->index);
 		free(k->name);
 		free(k);
 	}
@@ -114,11 +106,7 @@ static struct kind *kind_find(struct state_registry *reg, const char *name, bool
 	if (!k)
 		return NULL;
 	k->name = strdup(name);
-	k->nbuckets = 64;
-	k->buckets = calloc(k->nbuckets, sizeof(*k->buckets));
-	if (!k->name || !k->buckets) {
-		free(k->name);
-		free(k->buckets);
+	if (!k->name) {
 		free(k);
 		return NULL;
 	}
@@ -129,41 +117,12 @@ static struct kind *kind_find(struct state_registry *reg, const char *name, bool
 
 static struct record *record_find(struct kind *k, const char *id)
 {
-	if (!k)
-		return NULL;
-	for (struct record *r = k->buckets[hash(id) % k->nbuckets]; r; r = r->hnext)
-		if (strcmp(r->id, id) == 0)
-			return r;
-	return NULL;
-}
-
-static void grow(struct kind *k)
-{
-	size_t n = k->nbuckets * 2;
-	struct record **b;
-
-	if (k->count < k->nbuckets * 2)
-		return;
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return; /* slower, still correct */
-	for (struct record *r = k->first; r; r = r->next) {
-		size_t i = hash(r->id) % n;
-
-		r->hnext = b[i];
-		b[i] = r;
-	}
-	free(k->buckets);
-	k->buckets = b;
-	k->nbuckets = n;
+	return k ? nb_index_find(&k->index, id, struct record, ix) : NULL;
 }
 
 static void record_link(struct kind *k, struct record *r)
 {
-	size_t i = hash(r->id) % k->nbuckets;
-
-	r->hnext = k->buckets[i];
-	k->buckets[i] = r;
+	nb_index_add(&k->index, &r->ix, r->id);
 	r->prev = k->last;
 	if (k->last)
 		k->last->next = r;
@@ -171,17 +130,11 @@ static void record_link(struct kind *k, struct record *r)
 		k->first = r;
 	k->last = r;
 	k->count++;
-	grow(k);
 }
 
 static void record_unlink(struct kind *k, struct record *r)
 {
-	for (struct record **pp = &k->buckets[hash(r->id) % k->nbuckets]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == r) {
-			*pp = r->hnext;
-			break;
-		}
-	}
+	nb_index_remove(&k->index, &r->ix);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
