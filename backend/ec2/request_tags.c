@@ -186,4 +186,3 @@ int ec2_req_tags(struct parse *ps, const char *key, const cJSON *v)
 	}
 	return 0;
 }
-

@@ -112,4 +112,3 @@ int ec2_user_data_decode(const char *text, size_t max, unsigned char **out, size
 }
 
 /* fields */
-

@@ -44,6 +44,7 @@ static void on_append(void *ud, const char *name, size_t raw, size_t task)
 
 	(void)raw;
 	(void)task;
+	atomic_fetch_add(&cap->appended, 1);
 	if (cap->wl->ops.on_append)
 		cap->wl->ops.on_append(cap->wl->deps.svc, cap->obj, name);
 }

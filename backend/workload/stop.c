@@ -100,6 +100,11 @@ static void stop_rank(struct stop_one *s, int n, int rank)
 		}
 }
 
+/* A drain that still sees output arriving goes on, up to this in all: a
+ * stopped container's backlog is finite, and the capture keeps up with
+ * the engine's stream. */
+#define DRAIN_MAX_MS (10 * 60 * 1000)
+
 static bool drained(struct wl_obj *o)
 {
 	for (int i = 0; i < o->n; i++)
@@ -108,24 +113,50 @@ static bool drained(struct wl_obj *o)
 	return true;
 }
 
-/* Waits (at most ms) until every capture read its stream to the end, so
- * no line a container wrote before exiting is lost; then takes them off. */
+/* Chunks written so far by the object's captures. */
+static unsigned long progress(struct wl_obj *o)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < o->n; i++)
+		if (o->c[i].cap)
+			n += atomic_load(&o->c[i].cap->appended);
+	return n;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Waits until every capture read its stream to the end, so no line a
+ * container wrote before exiting is lost; gives up after ms without a new
+ * chunk of output (DRAIN_MAX_MS in all); then takes them off. */
 static void drain(struct wl *wl, const char *id, int ms, struct wl_detached *d)
 {
-	struct timespec until;
+	struct timespec until, last;
+	unsigned long seen = 0;
 	struct wl_obj *o;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&until, ms);
+	deadline_in(&last, DRAIN_MAX_MS);
 	pthread_mutex_lock(wl->deps.lock);
-	while ((o = wl->ops.find(wl->deps.svc, id)) && !drained(o) && !atomic_load(&wl->stopping))
-		if (pthread_cond_timedwait(wl->deps.changed, wl->deps.lock, &until) == ETIMEDOUT)
+	o = wl->ops.find(wl->deps.svc, id);
+	seen = o ? progress(o) : 0;
+	while ((o = wl->ops.find(wl->deps.svc, id)) && !drained(o) && !atomic_load(&wl->stopping)) {
+		if (pthread_cond_timedwait(wl->deps.changed, wl->deps.lock, &until) != ETIMEDOUT)
+			continue;
+		if (progress(o) == seen || until.tv_sec > last.tv_sec)
 			break;
+		seen = progress(o);
+		deadline_in(&until, ms);
+	}
 	d->n = 0;
 	if (o)
 		wl_obj_release(o, d);

@@ -196,7 +196,8 @@ void wl_sync_end(struct wl_sync *s);
 
 struct wl_stop_opts {
 	bool kill;    /* SIGKILL at once and wait for the exit (a forced stop) */
-	int drain_ms; /* wait up to this for captures to read their last output */
+	int drain_ms; /* wait for captures to read their last output; give up after this without any
+		       */
 	bool inspect; /* read each stopped container's exit code and state */
 };
 

@@ -17,9 +17,10 @@ struct wl_cap {
 	char obj[WL_ID_MAX];
 	char name[256];
 	struct wl_logcap *cap;
-	bool done;		    /* protected by the lock: its stream ended by itself */
-	bool failed;		    /* protected by the lock: ... on an error */
-	struct wl_cap *prev, *next; /* protected by the lock: every running capture */
+	_Atomic unsigned long appended; /* chunks written: how a drain sees progress */
+	bool done;			/* protected by the lock: its stream ended by itself */
+	bool failed;			/* protected by the lock: ... on an error */
+	struct wl_cap *prev, *next;	/* protected by the lock: every running capture */
 };
 
 struct wl {
