@@ -41,7 +41,7 @@ LAMBDA_SRC := backend/lambda/fnconfig.c backend/lambda/fnconfig_check.c \
 	backend/lambda/coldstart.c backend/lambda/invoke.c backend/lambda/reaper.c \
 	backend/lambda/lifecycle.c backend/lambda/runlogs.c
 EC2_SRC := backend/ec2/ec2types.c backend/ec2/netmath.c backend/ec2/request.c backend/ec2/request_tags.c backend/ec2/request_userdata.c \
-	backend/ec2/ec2.c backend/ec2/subnet.c backend/ec2/instance.c backend/ec2/instance_run.c \
+	backend/ec2/ec2.c backend/ec2/subnet.c backend/ec2/instance.c backend/ec2/instance_tags.c backend/ec2/instance_run.c \
 	backend/ec2/instance_life.c backend/ec2/instance_events.c backend/ec2/console.c \
 	backend/ec2/runcmd.c
 # The composition root: it alone knows every service.
