@@ -12,6 +12,7 @@
 
 #include "backend/common/buf.h"
 #include "backend/common/cleanup.h"
+#include "backend/common/deadline.h"
 #include "backend/common/log.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/events.h"
@@ -39,13 +40,7 @@ static void backoff_wait(struct engine_events *ev, long ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	nb_deadline_in(&until, CLOCK_MONOTONIC, ms);
 	pthread_mutex_lock(&ev->lock);
 	while (!atomic_load(&ev->stopping) && !nb_cancelled(&ev->interrupt))
 		if (pthread_cond_timedwait(&ev->cond, &ev->lock, &until) == ETIMEDOUT)

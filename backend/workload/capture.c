@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/deadline.h"
 #include "backend/common/log.h"
 #include "backend/workload/workload_i.h"
 
@@ -132,24 +133,13 @@ struct wl_cap *wl_capture_detach(struct wl_obj *o, int ci)
 	return cap;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 void wl_capture_end(struct wl *wl, struct wl_cap *cap, int wait_ms)
 {
 	struct timespec until;
 
 	if (!cap)
 		return;
-	deadline_in(&until, wait_ms);
+	nb_deadline_in(&until, CLOCK_REALTIME, wait_ms);
 	/* The stream ends by itself once the container stopped and its last
 	 * output is in; ending it earlier could cut that off. */
 	pthread_mutex_lock(wl->deps.lock);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "backend/common/cleanup.h"
+#include "backend/common/deadline.h"
 #include "backend/common/log.h"
 #include "backend/engine/containers.h"
 #include "backend/workload/workload_i.h"
@@ -124,17 +125,6 @@ static unsigned long progress(struct wl_obj *o)
 	return n;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* Waits until every capture read its stream to the end, so no line a
  * container wrote before exiting is lost; gives up after ms without a new
  * chunk of output (DRAIN_MAX_MS in all); then takes them off. */
@@ -144,8 +134,8 @@ static void drain(struct wl *wl, const char *id, int ms, struct wl_detached *d)
 	unsigned long seen = 0;
 	struct wl_obj *o;
 
-	deadline_in(&until, ms);
-	deadline_in(&last, DRAIN_MAX_MS);
+	nb_deadline_in(&until, CLOCK_REALTIME, ms);
+	nb_deadline_in(&last, CLOCK_REALTIME, DRAIN_MAX_MS);
 	pthread_mutex_lock(wl->deps.lock);
 	o = wl->ops.find(wl->deps.svc, id);
 	seen = o ? progress(o) : 0;
@@ -155,7 +145,7 @@ static void drain(struct wl *wl, const char *id, int ms, struct wl_detached *d)
 		if (progress(o) == seen || until.tv_sec > last.tv_sec)
 			break;
 		seen = progress(o);
-		deadline_in(&until, ms);
+		nb_deadline_in(&until, CLOCK_REALTIME, ms);
 	}
 	d->n = 0;
 	if (o)
