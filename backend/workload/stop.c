@@ -22,7 +22,8 @@
 struct stop_one {
 	struct wl *wl;
 	const struct wl_stop_opts *opts;
-	char id[65];
+	char id[65];	/* to stop; "" when there is nothing to stop */
+	char known[65]; /* its engine id, stopped or not: to inspect */
 	char name[256];
 	int timeout, rank;
 	struct wl_ctr_outcome *out;
@@ -45,7 +46,12 @@ static bool copy_out(struct wl *wl, const char *id, const struct wl_stop_opts *o
 					  .timeout = o->c[i].stop_timeout,
 					  .rank = o->c[i].stop_rank,
 					  .out = &res->c[i] };
-		snprintf(s[i].id, sizeof(s[i].id), "%s", o->c[i].id);
+		/* One whose exit the engine reported needs no stop: a stop of a
+		 * container that just died waits for the engine to finish its
+		 * exit, tens of milliseconds, for nothing. */
+		if (o->c[i].state != WL_CTR_EXITED && o->c[i].state != WL_CTR_GONE)
+			snprintf(s[i].id, sizeof(s[i].id), "%s", o->c[i].id);
+		snprintf(s[i].known, sizeof(s[i].known), "%s", o->c[i].id);
 		snprintf(s[i].name, sizeof(s[i].name), "%s", o->c[i].name);
 	}
 	pthread_mutex_unlock(wl->deps.lock);
@@ -159,8 +165,8 @@ static void inspect(struct wl *wl, struct stop_one *s)
 	struct nb_err err = { 0 };
 	const cJSON *state, *v;
 
-	if (!s->id[0] || s->out->err == -ENOENT ||
-	    engine_container_inspect(wl->deps.eng, s->id, &doc, &err) < 0)
+	if (!s->known[0] || s->out->err == -ENOENT ||
+	    engine_container_inspect(wl->deps.eng, s->known, &doc, &err) < 0)
 		return;
 	state = cJSON_GetObjectItemCaseSensitive(doc, "State");
 	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
@@ -182,7 +188,7 @@ static void record(struct wl *wl, const char *id, struct stop_one *s, int n)
 	for (int i = 0; o && i < n && i < o->n; i++) {
 		struct wl_ctr *c = &o->c[i];
 
-		if (!s[i].id[0] || strcmp(c->id, s[i].id) != 0)
+		if (!s[i].known[0] || strcmp(c->id, s[i].known) != 0)
 			continue;
 		c->stop_error[0] = '\0';
 		if (s[i].out->err == -ENOENT)
