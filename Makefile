@@ -85,22 +85,29 @@ $(BUILD)/tools/bench_minfs: tools/bench_minfs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tools/bench_events: tools/bench_events.c $(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
+# The drivers share tools/benchlib.c (clocks, quantiles, a mount's files and
+# waits), tools/benchraw.c (the floors' Engine API), tools/benchtask.c (ECS
+# tasks on a mount) and tools/benchfn.c (Lambda functions on a mount).
+BENCH_LIB_SRC := tools/benchlib.c tools/benchraw.c $(COMMON_SRC) $(ENGINE_SRC)
+BENCH_ECS_SRC := tools/bench_ecs.c tools/bench_ecs_launch.c tools/bench_ecs_exit.c \
+	tools/bench_ecs_idle.c tools/benchtask.c
+BENCH_EC2_SRC := tools/bench_ec2.c tools/bench_ec2_launch.c tools/bench_ec2_stopstart.c \
+	tools/bench_ec2_runcmd.c
+BENCH_LAMBDA_SRC := tools/bench_lambda.c tools/bench_lambda_port.c tools/bench_lambda_warm.c \
+	tools/bench_lambda_cold.c tools/benchfn.c
+$(BUILD)/tools/bench_events: $(call objs,$(BUILD),tools/bench_events.c $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_ecs: $(call objs,$(BUILD),$(BENCH_ECS_SRC) $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_ec2: $(call objs,$(BUILD),$(BENCH_EC2_SRC) $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_lambda: $(call objs,$(BUILD),$(BENCH_LAMBDA_SRC) $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_coldburst: $(call objs,$(BUILD),tools/bench_coldburst.c tools/benchfn.c \
+	$(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_logs: $(call objs,$(BUILD),tools/bench_logs.c tools/benchtask.c $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_objects: $(call objs,$(BUILD),tools/bench_objects.c $(BENCH_LIB_SRC))
+$(BUILD)/tools/bench_events $(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_ec2 \
+		$(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_coldburst $(BUILD)/tools/bench_logs \
+		$(BUILD)/tools/bench_objects:
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
-
-# The launch and invoke drivers share tools/benchlib.c and the engine client.
-$(BUILD)/tools/bench_ecs $(BUILD)/tools/bench_lambda $(BUILD)/tools/bench_ec2 \
-		$(BUILD)/tools/bench_coldburst $(BUILD)/tools/bench_objects: $(BUILD)/tools/%: tools/%.c tools/benchlib.c \
-		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
-
-# The log capture driver also runs tasks through tools/benchtask.c.
-$(BUILD)/tools/bench_logs: tools/bench_logs.c tools/benchlib.c tools/benchtask.c \
-		$(call objs,$(BUILD),$(COMMON_SRC) $(ENGINE_SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(filter %.o,$^) -o $@ $(LDFLAGS) $(LDLIBS)
 
 deps:
 	@tools/install-deps.sh $(DEB_PKGS)

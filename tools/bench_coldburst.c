@@ -43,7 +43,9 @@
 #include "backend/common/json.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/engine.h"
+#include "tools/benchfn.h"
 #include "tools/benchlib.h"
+#include "tools/benchraw.h"
 
 #define MAX_FUNCS   64
 #define MAX_SAMPLES 1000000
@@ -52,7 +54,7 @@
 #define ENTRYPOINT                                                                                 \
 	"ENTRYPOINT [\"/bin/sh\", \"-c\", \"sleep \\\"${INIT_SECONDS:-0}\\\"; exec "               \
 	"/usr/local/bin/aws-lambda-rie \\\"$@\\\"\", \"sh\"]\nCMD [\"function.handler\"]"
-#define RMDIR_TRIES 200 /* of 50 ms: a busy function's rmdir */
+#define RMDIR_MS 10000 /* a busy function's rmdir */
 
 static const char *mnt;
 static struct engine *eng;
@@ -72,23 +74,6 @@ static atomic_int running; /* invocations not answered yet */
 static double now_ms(void)
 {
 	return bench_now_ms(CLOCK_MONOTONIC);
-}
-
-static int write_file(const char *dir, const char *name, const char *text)
-{
-	char path[1200];
-	size_t len = strlen(text);
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
-		ret = -1;
-	if (fd >= 0 && close(fd) < 0)
-		ret = -1;
-	if (ret < 0)
-		fprintf(stderr, "bench_coldburst: %s: %s\n", path, strerror(errno));
-	return ret;
 }
 
 /* One read of `health` as a program does it; its latency in microseconds. */
@@ -116,17 +101,13 @@ static int make_image(const char *owner)
 {
 	cleanup_cjson cJSON *spec = cJSON_CreateObject();
 	cleanup_free char *changes = engine_escape(ENTRYPOINT);
-	char id[65], label[128], path[1024];
+	char id[65], path[1024];
 	struct nb_err err = { 0 };
-	cJSON *labels;
 	int ret;
 
 	snprintf(image, sizeof(image), "%s:%s", SLOW_REPO, owner);
-	snprintf(label, sizeof(label), "%s-floor", owner);
 	json_add_str(spec, "Image", BASE_IMAGE);
-	labels = cJSON_AddObjectToObject(spec, "Labels");
-	json_add_str(labels, "io.nimbusfs.owner", label);
-	if (!changes || !labels)
+	if (!changes || !bench_floor_labels(spec, owner))
 		return -1;
 	if (engine_container_create(eng, NULL, spec, id, &err) < 0) {
 		fprintf(stderr, "bench_coldburst: %s\n", err.msg);
@@ -157,23 +138,17 @@ static void remove_image(void)
 
 static int make_functions(int init_seconds)
 {
-	char env[64];
+	char env[64], img[160];
 
 	snprintf(env, sizeof(env), "INIT_SECONDS=%d\n", init_seconds);
+	snprintf(img, sizeof(img), "%s\n", image);
 	for (int i = 0; i < n_funcs; i++) {
-		char img[160];
+		char name[64];
 
-		snprintf(fn_dirs[i], sizeof(fn_dirs[i]), "%s/lambda/nb-burst-%d-%d", mnt,
-			 (int)getpid(), i);
-		if (mkdir(fn_dirs[i], 0755) < 0) {
-			fprintf(stderr, "bench_coldburst: mkdir %s: %s\n", fn_dirs[i],
-				strerror(errno));
-			fn_dirs[i][0] = '\0';
-			return -1;
-		}
-		snprintf(img, sizeof(img), "%s\n", image);
-		if (write_file(fn_dirs[i], "image", img) < 0 ||
-		    write_file(fn_dirs[i], "environment", env) < 0)
+		snprintf(name, sizeof(name), "nb-burst-%d-%d", (int)getpid(), i);
+		if (bench_fn_make(mnt, name, fn_dirs[i], sizeof(fn_dirs[i])) < 0 ||
+		    bench_fn_write(fn_dirs[i], "image", img, strlen(img)) < 0 ||
+		    bench_fn_write(fn_dirs[i], "environment", env, strlen(env)) < 0)
 			return -1;
 	}
 	return 0;
@@ -181,36 +156,19 @@ static int make_functions(int init_seconds)
 
 static void remove_functions(void)
 {
-	for (int i = 0; i < n_funcs; i++) {
-		if (!fn_dirs[i][0])
-			continue;
-		(void)write_file(fn_dirs[i], "warm", "evict\n");
-		for (int tries = 0; tries < RMDIR_TRIES; tries++) {
-			if (rmdir(fn_dirs[i]) == 0 || errno != EBUSY)
-				break;
-			usleep(50000);
-		}
-	}
+	for (int i = 0; i < n_funcs; i++)
+		bench_fn_remove(fn_dirs[i], RMDIR_MS);
 }
 
 static void *invoke_main(void *arg)
 {
 	struct invoker *v = arg;
-	char path[1200], buf[4096];
+	char path[1200], ans[256];
 	double t0 = now_ms();
-	ssize_t n = 0;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/invoke", fn_dirs[v->i]);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && write(fd, "{}", 2) == 2) {
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			;
-		if (n == 0)
-			v->ms = now_ms() - t0;
-	}
-	if (fd >= 0)
-		close(fd);
+	if (bench_fn_invoke(path, ans, sizeof(ans)) >= 0)
+		v->ms = now_ms() - t0;
 	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
@@ -257,10 +215,9 @@ int main(int argc, char **argv)
 	static double floor_v[MAX_SAMPLES], burst_v[MAX_SAMPLES];
 	struct invoker inv[MAX_FUNCS] = { 0 };
 	double cold[MAX_FUNCS];
-	struct engine_info info;
-	struct nb_err err = { 0 };
 	int init_s, samples, n, ok = 0, ret = 1;
-	const char *url = getenv("DOCKER_HOST") ? getenv("DOCKER_HOST") : ENGINE_DEFAULT_URL;
+
+	bench_prog = "bench_coldburst";
 
 	if (argc != 6 || (n_funcs = atoi(argv[3])) <= 0 || n_funcs > MAX_FUNCS ||
 	    (init_s = atoi(argv[4])) < 0 || init_s > 8 || (samples = atoi(argv[5])) <= 0 ||
@@ -272,10 +229,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mnt = argv[1];
-	if (engine_new(url, &eng, &err) < 0 || engine_negotiate(eng, &info, &err) < 0) {
-		fprintf(stderr, "bench_coldburst: %s\n", err.msg);
+	if (bench_engine_open(&eng) < 0)
 		return 1;
-	}
 	if (make_image(argv[2]) < 0 || make_functions(init_s) < 0)
 		goto out;
 	if (floor_samples(samples, floor_v) < 0) {

@@ -21,6 +21,8 @@
 #include "backend/common/json.h"
 #include "backend/engine/containers.h"
 #include "backend/engine/engine.h"
+#include "tools/benchlib.h"
+#include "tools/benchraw.h"
 
 #define MAX_SAMPLES 200
 
@@ -55,47 +57,14 @@ static void record(struct sink *s, const char *id, double tnano)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* One line of the raw stream: the engine's own event shape. */
-static void raw_line(const char *line, size_t len)
+/* An event of the raw stream: the engine's own event shape. */
+static void raw_event(const char *action, const char *id, double time_nano, double arrived_ms,
+		      void *ud)
 {
-	cleanup_cjson cJSON *ev = cJSON_ParseWithLength(line, len);
-	const cJSON *action = cJSON_GetObjectItem(ev, "Action");
-	const cJSON *id = cJSON_GetObjectItem(ev, "id");
-	const cJSON *t = cJSON_GetObjectItem(ev, "timeNano");
-
-	if (cJSON_IsString(action) && strcmp(action->valuestring, "start") == 0 &&
-	    cJSON_IsString(id) && cJSON_IsNumber(t))
-		record(&raw_sink, id->valuestring, t->valuedouble);
-}
-
-static struct nb_buf raw_partial;
-
-static void raw_line_cb(const char *line, size_t len, void *ud)
-{
+	(void)arrived_ms;
 	(void)ud;
-	raw_line(line, len);
-}
-
-static int raw_chunk(const char *data, size_t len, void *ud)
-{
-	(void)ud;
-	return nb_buf_feed_lines(&raw_partial, data, len, raw_line_cb, NULL) < 0;
-}
-
-struct raw_args {
-	struct engine *eng;
-	const char *path;
-};
-
-static void *raw_thread(void *arg)
-{
-	struct raw_args *a = arg;
-	struct engine_req req = { .method = "GET", .path = a->path };
-	struct nb_err err = { 0 };
-
-	if (engine_stream(a->eng, &req, raw_chunk, NULL, &stopping, &err) < 0)
-		fprintf(stderr, "bench_events: raw stream: %s\n", err.msg);
-	return NULL;
+	if (strcmp(action, "start") == 0)
+		record(&raw_sink, id, time_nano);
 }
 
 /* Lines of nimbusfs's `events`: nimbusfs's shape. */
@@ -136,29 +105,21 @@ static int wait_for(struct sink *s, const char *id)
 	return ret;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median_ms(struct sink *s)
 {
-	qsort(s->delays, (size_t)s->n, sizeof(double), cmp);
-	return s->n ? s->delays[s->n / 2] / 1e6 : -1;
+	return s->n ? bench_quantile(s->delays, s->n, 0.5) / 1e6 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	const char *url = getenv("DOCKER_HOST") ? getenv("DOCKER_HOST") : ENGINE_DEFAULT_URL;
-	char events_path[4096], label[128], raw_path[512], id[65];
-	struct engine_info info;
+	char events_path[4096], id[65];
+	struct bench_raw_events raw;
 	struct nb_err err = { 0 };
 	struct engine *eng;
-	pthread_t raw, fs;
-	struct raw_args ra;
+	pthread_t fs;
 	int count;
+
+	bench_prog = "bench_events";
 
 	if (argc != 5 || (count = atoi(argv[4])) <= 0 || count > MAX_SAMPLES) {
 		fprintf(stderr, "usage: bench_events MOUNTPOINT OWNER-ID IMAGE COUNT(1-%d)\n",
@@ -169,19 +130,12 @@ int main(int argc, char **argv)
 	pthread_cond_init(&raw_sink.cond, NULL);
 	pthread_mutex_init(&fs_sink.lock, NULL);
 	pthread_cond_init(&fs_sink.cond, NULL);
-	if (engine_new(url, &eng, &err) < 0 || engine_negotiate(eng, &info, &err) < 0) {
-		fprintf(stderr, "bench_events: %s\n", err.msg);
+	if (bench_engine_open(&eng) < 0)
 		return 1;
-	}
-	snprintf(label, sizeof(label), "io.nimbusfs.owner=%s", argv[2]);
-	snprintf(raw_path, sizeof(raw_path),
-		 "/events?filters=%%7B%%22label%%22%%3A%%5B%%22io.nimbusfs.owner%%3D%s%%22%%5D%%7D",
-		 argv[2]);
 	snprintf(events_path, sizeof(events_path), "%s/events", argv[1]);
-	ra.eng = eng;
-	ra.path = raw_path;
-	pthread_create(&raw, NULL, raw_thread, &ra);
-	pthread_create(&fs, NULL, fs_thread, events_path);
+	if (bench_raw_events_start(&raw, eng, argv[2], raw_event, NULL) < 0 ||
+	    pthread_create(&fs, NULL, fs_thread, events_path) != 0)
+		return 1;
 	usleep(300000); /* both subscriptions in place */
 	for (int i = 0; i < count; i++) {
 		cleanup_cjson cJSON *spec = cJSON_CreateObject();
@@ -206,7 +160,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	/* The fs reader is blocked in read(); the process exit ends it. */
 	nb_cancel_fire(&stopping);
-	pthread_join(raw, NULL);
-	(void)label;
+	bench_raw_events_stop(&raw);
 	_exit(0);
 }

@@ -40,6 +40,7 @@
 #include "backend/engine/logline.h"
 #include "backend/engine/logs.h"
 #include "tools/benchlib.h"
+#include "tools/benchraw.h"
 #include "tools/benchtask.h"
 
 #define LINE_TEXT                                                                                  \
@@ -178,14 +179,10 @@ static double started_ms(const char *cid)
 
 static int register_family(const char *family, const char *image, const char *script)
 {
-	char json[1024];
+	static const char *const names[] = { "gen" };
+	const char *const argv[] = { "sh", "-c", script, NULL };
 
-	snprintf(json, sizeof(json),
-		 "{\"family\":\"%s\",\"networkMode\":\"bridge\",\"containerDefinitions\":"
-		 "[{\"name\":\"gen\",\"image\":\"%s\",\"essential\":true,\"stopTimeout\":2,"
-		 "\"command\":[\"sh\",\"-c\",\"%s\"]}]}\n",
-		 family, image, script);
-	return bench_task_register(mnt, json);
+	return bench_task_define(mnt, family, image, names, 1, argv);
 }
 
 /* ---- burst ---- */
@@ -327,13 +324,10 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *url = getenv("DOCKER_HOST") ? getenv("DOCKER_HOST") : ENGINE_DEFAULT_URL;
-	struct engine_info info;
-	struct nb_err err = { 0 };
 	long n;
 	int ret;
 
-	bench_task_prog = "bench_logs";
+	bench_prog = "bench_logs";
 	if (argc != 5 || (strcmp(argv[1], "burst") && strcmp(argv[1], "latency")) ||
 	    (n = strtol(argv[4], NULL, 10)) <= 0 ||
 	    (!strcmp(argv[1], "latency") && n > MAX_TICKS)) {
@@ -344,10 +338,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mnt = argv[2];
-	if (engine_new(url, &eng, &err) < 0 || engine_negotiate(eng, &info, &err) < 0) {
-		fprintf(stderr, "bench_logs: %s\n", err.msg);
+	if (bench_engine_open(&eng) < 0)
 		return 1;
-	}
 	ret = !strcmp(argv[1], "burst") ? bench_burst(argv[3], n) : bench_latency(argv[3], (int)n);
 	engine_free(eng);
 	return ret;

@@ -41,16 +41,11 @@ static int die(const char *what, const char *path)
 /* Writes text to path in one write, as `echo text > path` does. */
 static int put(const char *path, const char *text, int flags)
 {
-	size_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
-	ssize_t n;
+	int ret = bench_write_file(path, text, strlen(text), flags);
 
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	if (close(fd) < 0 || n != (ssize_t)len)
-		return -1;
-	return 0;
+	if (ret < 0)
+		errno = -ret;
+	return ret;
 }
 
 static int make(const char *mnt, const char *kind, int n)

@@ -6,163 +6,194 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/common/cleanup.h"
+#include "backend/common/json.h"
 #include "tools/benchlib.h"
 #include "tools/benchtask.h"
 
-const char *bench_task_prog = "bench";
-
-/* The directory's last-error, for a failed write's message. */
-static void last_error(const char *mnt, const char *dir, char *out, size_t len)
+void bench_task_path(char *out, size_t len, const char *mnt, const char *id, const char *suffix)
 {
-	char path[1024];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s/last-error", mnt, dir);
-	out[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	out[n > 0 ? n : 0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	close(fd);
+	snprintf(out, len, "%s/ecs/tasks/%.32s%s%s", mnt, id, suffix[0] ? "/" : "", suffix);
 }
 
-/* Writes req to the transaction file at path and reads its answer. */
-static int transact(const char *path, const char *req, char *ans, size_t len)
+/* The RegisterTaskDefinition body, ending in a newline; NULL on ENOMEM. */
+static char *family_json(const char *family, const char *image, const char *const *names, int n,
+			 const char *const *argv)
 {
-	size_t off = 0, rlen = strlen(req);
-	int fd = open(path, O_RDWR | O_CLOEXEC), ret = 0;
-	ssize_t n = 0;
+	cleanup_cjson cJSON *def = cJSON_CreateObject();
+	cJSON *ctrs;
+	char *text, *out;
 
-	if (fd < 0)
-		return -errno;
-	while (off < rlen && (n = write(fd, req + off, rlen - off)) > 0)
-		off += (size_t)n;
-	if (n < 0)
-		ret = -errno;
-	off = 0;
-	while (ret == 0 && off + 1 < len && (n = read(fd, ans + off, len - 1 - off)) > 0)
-		off += (size_t)n;
-	if (ret == 0 && n < 0)
-		ret = -errno;
-	ans[off] = '\0';
-	close(fd);
-	return ret;
+	if (!def || json_add_str(def, "family", family) < 0 ||
+	    json_add_str(def, "networkMode", "bridge") < 0 ||
+	    !(ctrs = cJSON_AddArrayToObject(def, "containerDefinitions")))
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		cJSON *c = cJSON_CreateObject(), *cmd;
+
+		if (!c || !cJSON_AddItemToArray(ctrs, c) || json_add_str(c, "name", names[i]) < 0 ||
+		    json_add_str(c, "image", image) < 0 ||
+		    json_add_bool(c, "essential", true) < 0 ||
+		    json_add_num(c, "stopTimeout", 2) < 0 ||
+		    !(cmd = cJSON_AddArrayToObject(c, "command")))
+			return NULL;
+		for (const char *const *a = argv; *a; a++)
+			if (json_array_add_str(cmd, *a) < 0)
+				return NULL;
+	}
+	text = json_print(def);
+	if (!text)
+		return NULL;
+	out = NULL;
+	if (asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	free(text);
+	return out;
 }
 
-int bench_task_register(const char *mnt, const char *json)
+int bench_task_define(const char *mnt, const char *family, const char *image,
+		      const char *const *names, int n, const char *const *argv)
 {
-	char path[1024], ans[256], why[256];
+	cleanup_free char *json = family_json(family, image, names, n, argv);
+	char path[1100], dir[1024], ans[1024];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/ecs/task-definitions/register", mnt);
-	ret = transact(path, json, ans, sizeof(ans));
+	if (!json)
+		return bench_fail(NULL, "register", -ENOMEM);
+	snprintf(dir, sizeof(dir), "%s/ecs/task-definitions", mnt);
+	snprintf(path, sizeof(path), "%s/register", dir);
+	ret = bench_transact(path, json, strlen(json), ans, sizeof(ans));
+	return ret < 0 ? bench_fail(dir, "register", ret) : 0;
+}
+
+int bench_task_open_run(const char *mnt)
+{
+	char path[1024];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ecs/tasks/run", mnt);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "%s: %s: %s\n", bench_prog, path, strerror(errno));
+	return fd;
+}
+
+int bench_task_run_on(const char *mnt, int run, const char *req, char ids[][BENCH_TASK_ID_LEN + 1],
+		      int max)
+{
+	char ans[4096], dir[1024], what[160];
+	int ret, n = 0;
+
+	ret = bench_transact_fd(run, req, strlen(req), ans, sizeof(ans));
 	if (ret < 0) {
-		last_error(mnt, "ecs/task-definitions", why, sizeof(why));
-		fprintf(stderr, "%s: register: %s: %s\n", bench_task_prog, strerror(-ret), why);
-		return -1;
+		snprintf(dir, sizeof(dir), "%s/ecs/tasks", mnt);
+		snprintf(what, sizeof(what), "run %.*s", (int)strcspn(req, "\n"), req);
+		return bench_fail(dir, what, ret);
 	}
-	return 0;
+	for (char *line = strtok(ans, "\n"); line && n < max; line = strtok(NULL, "\n"))
+		if (strlen(line) == BENCH_TASK_ID_LEN)
+			snprintf(ids[n++], BENCH_TASK_ID_LEN + 1, "%s", line);
+	return n;
 }
 
 int bench_task_run(const char *mnt, const char *family, char id[BENCH_TASK_ID_LEN + 1])
 {
-	char path[1024], req[256], ans[256], why[256];
-	int ret;
+	char req[256], ids[1][BENCH_TASK_ID_LEN + 1];
+	int fd = bench_task_open_run(mnt), got;
 
-	snprintf(path, sizeof(path), "%s/ecs/tasks/run", mnt);
+	if (fd < 0)
+		return -1;
 	snprintf(req, sizeof(req), "%s\n", family);
-	ret = transact(path, req, ans, sizeof(ans));
-	ans[strcspn(ans, "\n")] = '\0';
-	if (ret < 0 || strlen(ans) != BENCH_TASK_ID_LEN) {
-		last_error(mnt, "ecs/tasks", why, sizeof(why));
-		fprintf(stderr, "%s: run %s: %s: %s\n", bench_task_prog, family,
-			ret < 0 ? strerror(-ret) : "no task id", why);
+	got = bench_task_run_on(mnt, fd, req, ids, 1);
+	close(fd);
+	if (got != 1) {
+		if (got == 0)
+			fprintf(stderr, "%s: run %s: no task id\n", bench_prog, family);
 		return -1;
 	}
-	memcpy(id, ans, BENCH_TASK_ID_LEN + 1);
-	return 0;
-}
-
-static int read_fd(int fd, char *buf, size_t len)
-{
-	ssize_t n;
-
-	if (lseek(fd, 0, SEEK_SET) < 0 || (n = read(fd, buf, len - 1)) < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	memcpy(id, ids[0], BENCH_TASK_ID_LEN + 1);
 	return 0;
 }
 
 int bench_task_read(const char *mnt, const char *id, const char *suffix, char *buf, size_t len)
 {
 	char path[1024];
-	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/ecs/tasks/%s/%s", mnt, id, suffix);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = read_fd(fd, buf, len);
-	close(fd);
-	return ret;
+	bench_task_path(path, sizeof(path), mnt, id, suffix);
+	return bench_read_file(path, buf, len);
 }
 
 int bench_task_wait_value(const char *mnt, const char *id, const char *suffix, const char *want,
 			  int timeout_ms)
 {
-	double deadline = bench_now_ms(CLOCK_MONOTONIC) + timeout_ms;
-	char path[1024], val[256];
-	struct pollfd pfd = { .events = POLLPRI };
-	int ret = -ETIMEDOUT;
+	struct bench_wait w = { .want = want, .timeout_ms = timeout_ms, .slice_ms = 100 };
+	char path[1024];
+	const char *paths[] = { path };
 
-	snprintf(path, sizeof(path), "%s/ecs/tasks/%s/%s", mnt, id, suffix);
+	bench_task_path(path, sizeof(path), mnt, id, suffix);
+	return bench_wait_values(paths, 1, &w, NULL);
+}
+
+/* Waits on the task's `wait` stream, which answers once it is STOPPED,
+ * until the deadline (CLOCK_MONOTONIC ms). */
+static void wait_stopped(const char *mnt, const char *id, double deadline)
+{
+	char path[1024], buf[64];
+	struct pollfd pfd = { .events = POLLIN };
+	double left = deadline - bench_now_ms(CLOCK_MONOTONIC);
+
+	bench_task_path(path, sizeof(path), mnt, id, "wait");
 	pfd.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pfd.fd < 0)
-		return -errno;
-	while (bench_now_ms(CLOCK_MONOTONIC) < deadline) {
-		if (read_fd(pfd.fd, val, sizeof(val)) == 0 && strcmp(val, want) == 0) {
-			ret = 0;
-			break;
-		}
-		poll(&pfd, 1, 100);
+	if (pfd.fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", bench_prog, path, strerror(errno));
+		return;
 	}
+	/* Short slices: each poll() asks the filesystem again, so this ends
+	 * promptly even if a wakeup for `wait` were missed. */
+	while (left > 0 && poll(&pfd, 1, 100) == 0)
+		left = deadline - bench_now_ms(CLOCK_MONOTONIC);
+	if (left > 0 && (pfd.revents & POLLIN))
+		(void)!read(pfd.fd, buf, sizeof(buf));
 	close(pfd.fd);
-	return ret;
+}
+
+int bench_task_remove_all(const char *mnt, char ids[][BENCH_TASK_ID_LEN + 1], int n, int timeout_s)
+{
+	double deadline = bench_now_ms(CLOCK_MONOTONIC) + timeout_s * 1e3;
+	char path[1024];
+	int removed = 0, ret;
+
+	for (int i = 0; i < n; i++) {
+		bench_task_path(path, sizeof(path), mnt, ids[i], "ctl");
+		ret = bench_write_file(path, "stop bench done\n", 16, 0);
+		/* EBUSY: already stopping or stopped. */
+		if (ret < 0 && ret != -EBUSY)
+			fprintf(stderr, "%s: stop %s: %s\n", bench_prog, ids[i], strerror(-ret));
+	}
+	for (int i = 0; i < n; i++) {
+		double left;
+
+		wait_stopped(mnt, ids[i], deadline);
+		left = deadline - bench_now_ms(CLOCK_MONOTONIC);
+		bench_task_path(path, sizeof(path), mnt, ids[i], "");
+		/* STOPPED is set just before `wait` ends; allow a moment. */
+		ret = bench_rmdir(path, left < 2000 ? (left > 0 ? (int)left : 0) : 2000);
+		if (ret < 0)
+			fprintf(stderr, "%s: rmdir %s: %s\n", bench_prog, ids[i], strerror(-ret));
+		else
+			removed++;
+	}
+	return removed;
 }
 
 int bench_task_remove(const char *mnt, const char *id, int timeout_s)
 {
-	double deadline = bench_now_ms(CLOCK_MONOTONIC) + timeout_s * 1e3;
-	char path[1024];
-	int fd;
+	char ids[1][BENCH_TASK_ID_LEN + 1];
 
-	snprintf(path, sizeof(path), "%s/ecs/tasks/%s/ctl", mnt, id);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	/* EBUSY: already stopping or stopped. */
-	if (fd < 0 || (write(fd, "stop bench done\n", 16) < 0 && errno != EBUSY))
-		fprintf(stderr, "%s: stop %s: %s\n", bench_task_prog, id, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (bench_task_wait_value(mnt, id, "status", "STOPPED", timeout_s * 1000) < 0) {
-		fprintf(stderr, "%s: task %s did not stop in %d s\n", bench_task_prog, id,
-			timeout_s);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/ecs/tasks/%s", mnt, id);
-	/* STOPPED is set just before the last steps end; allow a moment. */
-	while (rmdir(path) < 0) {
-		if (errno != EBUSY || bench_now_ms(CLOCK_MONOTONIC) > deadline) {
-			fprintf(stderr, "%s: rmdir %s: %s\n", bench_task_prog, id, strerror(errno));
-			return -1;
-		}
-		usleep(20000);
-	}
-	return 0;
+	snprintf(ids[0], sizeof(ids[0]), "%s", id);
+	return bench_task_remove_all(mnt, ids, 1, timeout_s) == 1 ? 0 : -1;
 }
