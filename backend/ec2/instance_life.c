@@ -354,7 +354,7 @@ static void job_terminate(struct ec2 *ec2, const char *id)
 
 	if (wl_stop(ec2->wl, id, &opts, &res) == -ENOENT)
 		return;
-	if (wl_remove(ec2->wl, id, &err) < 0)
+	if (wl_remove(ec2->wl, &res, &err) < 0)
 		log_error(0, "instance %s: %s", id, err.msg); /* a resync removes it */
 	finish(ec2, id, EC2_TERMINATED, "Client.UserInitiatedShutdown", "User initiated shutdown",
 	       false);

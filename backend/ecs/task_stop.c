@@ -106,6 +106,9 @@ static bool stop_record(struct ecs *ecs, const char *id, const struct wl_stop_re
 					 id, c->name, o->msg);
 			continue;
 		}
+		/* A stop that failed before and went through now says so no more. */
+		if (strncmp(c->reason, "CannotStopContainerError", 24) == 0)
+			c->reason[0] = '\0';
 		if (o->inspected) {
 			if (o->oom_killed)
 				snprintf(c->reason, sizeof(c->reason),
@@ -114,7 +117,8 @@ static bool stop_record(struct ecs *ecs, const char *id, const struct wl_stop_re
 				snprintf(c->reason, sizeof(c->reason), "DockerStateError: %s",
 					 o->error);
 			ecs_container_note_exit(c, o->exit_code);
-		} else if (t->wl.c[i].id[0]) {
+		} else if (t->wl.c[i].id[0] && !c->exited) {
+			/* Not inspected (gone): a code its die event gave stays. */
 			ecs_container_note_exit(c, -1);
 		}
 	}
@@ -157,13 +161,15 @@ void ecs_task_run_stop(struct ecs *ecs, const char *id)
 		return;
 	/* Phase 4: cleanup. A failure leaves the task STOPPED (its containers
 	 * are): the next resync removes what is left. */
-	if (wl_remove(ecs->wl, id, &err) < 0 || remove_task_volumes(ecs, id, &err) < 0) {
+	if (wl_remove(ecs->wl, &res, &err) < 0 || remove_task_volumes(ecs, id, &err) < 0) {
 		char dir[64], msg[1100];
 
 		log_warn("task %s: %s", id, err.msg);
 		snprintf(dir, sizeof(dir), "ecs/tasks/%s", id);
 		snprintf(msg, sizeof(msg), "task %s stopped, but %s", id, err.msg);
-		state_hub_error(ecs->hub, dir, msg);
+		/* Said where the task is; an rmdir meanwhile took its directory. */
+		if (ecs_task_exists(ecs, id))
+			state_hub_error(ecs->hub, dir, msg);
 	}
 }
 

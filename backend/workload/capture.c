@@ -88,6 +88,12 @@ int wl_capture(struct wl *wl, struct wl_obj *o, int ci)
 	struct wl_cap *cap;
 	int ret;
 
+	/* A capture whose stream ended by itself (its container stopped; it
+	 * runs again now) is ended here, lock held: on_done, which set done
+	 * under this lock, was its thread's last step, so the join waits for
+	 * nothing that needs the lock. */
+	if (c->cap && c->cap->done && !c->cap->failed && c->id[0] && !atomic_load(&wl->stopping))
+		wl_cap_stop(wl_capture_detach(o, ci));
 	if (c->cap || !c->id[0] || atomic_load(&wl->stopping))
 		return 0;
 	if (mkdirat(wl->logdirfd, o->id, 0700) < 0 && errno != EEXIST)

@@ -114,6 +114,7 @@ struct wl_logcap {
 	size_t raw_bytes;   /* <name>.log's size */
 	size_t task_bytes;  /* task.log's end after this capture's last write */
 	unsigned task_skip; /* lines fetched again that task.log already has */
+	bool scan_task;	    /* count those first: task.log grew past the position */
 	bool wrote;	    /* since the last on_append */
 	int werr;	    /* first file write error: ends the capture */
 };
@@ -353,11 +354,50 @@ static int cap_follow(struct wl_logcap *cap, struct nb_err *err)
 	return cap_read(cap, false, err);
 }
 
+/* How many lines of task.log from byte from on start with prefix: the
+ * lines a capture wrote there after its position was saved. */
+static unsigned own_lines_after(int dirfd, size_t from, const char *prefix, size_t prefix_len)
+{
+	cleanup_close int fd = openat(dirfd, TASK_LOG, O_RDONLY | O_CLOEXEC);
+	size_t matched = 0; /* bytes of prefix matched at this line's start */
+	bool mismatch = false;
+	unsigned lines = 0;
+	char buf[8192];
+	ssize_t n;
+
+	while (fd >= 0 && (n = pread(fd, buf, sizeof(buf), (off_t)from)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				matched = 0;
+				mismatch = false;
+				continue;
+			}
+			if (mismatch || matched == prefix_len)
+				continue;
+			if (buf[i] != prefix[matched]) {
+				mismatch = true;
+				continue;
+			}
+			if (++matched == prefix_len)
+				lines++;
+		}
+		from += (size_t)n;
+	}
+	return lines;
+}
+
 static void *cap_main(void *arg)
 {
 	struct wl_logcap *cap = arg;
 	struct nb_err err = { 0 };
-	int ret = cap_follow(cap, &err);
+	int ret;
+
+	/* The shared task.log past the saved size holds the task's other
+	 * captures' lines too: a read to its end, which can be long. */
+	if (cap->scan_task)
+		cap->task_skip = own_lines_after(cap->dirfd, (size_t)cap->resume.task_size,
+						 cap->prefix, cap->prefix_len);
+	ret = cap_follow(cap, &err);
 
 	if (ret < 0 && !nb_cancelled(&cap->stop))
 		log_warn("logs of %s (%s): %s", cap->name, cap->id, err.msg);
@@ -404,38 +444,6 @@ static int open_log(struct wl_logcap *cap, const char *file, size_t *size, struc
 	end = lseek(fd, 0, SEEK_END);
 	*size = end > 0 ? (size_t)end : 0;
 	return fd;
-}
-
-/* How many lines of task.log from byte from on start with prefix: the
- * lines a capture wrote there after its position was saved. */
-static unsigned own_lines_after(int dirfd, size_t from, const char *prefix, size_t prefix_len)
-{
-	cleanup_close int fd = openat(dirfd, TASK_LOG, O_RDONLY | O_CLOEXEC);
-	size_t matched = 0; /* bytes of prefix matched at this line's start */
-	bool mismatch = false;
-	unsigned lines = 0;
-	char buf[8192];
-	ssize_t n;
-
-	while (fd >= 0 && (n = pread(fd, buf, sizeof(buf), (off_t)from)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				matched = 0;
-				mismatch = false;
-				continue;
-			}
-			if (mismatch || matched == prefix_len)
-				continue;
-			if (buf[i] != prefix[matched]) {
-				mismatch = true;
-				continue;
-			}
-			if (++matched == prefix_len)
-				lines++;
-		}
-		from += (size_t)n;
-	}
-	return lines;
 }
 
 static bool name_ok(const char *name)
@@ -495,8 +503,7 @@ int wl_logcap_start(struct engine *eng, const char *container_id, const char *na
 	if (cap->taskfd >= 0 && cap->resume.task_size >= 0 &&
 	    (int64_t)cap->task_bytes > cap->resume.task_size) {
 		if (!cap->ops.sole_writer)
-			cap->task_skip = own_lines_after(cap->dirfd, (size_t)cap->resume.task_size,
-							 cap->prefix, cap->prefix_len);
+			cap->scan_task = true; /* by the thread: the caller may hold a lock */
 		else if (ftruncate(cap->taskfd, (off_t)cap->resume.task_size) == 0)
 			cap->task_bytes = (size_t)cap->resume.task_size;
 	}

@@ -40,6 +40,9 @@ static bool copy_out(struct wl *wl, const char *id, const struct wl_stop_opts *o
 	pthread_mutex_lock(wl->deps.lock);
 	o = wl->ops.find(wl->deps.svc, id);
 	*n = o ? o->n : 0;
+	snprintf(res->obj, sizeof(res->obj), "%s", id);
+	if (o)
+		snprintf(res->infra_id, sizeof(res->infra_id), "%s", o->infra_id);
 	for (int i = 0; i < *n; i++) {
 		s[i] = (struct stop_one){ .wl = wl,
 					  .opts = opts,
@@ -52,6 +55,7 @@ static bool copy_out(struct wl *wl, const char *id, const struct wl_stop_opts *o
 		if (o->c[i].state != WL_CTR_EXITED && o->c[i].state != WL_CTR_GONE)
 			snprintf(s[i].id, sizeof(s[i].id), "%s", o->c[i].id);
 		snprintf(s[i].known, sizeof(s[i].known), "%s", o->c[i].id);
+		snprintf(res->c[i].id, sizeof(res->c[i].id), "%s", o->c[i].id);
 		snprintf(s[i].name, sizeof(s[i].name), "%s", o->c[i].name);
 	}
 	pthread_mutex_unlock(wl->deps.lock);
@@ -72,8 +76,9 @@ static void *stop_main(void *arg)
 		ret = engine_container_kill(eng, s->id, "KILL", &err);
 		if (ret == -EBUSY) /* not running: stopped already */
 			ret = 0;
+		/* SIGKILL cannot be refused: the wait only lets the exit land. */
 		if (ret == 0)
-			ret = engine_container_wait(eng, s->id, "not-running", 10000, NULL, &err);
+			engine_container_wait(eng, s->id, "not-running", 10000, NULL, &err);
 	} else {
 		ret = engine_container_stop(eng, s->id, s->timeout, &err);
 	}
@@ -112,29 +117,37 @@ static void stop_rank(struct stop_one *s, int n, int rank)
  * the engine's stream. */
 #define DRAIN_MAX_MS (10 * 60 * 1000)
 
-static bool drained(struct wl_obj *o)
+/* Whether container i's stop went through (or it is gone): only those
+ * captures are drained; a container still running keeps its capture. */
+static bool stopped_ok(const struct stop_one *s, int i)
 {
-	for (int i = 0; i < o->n; i++)
-		if (!wl_capture_done(o, i))
+	return s[i].out->err == 0 || s[i].out->err == -ENOENT;
+}
+
+static bool drained(struct wl_obj *o, const struct stop_one *s, int n)
+{
+	for (int i = 0; i < o->n && i < n; i++)
+		if (stopped_ok(s, i) && !wl_capture_done(o, i))
 			return false;
 	return true;
 }
 
 /* Chunks written so far by the object's captures. */
-static unsigned long progress(struct wl_obj *o)
+static unsigned long progress(struct wl_obj *o, const struct stop_one *s, int n)
 {
-	unsigned long n = 0;
+	unsigned long sum = 0;
 
-	for (int i = 0; i < o->n; i++)
-		if (o->c[i].cap)
-			n += atomic_load(&o->c[i].cap->appended);
-	return n;
+	for (int i = 0; i < o->n && i < n; i++)
+		if (stopped_ok(s, i) && o->c[i].cap)
+			sum += atomic_load(&o->c[i].cap->appended);
+	return sum;
 }
 
 /* Waits until every capture read its stream to the end, so no line a
  * container wrote before exiting is lost; gives up after ms without a new
  * chunk of output (DRAIN_MAX_MS in all); then takes them off. */
-static void drain(struct wl *wl, const char *id, int ms, struct wl_detached *d)
+static void drain(struct wl *wl, const char *id, int ms, const struct stop_one *s, int n,
+		  struct wl_detached *d)
 {
 	struct timespec until, last;
 	unsigned long seen = 0;
@@ -144,18 +157,25 @@ static void drain(struct wl *wl, const char *id, int ms, struct wl_detached *d)
 	nb_deadline_in(&last, CLOCK_REALTIME, DRAIN_MAX_MS);
 	pthread_mutex_lock(wl->deps.lock);
 	o = wl->ops.find(wl->deps.svc, id);
-	seen = o ? progress(o) : 0;
-	while ((o = wl->ops.find(wl->deps.svc, id)) && !drained(o) && !atomic_load(&wl->stopping)) {
+	seen = o ? progress(o, s, n) : 0;
+	while ((o = wl->ops.find(wl->deps.svc, id)) && !drained(o, s, n) &&
+	       !atomic_load(&wl->stopping)) {
 		if (pthread_cond_timedwait(wl->deps.changed, wl->deps.lock, &until) != ETIMEDOUT)
 			continue;
-		if (progress(o) == seen || until.tv_sec > last.tv_sec)
+		/* Looked up again: the wait let go of the lock. */
+		o = wl->ops.find(wl->deps.svc, id);
+		if (!o || progress(o, s, n) == seen || until.tv_sec > last.tv_sec)
 			break;
-		seen = progress(o);
+		seen = progress(o, s, n);
 		nb_deadline_in(&until, CLOCK_REALTIME, ms);
 	}
 	d->n = 0;
-	if (o)
-		wl_obj_release(o, d);
+	for (int i = 0; o && i < o->n && i < n; i++) {
+		struct wl_cap *cap = stopped_ok(s, i) ? wl_capture_detach(o, i) : NULL;
+
+		if (cap)
+			d->caps[d->n++] = cap;
+	}
 	pthread_mutex_unlock(wl->deps.lock);
 }
 
@@ -219,7 +239,7 @@ int wl_stop(struct wl *wl, const char *id, const struct wl_stop_opts *opts,
 			ranks = s[i].rank + 1;
 	for (int r = 0; r < ranks; r++)
 		stop_rank(s, n, r);
-	drain(wl, id, opts->drain_ms, &d);
+	drain(wl, id, opts->drain_ms, s, n, &d);
 	wl_detached_stop(wl, &d);
 	for (int i = 0; opts->inspect && i < n; i++)
 		inspect(wl, &s[i]);
@@ -232,33 +252,29 @@ int wl_stop(struct wl *wl, const char *id, const struct wl_stop_opts *opts,
 	return res->failed ? -EIO : 0;
 }
 
-int wl_remove(struct wl *wl, const char *id, struct nb_err *err)
+int wl_remove(struct wl *wl, const struct wl_stop_result *res, struct nb_err *err)
 {
-	char ids[WL_CTRS_MAX + 1][65];
 	struct wl_obj *o;
-	int n = 0, ret = 0;
+	int ret = 0;
 
-	pthread_mutex_lock(wl->deps.lock);
-	o = wl->ops.find(wl->deps.svc, id);
-	for (int i = 0; o && i < o->n; i++)
-		if (o->c[i].id[0])
-			snprintf(ids[n++], sizeof(ids[0]), "%s", o->c[i].id);
-	/* The namespaces' holder goes last: the others join its network. */
-	if (o && o->infra_id[0])
-		snprintf(ids[n++], sizeof(ids[0]), "%s", o->infra_id);
-	pthread_mutex_unlock(wl->deps.lock);
-	for (int i = 0; i < n; i++) {
+	/* By the ids the stop saw: the object may be forgotten meanwhile. The
+	 * namespaces' holder goes last: the others join its network. */
+	for (int i = 0; i <= res->n; i++) {
+		const char *cid = i < res->n ? res->c[i].id : res->infra_id;
 		struct nb_err e = { 0 };
-		int r = engine_container_remove(wl->deps.eng, ids[i], true, true, &e);
+		int r;
 
+		if (!cid[0])
+			continue;
+		r = engine_container_remove(wl->deps.eng, cid, true, true, &e);
 		if (r < 0 && r != -ENOENT && ret == 0) {
 			ret = r;
-			nb_err_set(err, r, "cannot remove container %.12s: %s", ids[i], e.msg);
+			nb_err_set(err, r, "cannot remove container %.12s: %s", cid, e.msg);
 		}
 	}
 	if (ret == 0) {
 		pthread_mutex_lock(wl->deps.lock);
-		o = wl->ops.find(wl->deps.svc, id);
+		o = wl->ops.find(wl->deps.svc, res->obj);
 		for (int i = 0; o && i < o->n; i++)
 			if (o->c[i].id[0])
 				o->c[i].state = WL_CTR_GONE;

@@ -134,7 +134,7 @@ int wl_obj_ctr_by_id(const struct wl_obj *o, const char *engine_id)
 struct wl_job {
 	struct wl *wl;
 	int kind;
-	char id[WL_ID_MAX];
+	char id[80]; /* an object's id, or a container's (64 hex) */
 	char arg[128];
 };
 

@@ -116,7 +116,9 @@ int wl_submit(struct wl *wl, const char *id, int kind, const char *arg);
 
 /* Starts capturing container ci's output from where its position file
  * says, unless a capture of it runs, it has no engine id, or the core is
- * stopping. Lock held; does not block on the engine. 0 or -errno (logged). */
+ * stopping. A capture whose stream ended by itself (the container stopped,
+ * and runs again) is ended first. Lock held; does not block on the engine.
+ * 0 or -errno (logged). */
 int wl_capture(struct wl *wl, struct wl_obj *o, int ci);
 /* Whether ci's capture read its stream to the end (true without one). */
 bool wl_capture_done(const struct wl_obj *o, int ci);
@@ -202,6 +204,7 @@ struct wl_stop_opts {
 };
 
 struct wl_ctr_outcome {
+	char id[65];   /* its engine id when the stop began */
 	int err;       /* 0, or why stopping it failed (-ENOENT: gone) */
 	char msg[256]; /* ... in words */
 	bool inspected;
@@ -211,6 +214,8 @@ struct wl_ctr_outcome {
 };
 
 struct wl_stop_result {
+	char obj[WL_ID_MAX];
+	char infra_id[65];
 	int n;
 	struct wl_ctr_outcome c[WL_CTRS_MAX];
 	int failed; /* containers whose stop failed (gone ones are not) */
@@ -228,9 +233,10 @@ struct wl_stop_result {
 int wl_stop(struct wl *wl, const char *id, const struct wl_stop_opts *opts,
 	    struct wl_stop_result *res);
 
-/* Removes object id's containers and its infra container (with their
- * anonymous volumes). A container already gone is success; the first
+/* Removes the containers a stop saw (res, from wl_stop()) and the infra
+ * container, with their anonymous volumes, whether or not their object
+ * was forgotten meanwhile. A container already gone is success; the first
  * other failure is returned, with err. */
-int wl_remove(struct wl *wl, const char *id, struct nb_err *err);
+int wl_remove(struct wl *wl, const struct wl_stop_result *res, struct nb_err *err);
 
 #endif
