@@ -79,3 +79,21 @@ open_files_of() {
 	nb_wait 40 grep -qx STOPPED "$T/status"
 	nb_wait 10 test -z "$(docker ps -aq --filter "label=io.nimbusfs.object=$TASK")"
 }
+
+@test "workload: rmdir right after STOPPED still removes the task's containers and volumes" {
+	nb_mount
+	nb_engine_ready
+	nb_register '{"family": "brief", "networkMode": "bridge",
+		"volumes": [{"name": "data", "dockerVolumeConfiguration": {"scope": "task"}}],
+		"containerDefinitions": [
+		{"name": "app", "image": "local/busybox:latest", "command": ["sh", "-c", "echo done"],
+		 "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}]}]}'
+	TASK=$(nb_run_task brief)
+	T="$MNT/ecs/tasks/$TASK"
+	run timeout 30 cat "$T/wait"
+	[ "$status" -eq 0 ]
+	rmdir "$T"
+	nb_wait 15 test -z "$(docker ps -aq --filter "label=io.nimbusfs.object=$TASK")"
+	nb_wait 15 test -z "$(docker volume ls -q --filter "label=io.nimbusfs.object=$TASK")"
+	[ ! -e "$MNT/ecs/tasks/$TASK" ]
+}
