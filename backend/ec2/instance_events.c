@@ -121,5 +121,4 @@ void ec2_on_sync(struct ec2 *ec2, const cJSON *containers)
 	}
 	wl_sync_remove_orphans(&s);
 	pthread_mutex_unlock(&ec2->lock);
-	wl_sync_end(&s);
 }

@@ -175,7 +175,6 @@ void ecs_on_sync(struct ecs *ecs, const cJSON *containers)
 	 * that are STOPPED (a removal that failed). */
 	wl_sync_remove_orphans(&s);
 	pthread_mutex_unlock(&ecs->lock);
-	wl_sync_end(&s);
 }
 
 void ecs_stop(struct ecs *ecs)

@@ -88,11 +88,12 @@ int wl_capture(struct wl *wl, struct wl_obj *o, int ci)
 	struct wl_cap *cap;
 	int ret;
 
-	/* A capture whose stream ended by itself (its container stopped; it
-	 * runs again now) is ended here, lock held: on_done, which set done
-	 * under this lock, was its thread's last step, so the join waits for
-	 * nothing that needs the lock. */
-	if (c->cap && c->cap->done && !c->cap->failed && c->id[0] && !atomic_load(&wl->stopping))
+	/* A capture whose stream ended (its container stopped and runs again,
+	 * or an outage broke it) is ended here, lock held: on_done, which set
+	 * done under this lock, was its thread's last step, so the join waits
+	 * for nothing that needs the lock. The new one goes on from the
+	 * position the old one saved before that. */
+	if (c->cap && c->cap->done && c->id[0] && !atomic_load(&wl->stopping))
 		wl_cap_stop(wl_capture_detach(o, ci));
 	if (c->cap || !c->id[0] || atomic_load(&wl->stopping))
 		return 0;

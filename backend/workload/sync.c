@@ -86,14 +86,6 @@ int wl_event_apply(struct wl_obj *o, const struct wl_event *ev)
 
 /* ---- resync ---- */
 
-/* A capture the outage broke, to stop and start again. */
-struct wl_again {
-	struct wl_cap *cap;
-	char obj[WL_ID_MAX];
-	int ci;
-	struct wl_again *next;
-};
-
 void wl_sync_begin(struct wl *wl, const cJSON *containers, struct wl_sync *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -141,21 +133,10 @@ enum wl_seen wl_sync_ctr(struct wl_sync *s, struct wl_obj *o, int ci)
 	}
 	if (!c->id[0]) /* created, then a crash before its id was recorded */
 		snprintf(c->id, sizeof(c->id), "%s", str_of(l, "Id"));
-	if (c->cap && c->cap->failed) {
-		struct wl_again *a = calloc(1, sizeof(*a));
-
-		if (a) {
-			snprintf(a->obj, sizeof(a->obj), "%s", o->id);
-			a->ci = ci;
-			a->cap = wl_capture_detach(o, ci);
-			a->next = s->again;
-			s->again = a;
-		}
-	} else {
-		/* Running or not, what it wrote since the saved position is
-		 * read; the stream of a stopped one ends by itself. */
-		wl_capture(s->wl, o, ci);
-	}
+	/* Running or not, what it wrote since the saved position is read (a
+	 * stopped one's stream ends by itself); a capture an outage broke
+	 * is ended and started again from its saved position. */
+	wl_capture(s->wl, o, ci);
 	state = str_of(l, "State");
 	if (state && (strcmp(state, "running") == 0 || strcmp(state, "restarting") == 0)) {
 		c->state = WL_CTR_RUNNING;
@@ -188,27 +169,4 @@ void wl_sync_remove_orphans(struct wl_sync *s)
 			 obj ? obj : "(none)", o ? "has retired" : "does not know");
 		wl_submit(wl, cid, WL_JOB_REMOVE_ORPHAN, NULL);
 	}
-}
-
-void wl_sync_end(struct wl_sync *s)
-{
-	struct wl *wl = s->wl;
-
-	if (!s->again)
-		return;
-	/* Stopped without the lock (their callbacks take it), then started
-	 * again from the position each saved. */
-	for (struct wl_again *a = s->again; a; a = a->next)
-		wl_cap_stop(a->cap);
-	pthread_mutex_lock(wl->deps.lock);
-	while (s->again) {
-		struct wl_again *a = s->again;
-		struct wl_obj *o = wl->ops.find(wl->deps.svc, a->obj);
-
-		if (o && !o->retired && a->ci < o->n)
-			wl_capture(wl, o, a->ci);
-		s->again = a->next;
-		free(a);
-	}
-	pthread_mutex_unlock(wl->deps.lock);
 }

@@ -172,27 +172,22 @@ enum wl_seen {
 	WL_SEEN_GONE,	 /* the engine does not have it */
 };
 
-struct wl_again;
-
 /* One engine list, walked object by object under the lock. */
 struct wl_sync {
 	struct wl *wl;
 	const cJSON *containers;
-	struct wl_again *again; /* failed captures to start again */
 };
 
-/* Lock held for all but wl_sync_end(). */
+/* Lock held for all of these. */
 void wl_sync_begin(struct wl *wl, const cJSON *containers, struct wl_sync *s);
 /* What the engine has of container ci: by engine id, or (none recorded)
- * by its object's labels, whose id is then adopted. A capture that failed
- * (the engine went away) is queued to start again; a listed container's
- * output is captured (a stopped one's up to its end). */
+ * by its object's labels, whose id is then adopted. A listed container's
+ * output is captured (a stopped one's up to its end); a capture that
+ * failed (the engine went away) is started again. */
 enum wl_seen wl_sync_ctr(struct wl_sync *s, struct wl_obj *o, int ci);
 /* Containers of this kind whose object is unknown or retired are queued
  * for removal. */
 void wl_sync_remove_orphans(struct wl_sync *s);
-/* Lock NOT held: restarts the failed captures from their saved position. */
-void wl_sync_end(struct wl_sync *s);
 
 /* ---- stop and removal (job threads: lock NOT held; they block) ---- */
 
